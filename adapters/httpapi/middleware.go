@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tooken/tooken/adapters/ratelimit"
+	"github.com/tooken/tooken/core"
+	"github.com/tooken/tooken/ports"
+)
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	requestIDKey
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func principal(ctx context.Context) *core.Principal {
+	p, _ := ctx.Value(principalKey).(*core.Principal)
+	return p
+}
+
+// maxBody bounds every request body.
+const maxBody = 1 << 20
+
+// withRequest assigns the request id, bounds the body, records request metadata for audit events and
+// turns panics into 500s with the standard body.
+func (s *Server) withRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
+			id = "req_" + strings.ToLower(rand.Text()[:20])
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = core.WithRequestMeta(ctx, core.RequestMeta{IP: clientIP(r), UserAgent: truncateMsg(r.UserAgent()), RequestID: id})
+		r = r.WithContext(ctx)
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.errs.write(w, r, ports.Internal(panicError{v}))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return "panic: " + strings.TrimSpace(strings.ReplaceAll(fmt.Sprint(p.v), "\n", " ")) }
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// withAuth authenticates every /v1 request except verify, then applies the workspace's rate limit.
+// Unauthenticated /v1 calls (verify) are limited per client IP. Repeated authentication failures from
+// one IP are refused before any lookup so credentials cannot be guessed.
+func (s *Server) withAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ip := clientIP(r)
+		if r.URL.Path == "/v1/tokens/verify" {
+			if !s.limit(w, r, s.ipLimiter.Take("ip:"+ip)) {
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if q := s.failLimiter.Peek(ip); !q.Allowed {
+			s.limit(w, r, q)
+			return
+		}
+		bearer, ok := bearerValue(r.Header.Get("Authorization"))
+		if !ok {
+			s.failLimiter.Take(ip)
+			s.errs.write(w, r, ports.ErrMissingCredential)
+			return
+		}
+		p, err := s.svc.Authenticate(r.Context(), bearer)
+		if err != nil {
+			if ports.ErrorCode(err) == ports.EUNAUTHORIZED {
+				s.failLimiter.Take(ip)
+			}
+			s.errs.write(w, r, err)
+			return
+		}
+		if !s.limit(w, r, s.wsLimiter.Take(p.WorkspaceID)) {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	})
+}
+
+func bearerValue(h string) (string, bool) {
+	scheme, value, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	value = strings.TrimSpace(value)
+	return value, value != ""
+}
+
+// limit writes the rate-limit headers and, when q is spent, the 429 answer; it reports whether the
+// request may go on.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, q ratelimit.Quota) bool {
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(q.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(q.Reset.Unix(), 10))
+	if q.Allowed {
+		return true
+	}
+	h.Set("Retry-After", strconv.Itoa(int(q.RetryAfter/time.Second)))
+	s.errs.write(w, r, ports.Errorf(ports.ERATELIMITED, "Rate limit exceeded; retry in %d s", int(q.RetryAfter/time.Second)))
+	return false
+}

@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/tooken/tooken/ports"
+)
+
+// AuditLog implements ports.AuditLog.
+type AuditLog struct{ db *DB }
+
+type auditRow struct {
+	ID          string `db:"id"`
+	WorkspaceID string `db:"workspace_id"`
+	Action      string `db:"action"`
+	ActorType   string `db:"actor_type"`
+	ActorID     string `db:"actor_id"`
+	ActorEmail  string `db:"actor_email"`
+	TargetType  string `db:"target_type"`
+	TargetID    string `db:"target_id"`
+	TargetName  string `db:"target_name"`
+	IP          string `db:"ip"`
+	UserAgent   string `db:"user_agent"`
+	RequestID   string `db:"request_id"`
+	Metadata    []byte `db:"metadata"`
+	OccurredAt  Time   `db:"occurred_at"`
+}
+
+const auditColumns = `id, workspace_id, action, actor_type, actor_id, actor_email, target_type, target_id,
+target_name, ip, user_agent, request_id, metadata, occurred_at`
+
+// insertEvents stores events (nil ones are skipped) in the caller's transaction.
+func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.AuditEvent) error {
+	for _, ev := range events {
+		if ev == nil {
+			continue
+		}
+		var meta any
+		if ev.Metadata != nil {
+			text, err := jsonText(ev.Metadata)
+			if err != nil {
+				return ports.Internal(fmt.Errorf("audit event metadata: %w", err))
+			}
+			meta = text
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO audit_events (`+auditColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
+			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, meta,
+			db.t(ev.OccurredAt)); err != nil {
+			return db.wrap(err, "", fmt.Sprintf("audit event %s already exists", ev.ID))
+		}
+	}
+	return nil
+}
+
+// AppendAuditEvents stores events in one transaction.
+func (s *AuditLog) AppendAuditEvents(ctx context.Context, events ...*ports.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error { return s.db.insertEvents(ctx, tx, events...) })
+	return s.db.wrap(err, "", "")
+}
+
+// AuditEvents lists the workspace's events matching f, newest first, and the total matching f.
+func (s *AuditLog) AuditEvents(ctx context.Context, workspaceID string, f ports.AuditFilter) ([]ports.AuditEvent, int, error) {
+	db := s.db
+	where, args := []string{"workspace_id = ?"}, []any{workspaceID}
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.ActorID != "" {
+		add("actor_id = ?", f.ActorID)
+	}
+	if f.TargetID != "" {
+		add("target_id = ?", f.TargetID)
+	}
+	if f.Since != nil {
+		add("occurred_at >= ?", db.t(*f.Since))
+	}
+	if f.Until != nil {
+		add("occurred_at < ?", db.t(*f.Until))
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	var total int
+	if err := db.get(ctx, db.read, &total, `SELECT COUNT(*) FROM audit_events`+cond, args...); err != nil {
+		return nil, 0, db.wrap(err, "", "")
+	}
+	var rows []auditRow
+	query := `SELECT ` + auditColumns + ` FROM audit_events` + cond + ` ORDER BY occurred_at DESC, seq DESC` + limit(f.Page)
+	if err := db.sel(ctx, db.read, &rows, query, args...); err != nil {
+		return nil, 0, db.wrap(err, "", "")
+	}
+	events := make([]ports.AuditEvent, len(rows))
+	for i, r := range rows {
+		events[i] = ports.AuditEvent{ID: r.ID, WorkspaceID: r.WorkspaceID, Action: r.Action,
+			Actor:  ports.Actor{Type: r.ActorType, ID: r.ActorID, Email: r.ActorEmail},
+			Target: ports.Target{Type: r.TargetType, ID: r.TargetID, Name: r.TargetName},
+			IP:     r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, OccurredAt: r.OccurredAt.T}
+		if r.Metadata != nil {
+			if err := json.Unmarshal(r.Metadata, &events[i].Metadata); err != nil {
+				return nil, 0, ports.Internal(fmt.Errorf("audit event %s metadata: %w", r.ID, err))
+			}
+		}
+	}
+	return events, total, nil
+}
+
+// SigningKeyStore implements ports.SigningKeyStore.
+type SigningKeyStore struct{ db *DB }
+
+type signingKeyRow struct {
+	KID                 string `db:"kid"`
+	WorkspaceID         string `db:"workspace_id"`
+	Algorithm           string `db:"algorithm"`
+	State               string `db:"state"`
+	PublicJWK           []byte `db:"public_jwk"`
+	PrivateKeyEncrypted []byte `db:"private_key_encrypted"`
+	CreatedAt           Time   `db:"created_at"`
+	ActivatedAt         Time   `db:"activated_at"`
+}
+
+const signingKeyColumns = `kid, workspace_id, algorithm, state, public_jwk, private_key_encrypted, created_at, activated_at`
+
+func (db *DB) insertSigningKey(ctx context.Context, tx *sqlx.Tx, k *ports.SigningKey) error {
+	_, err := db.exec(ctx, tx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.KID, k.WorkspaceID, k.Algorithm, k.State, rawText(k.PublicJWK), k.PrivateKeyEncrypted,
+		db.t(k.CreatedAt), db.nt(k.ActivatedAt))
+	return db.wrap(err, "", fmt.Sprintf("signing key %s already exists", k.KID))
+}
+
+// SigningKeys lists the workspace's keys, newest first; empty if the workspace has none.
+func (s *SigningKeyStore) SigningKeys(ctx context.Context, workspaceID string) ([]ports.SigningKey, error) {
+	var rows []signingKeyRow
+	if err := s.db.sel(ctx, s.db.read, &rows, `SELECT `+signingKeyColumns+` FROM signing_keys
+WHERE workspace_id = ? ORDER BY created_at DESC, kid DESC`, workspaceID); err != nil {
+		return nil, s.db.wrap(err, "", "")
+	}
+	keys := make([]ports.SigningKey, len(rows))
+	for i, r := range rows {
+		keys[i] = ports.SigningKey{KID: r.KID, WorkspaceID: r.WorkspaceID, Algorithm: r.Algorithm, State: r.State,
+			PublicJWK: rawJSON(r.PublicJWK), PrivateKeyEncrypted: r.PrivateKeyEncrypted,
+			CreatedAt: r.CreatedAt.T, ActivatedAt: r.ActivatedAt.Ptr()}
+	}
+	return keys, nil
+}
+
+// UsageStore implements ports.UsageStore.
+type UsageStore struct{ db *DB }
+
+// MarkUsed sets last_used_at of each credential to At unless it already holds a later time, in one
+// transaction; credentials that no longer exist are ignored.
+func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	for _, u := range uses {
+		if u.Kind != "token" && u.Kind != "api_key" {
+			return ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
+		}
+	}
+	db := s.db
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, u := range latestUses(uses) {
+			table := "tokens"
+			if u.Kind == "api_key" {
+				table = "api_keys"
+			}
+			at := db.t(u.At)
+			if _, err := db.exec(ctx, tx, `UPDATE `+table+` SET last_used_at = ?
+WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, u.ID, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return db.wrap(err, "", "")
+}
+
+// latestUses keeps the latest use of each credential, sorted by kind and id so that concurrent
+// batches lock rows in the same order (no deadlocks).
+func latestUses(uses []ports.Usage) []ports.Usage {
+	type key struct{ kind, id string }
+	latest := make(map[key]ports.Usage, len(uses))
+	for _, u := range uses {
+		k := key{u.Kind, u.ID}
+		if prev, ok := latest[k]; !ok || u.At.After(prev.At) {
+			latest[k] = u
+		}
+	}
+	out := slices.Collect(maps.Values(latest))
+	slices.SortFunc(out, func(a, b ports.Usage) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}

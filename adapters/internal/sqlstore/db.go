@@ -1,0 +1,171 @@
+// Package sqlstore holds the query logic shared by the PostgreSQL and SQLite storage adapters. It is
+// parameterised by a small Dialect (bindvars, time encoding, error classification, migrations) so
+// that each adapter package only opens its database and describes its dialect.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	"github.com/tooken/tooken/ports"
+)
+
+// Dialect describes what differs between the SQL databases Tooken supports.
+type Dialect struct {
+	// Bind is the sqlx bindvar type queries are rebound to (sqlx.DOLLAR, sqlx.QUESTION).
+	Bind int
+	// Goose is the goose dialect of the migrations.
+	Goose goose.Dialect
+	// Migrations holds the dialect's goose SQL migrations at its root.
+	Migrations fs.FS
+	// MigrateOptions returns extra goose options (such as a session locker) for one migration run.
+	MigrateOptions func() ([]goose.ProviderOption, error)
+	// Time encodes a time as a query argument; times read back are decoded by [Time].
+	Time func(time.Time) any
+	// IsUnique reports whether err is a unique-constraint violation.
+	IsUnique func(error) bool
+	// IsUnavailable reports whether err means the database cannot be reached or cannot serve.
+	IsUnavailable func(error) bool
+}
+
+// DB is an opened database with its dialect. Writes go through write and reads through read; they
+// are the same pool except in SQLite, which keeps a single writer connection.
+type DB struct {
+	read, write *sqlx.DB
+	d           *Dialect
+}
+
+// New returns a DB reading from read and writing through write (which may be the same pool).
+func New(read, write *sqlx.DB, d *Dialect) *DB {
+	return &DB{read: read, write: write, d: d}
+}
+
+// Writer returns the pool that writes (and migrates).
+func (db *DB) Writer() *sqlx.DB { return db.write }
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Stores returns every store port backed by db.
+func (db *DB) Stores() ports.Stores {
+	return ports.Stores{
+		Accounts:    &AccountStore{db},
+		Workspaces:  &WorkspaceStore{db},
+		APIKeys:     &APIKeyStore{db},
+		Tokens:      &TokenStore{db},
+		Usage:       &UsageStore{db},
+		Audit:       &AuditLog{db},
+		SigningKeys: &SigningKeyStore{db},
+		Ready:       &Pinger{db},
+	}
+}
+
+func (db *DB) provider() (*goose.Provider, error) {
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithLogger(goose.NopLogger())}
+	if db.d.MigrateOptions != nil {
+		extra, err := db.d.MigrateOptions()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, extra...)
+	}
+	// A fresh provider per run: goose remembers a failed version-table check for its lifetime.
+	return goose.NewProvider(db.d.Goose, db.write.DB, db.d.Migrations, opts...)
+}
+
+// Migrate applies every pending migration; it is a no-op when the schema is current.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return ports.Internal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		// Without a session lock (SQLite), a concurrent migrator may have applied the same version
+		// first; our attempt then rolled back, and the schema is current all the same.
+		if again, perr := db.provider(); perr == nil {
+			if pending, perr := again.HasPending(ctx); perr == nil && !pending {
+				return nil
+			}
+		}
+		return db.wrap(err, "", "")
+	}
+	return nil
+}
+
+// Pinger implements ports.Pinger.
+type Pinger struct{ db *DB }
+
+// Ready pings the database and checks that no migration is pending; EUNAVAILABLE otherwise.
+func (p *Pinger) Ready(ctx context.Context) error {
+	if err := p.db.read.PingContext(ctx); err != nil {
+		return &ports.Error{Code: ports.EUNAVAILABLE, Message: "database unreachable", Err: err}
+	}
+	prov, err := p.db.provider()
+	if err != nil {
+		return ports.Internal(err)
+	}
+	pending, err := prov.HasPending(ctx)
+	if err != nil {
+		return &ports.Error{Code: ports.EUNAVAILABLE, Message: "cannot read the migration state", Err: err}
+	}
+	if pending {
+		return ports.Errorf(ports.EUNAVAILABLE, "database migrations are pending")
+	}
+	return nil
+}
+
+// q rebinds a query written with ? placeholders to the dialect's bindvars.
+func (db *DB) q(query string) string { return sqlx.Rebind(db.d.Bind, query) }
+
+// t encodes a time argument.
+func (db *DB) t(v time.Time) any { return db.d.Time(v) }
+
+// nt encodes an optional time argument; nil is NULL.
+func (db *DB) nt(v *time.Time) any {
+	if v == nil {
+		return nil
+	}
+	return db.d.Time(*v)
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// exec runs a statement and returns the number of rows it affected.
+func (db *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args ...any) (int64, error) {
+	res, err := e.ExecContext(ctx, db.q(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// get scans one row into dest; sql.ErrNoRows when there is none.
+func (db *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	return sqlx.GetContext(ctx, q, dest, db.q(query), args...)
+}
+
+// sel scans every row into dest, a pointer to a slice.
+func (db *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
+	return sqlx.SelectContext(ctx, q, dest, db.q(query), args...)
+}

@@ -1,0 +1,252 @@
+package jwks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"reflect"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tooken/tooken/ports"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	store, clock := newFakeStore(), &fakeClock{now: t0}
+	cases := map[string]func() (*Signer, error){
+		"short master key": func() (*Signer, error) { return New(store, testMasterKey[:16], testURL, clock) },
+		"nil master key":   func() (*Signer, error) { return New(store, nil, testURL, clock) },
+		"nil store":        func() (*Signer, error) { return New(nil, testMasterKey, testURL, clock) },
+		"nil clock":        func() (*Signer, error) { return New(store, testMasterKey, testURL, nil) },
+		"no public URL":    func() (*Signer, error) { return New(store, testMasterKey, "", clock) },
+	}
+	for name, fn := range cases {
+		if s, err := fn(); err == nil || s != nil {
+			t.Errorf("%s: New = %v, %v; want an error", name, s, err)
+		}
+	}
+}
+
+var kidPattern = regexp.MustCompile(`^sig_[a-z2-7]{24}$`)
+
+func TestNewSigningKey(t *testing.T) {
+	f := newFixture(t)
+	k := f.keyA
+	if !kidPattern.MatchString(k.KID) || k.KID == f.keyB.KID {
+		t.Errorf("kid = %q (other %q)", k.KID, f.keyB.KID)
+	}
+	if k.WorkspaceID != wsA || k.Algorithm != "ES256" || k.State != "active" {
+		t.Errorf("key = %+v", k)
+	}
+	if !k.CreatedAt.Equal(t0) || k.ActivatedAt == nil || !k.ActivatedAt.Equal(t0) {
+		t.Errorf("times = %v, %v", k.CreatedAt, k.ActivatedAt)
+	}
+	var jwk map[string]string
+	if err := json.Unmarshal(k.PublicJWK, &jwk); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alg", "crv", "kid", "kty", "use", "x", "y"}
+	if got := slices.Sorted(maps.Keys(jwk)); !slices.Equal(got, want) {
+		t.Errorf("JWK fields = %v, want %v", got, want)
+	}
+	if jwk["kty"] != "EC" || jwk["crv"] != "P-256" || jwk["alg"] != "ES256" || jwk["use"] != "sig" || jwk["kid"] != k.KID {
+		t.Errorf("JWK = %v", jwk)
+	}
+	if len(jwk["x"]) != 43 || len(jwk["y"]) != 43 {
+		t.Errorf("coordinates are not 32 bytes unpadded base64url: %q %q", jwk["x"], jwk["y"])
+	}
+	if _, _, err := parsePublicJWK(k.PublicJWK, k.KID); err != nil {
+		t.Errorf("the JWK does not parse back: %v", err)
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	in := sampleClaims()
+	value, err := f.signer.Sign(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.signer.Verify(context.Background(), value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := in
+	want.KeyID = f.keyA.KID
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("Verify =\n%+v\nwant\n%+v", got, &want)
+	}
+
+	body := segment(t, value, 1)
+	for claim, v := range map[string]any{
+		"iss": ports.IssuerURL(testURL, wsA), "sub": in.Subject, "client_id": in.Subject, "jti": "jti_1",
+		"scope": "read:users write:orders", "wid": wsA,
+		"iat": float64(t0.Unix()), "nbf": float64(t0.Unix()), "exp": float64(t0.Add(time.Hour).Unix()),
+		"aud": []any{"https://api.example.com"},
+	} {
+		if !reflect.DeepEqual(body[claim], v) {
+			t.Errorf("claim %s = %#v, want %#v", claim, body[claim], v)
+		}
+	}
+	if len(body) != 10 {
+		t.Errorf("claims = %v, want exactly 10", body)
+	}
+}
+
+func TestSignWithoutExpiryAndDefaults(t *testing.T) {
+	f := newFixture(t)
+	in := sampleClaims()
+	in.ExpiresAt, in.Issuer, in.IssuedAt, in.NotBefore = nil, "", time.Time{}, time.Time{}
+	in.Audience = []string{"a", "b"}
+	value, err := f.signer.Sign(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := segment(t, value, 1)["exp"]; ok {
+		t.Error("exp claim present for a never-expiring token")
+	}
+	f.clock.Set(t0.AddDate(50, 0, 0))
+	got, err := f.signer.Verify(context.Background(), value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExpiresAt != nil || got.Issuer != ports.IssuerURL(testURL, wsA) ||
+		!got.IssuedAt.Equal(t0) || !got.NotBefore.Equal(t0) || !slices.Equal(got.Audience, in.Audience) {
+		t.Errorf("Verify = %+v", got)
+	}
+}
+
+func TestSignHeader(t *testing.T) {
+	f := newFixture(t)
+	value, err := f.signer.Sign(context.Background(), sampleClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"alg": "ES256", "kid": f.keyA.KID, "typ": "at+jwt"}
+	if got := segment(t, value, 0); !reflect.DeepEqual(got, want) {
+		t.Errorf("header = %v, want %v", got, want)
+	}
+}
+
+func TestSignUsesNewestActiveKey(t *testing.T) {
+	f := newFixture(t)
+	f.clock.Set(t0.Add(time.Minute))
+	newer := f.newKey(t, wsA)
+	f.signer.Forget(wsA)
+	value, err := f.signer.Sign(context.Background(), sampleClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := segment(t, value, 0)["kid"]; kid != newer.KID {
+		t.Errorf("signed with %v, want the newest key %s", kid, newer.KID)
+	}
+	f.clock.Set(t0)
+	got, err := f.signer.Verify(context.Background(), value)
+	if err != nil || got.KeyID != newer.KID {
+		t.Errorf("Verify = %+v, %v", got, err)
+	}
+}
+
+func TestSignErrors(t *testing.T) {
+	f := newFixture(t)
+	for name, mutate := range map[string]func(*ports.Claims){
+		"no workspace":    func(c *ports.Claims) { c.WorkspaceID = "" },
+		"no subject":      func(c *ports.Claims) { c.Subject = "" },
+		"no jti":          func(c *ports.Claims) { c.JTI = "" },
+		"foreign issuer":  func(c *ports.Claims) { c.Issuer = "https://evil.example.com/w/" + wsA },
+		"no signing keys": func(c *ports.Claims) { c.WorkspaceID, c.Issuer = "ws_nokeys", "" },
+	} {
+		c := sampleClaims()
+		mutate(&c)
+		if v, err := f.signer.Sign(context.Background(), c); err == nil || ports.ErrorCode(err) != ports.EINTERNAL {
+			t.Errorf("%s: Sign = %q, %v; want an internal error", name, v, err)
+		}
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	f := newFixture(t)
+	value, err := f.signer.Sign(context.Background(), sampleClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := t0.Add(time.Hour)
+	for _, tc := range []struct {
+		at   time.Time
+		want error
+	}{
+		{exp.Add(-time.Second), nil},
+		{exp.Add(-time.Nanosecond), nil},
+		{exp, ports.ErrTokenExpired},
+		{exp.Add(time.Second), ports.ErrTokenExpired},
+		{exp.AddDate(1, 0, 0), ports.ErrTokenExpired},
+		{t0.Add(-time.Second), ports.ErrInvalidToken}, // before nbf
+	} {
+		f.clock.Set(tc.at)
+		_, err := f.signer.Verify(context.Background(), value)
+		if err != tc.want {
+			t.Errorf("at exp%+v: Verify err = %v, want %v", tc.at.Sub(exp), err, tc.want)
+		}
+		if tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("errors.Is(%v, %v) = false", err, tc.want)
+		}
+	}
+}
+
+func TestExpiredButOtherwiseInvalid(t *testing.T) {
+	f := newFixture(t)
+	priv := f.privateKey(t, f.keyA)
+	f.clock.Set(t0.Add(2 * time.Hour))
+	for name, mutate := range map[string]func(jwt.MapClaims){
+		"wrong issuer":  func(c jwt.MapClaims) { c["iss"] = "https://evil.example.com" },
+		"missing jti":   func(c jwt.MapClaims) { delete(c, "jti") },
+		"foreign wid":   func(c jwt.MapClaims) { c["wid"] = wsB },
+		"nbf in future": func(c jwt.MapClaims) { c["nbf"] = t0.Add(3 * time.Hour).Unix() },
+	} {
+		c := mapClaims(wsA)
+		mutate(c)
+		value := forge(t, jwt.SigningMethodES256, priv, header(f.keyA), c)
+		if _, err := f.signer.Verify(context.Background(), value); err != ports.ErrInvalidToken {
+			t.Errorf("%s: Verify err = %v, want ErrInvalidToken", name, err)
+		}
+	}
+	value := forge(t, jwt.SigningMethodES256, priv, header(f.keyA), mapClaims(wsA))
+	if _, err := f.signer.Verify(context.Background(), value); err != ports.ErrTokenExpired {
+		t.Errorf("control: Verify err = %v, want ErrTokenExpired", err)
+	}
+}
+
+func TestJWKSDocument(t *testing.T) {
+	f := newFixture(t)
+	retired := f.newKey(t, wsA)
+	f.store.setState(wsA, retired.KID, "retired")
+	doc, err := f.signer.JWKS(context.Background(), wsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	if err := json.Unmarshal(doc, &set); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Keys) != 1 || set.Keys[0]["kid"] != f.keyA.KID {
+		t.Fatalf("JWKS = %s, want only %s", doc, f.keyA.KID)
+	}
+	var stored map[string]string
+	_ = json.Unmarshal(f.keyA.PublicJWK, &stored)
+	if !reflect.DeepEqual(set.Keys[0], stored) {
+		t.Errorf("published %v, stored %v", set.Keys[0], stored)
+	}
+
+	for _, ws := range []string{"ws_nokeys", "", "../etc"} {
+		if _, err := f.signer.JWKS(context.Background(), ws); ports.ErrorCode(err) != ports.ENOTFOUND {
+			t.Errorf("JWKS(%q) err = %v, want not_found", ws, err)
+		}
+	}
+}

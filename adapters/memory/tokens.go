@@ -1,0 +1,204 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// TokenStore implements ports.TokenStore.
+type TokenStore struct{ db *DB }
+
+var _ ports.TokenStore = (*TokenStore)(nil)
+
+func nameKey(workspaceID, name string) string { return workspaceID + "\x00" + strings.ToLower(name) }
+
+// CreateToken stores t and ev together; ECONFLICT if a token of the workspace, revoked ones included,
+// has the same name case-insensitively (or if the id is taken).
+func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	key := nameKey(t.WorkspaceID, t.Name)
+	if _, ok := db.tokenNames[key]; ok {
+		return ports.Errorf(ports.ECONFLICT, "A token named %q already exists", t.Name)
+	}
+	if _, ok := db.tokens[t.ID]; ok {
+		return ports.Errorf(ports.ECONFLICT, "Token %s already exists", t.ID)
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	c := copyToken(t)
+	c.CreatedAt = normTime(t.CreatedAt)
+	for _, p := range []**time.Time{&c.ExpiresAt, &c.LastUsedAt, &c.RevokedAt, &c.RotatedAt, &c.PreviousValidUntil} {
+		*p = normTimePtr(*p)
+	}
+	db.tokens[c.ID] = &tokenRow{Token: *c, seq: db.next()}
+	db.tokenNames[key] = c.ID
+	db.appendEvents(events)
+	return nil
+}
+
+// Token returns one token; ENOTFOUND if it is not in the workspace.
+func (s *TokenStore) Token(ctx context.Context, workspaceID, id string) (*ports.Token, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.tokenIn(workspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	return copyToken(&r.Token), nil
+}
+
+// Tokens lists the workspace's tokens matching f, newest first, and the total matching f.
+func (s *TokenStore) Tokens(ctx context.Context, workspaceID string, f ports.TokenFilter) ([]ports.Token, int, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, 0, err
+	}
+	if err := checkPage(f.Page); err != nil {
+		return nil, 0, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	name := strings.ToLower(f.NameContains)
+	var rows []*tokenRow
+	for _, r := range db.tokens {
+		if r.WorkspaceID != workspaceID ||
+			(f.Status != "" && r.Status(f.Now) != f.Status) ||
+			!strings.Contains(strings.ToLower(r.Name), name) {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b *tokenRow) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.seq, a.seq))
+	})
+	page := pageOf(rows, f.Page)
+	out := make([]ports.Token, len(page))
+	for i, r := range page {
+		out[i] = *copyToken(&r.Token)
+	}
+	return out, len(rows), nil
+}
+
+// RevokeToken marks the token revoked at `at` and records ev, together, unless it is already revoked:
+// then it returns the token unchanged with revoked=false and records nothing. ENOTFOUND if the token is
+// not in the workspace.
+func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at time.Time, ev *ports.AuditEvent) (*ports.Token, bool, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, false, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.tokenIn(workspaceID, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.RevokedAt != nil {
+		return copyToken(&r.Token), false, nil
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return nil, false, err
+	}
+	r.RevokedAt = normTimePtr(&at)
+	db.appendEvents(events)
+	return copyToken(&r.Token), true, nil
+}
+
+// RotateToken makes rot.NewJTI the current value id and records ev, together, provided the token is
+// not revoked and its current value id is still rot.FromJTI; otherwise ECONFLICT. ENOTFOUND if the
+// token is not in the workspace. FromJTI stays valid as PreviousJTI only with a grace period
+// (PreviousValidUntil); without one both are cleared.
+func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, rot ports.Rotation, ev *ports.AuditEvent) (*ports.Token, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.tokenIn(workspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.RevokedAt != nil:
+		return nil, ports.Errorf(ports.ECONFLICT, "Token %s is revoked", id)
+	case r.CurrentJTI != rot.FromJTI:
+		return nil, ports.Errorf(ports.ECONFLICT, "Token %s was rotated concurrently", id)
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return nil, err
+	}
+	r.CurrentJTI = rot.NewJTI
+	r.RotatedAt = normTimePtr(&rot.At)
+	r.PreviousJTI, r.PreviousValidUntil = "", nil
+	if rot.PreviousValidUntil != nil {
+		r.PreviousJTI, r.PreviousValidUntil = rot.FromJTI, normTimePtr(rot.PreviousValidUntil)
+	}
+	db.appendEvents(events)
+	return copyToken(&r.Token), nil
+}
+
+// tokenIn returns the stored token if it belongs to the workspace.
+func (db *DB) tokenIn(workspaceID, id string) (*tokenRow, error) {
+	r, ok := db.tokens[id]
+	if !ok || r.WorkspaceID != workspaceID {
+		return nil, ports.Errorf(ports.ENOTFOUND, "Token %s not found", id)
+	}
+	return r, nil
+}
+
+// UsageStore implements ports.UsageStore.
+type UsageStore struct{ db *DB }
+
+var _ ports.UsageStore = (*UsageStore)(nil)
+
+// MarkUsed sets last_used_at of each credential to its At unless it already holds a later time;
+// credentials that do not exist are ignored. An unknown Kind is EINVALID and changes nothing.
+func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	for _, u := range uses {
+		if u.Kind != "token" && u.Kind != "api_key" {
+			return ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
+		}
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, u := range uses {
+		var last **time.Time
+		switch u.Kind {
+		case "token":
+			if r, ok := db.tokens[u.ID]; ok {
+				last = &r.LastUsedAt
+			}
+		case "api_key":
+			if r, ok := db.apiKeys[u.ID]; ok {
+				last = &r.LastUsedAt
+			}
+		}
+		if last != nil && (*last == nil || (*last).Before(u.At)) {
+			*last = normTimePtr(&u.At)
+		}
+	}
+	return nil
+}

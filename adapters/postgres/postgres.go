@@ -1,0 +1,135 @@
+// Package postgres stores Tooken's data in PostgreSQL (jmoiron/sqlx over lib/pq), with embedded,
+// versioned goose migrations. The queries live in adapters/internal/sqlstore, shared with SQLite;
+// this package supplies the PostgreSQL dialect: $n bindvars, timestamptz times and SQLSTATE
+// translation (23505 → conflict; connection classes → unavailable).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io/fs"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/tooken/tooken/adapters/internal/sqlstore"
+	"github.com/tooken/tooken/ports"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// The store types are those of the shared SQL implementation, named here after their ports.
+type (
+	// AccountStore implements ports.AccountStore.
+	AccountStore = sqlstore.AccountStore
+	// WorkspaceStore implements ports.WorkspaceStore.
+	WorkspaceStore = sqlstore.WorkspaceStore
+	// APIKeyStore implements ports.APIKeyStore.
+	APIKeyStore = sqlstore.APIKeyStore
+	// TokenStore implements ports.TokenStore.
+	TokenStore = sqlstore.TokenStore
+	// UsageStore implements ports.UsageStore.
+	UsageStore = sqlstore.UsageStore
+	// AuditLog implements ports.AuditLog.
+	AuditLog = sqlstore.AuditLog
+	// SigningKeyStore implements ports.SigningKeyStore.
+	SigningKeyStore = sqlstore.SigningKeyStore
+	// Pinger implements ports.Pinger.
+	Pinger = sqlstore.Pinger
+)
+
+var (
+	_ ports.AccountStore    = (*AccountStore)(nil)
+	_ ports.WorkspaceStore  = (*WorkspaceStore)(nil)
+	_ ports.APIKeyStore     = (*APIKeyStore)(nil)
+	_ ports.TokenStore      = (*TokenStore)(nil)
+	_ ports.UsageStore      = (*UsageStore)(nil)
+	_ ports.AuditLog        = (*AuditLog)(nil)
+	_ ports.SigningKeyStore = (*SigningKeyStore)(nil)
+	_ ports.Pinger          = (*Pinger)(nil)
+)
+
+// DB is an open PostgreSQL database holding Tooken's data.
+type DB struct {
+	sql   *sqlx.DB
+	store *sqlstore.DB
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value string) and checks that it
+// answers. It does not migrate: call Migrate. A server that cannot be reached is EUNAVAILABLE.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, ports.Internal(err)
+	}
+	conn, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, &ports.Error{Code: ports.EINVALID, Message: "invalid PostgreSQL connection string", Err: err}
+	}
+	if err := conn.PingContext(ctx); err != nil {
+		_ = conn.Close()
+		if isUnavailable(err) || sqlstore.IsUnavailable(err) {
+			return nil, &ports.Error{Code: ports.EUNAVAILABLE, Message: "cannot reach PostgreSQL", Err: err}
+		}
+		return nil, ports.Internal(err)
+	}
+	d := &sqlstore.Dialect{
+		Bind:           sqlx.DOLLAR,
+		Goose:          goose.DialectPostgres,
+		Migrations:     migrations,
+		MigrateOptions: migrateOptions,
+		Time:           sqlstore.UTCMicro,
+		IsUnique:       isUnique,
+		IsUnavailable:  isUnavailable,
+	}
+	return &DB{sql: conn, store: sqlstore.New(conn, conn, d)}, nil
+}
+
+// migrateOptions serialises concurrent migrations (several replicas starting at once) with a
+// session-level advisory lock; a fresh locker per run because its retry state is not reusable.
+func migrateOptions() ([]goose.ProviderOption, error) {
+	l, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return nil, err
+	}
+	return []goose.ProviderOption{goose.WithSessionLocker(l)}, nil
+}
+
+// Migrate applies every pending migration; running it again is a no-op.
+func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.store.Close() }
+
+// Stores returns every store port backed by the database.
+func (db *DB) Stores() ports.Stores { return db.store.Stores() }
+
+// SQL returns the underlying pool, for tests and tools.
+func (db *DB) SQL() *sqlx.DB { return db.sql }
+
+func isUnique(err error) bool {
+	var e *pq.Error
+	return errors.As(err, &e) && e.SQLState() == "23505"
+}
+
+// isUnavailable: connection exceptions (class 08), operator intervention (57P01 admin shutdown,
+// 57P02 crash shutdown, 57P03 cannot connect now), insufficient resources (class 53) and
+// transaction rollbacks worth retrying (class 40: serialization failure, deadlock).
+func isUnavailable(err error) bool {
+	var e *pq.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.SQLState()
+	switch {
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "40"):
+		return true
+	case code == "57P01", code == "57P02", code == "57P03":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,179 @@
+// Package sqlite stores Tooken's data in an embedded SQLite database (modernc.org/sqlite, no cgo), with
+// embedded, versioned goose migrations. The queries live in adapters/internal/sqlstore, shared with
+// PostgreSQL; this package supplies the SQLite dialect: ? bindvars, INTEGER unix-microsecond times
+// and result-code translation.
+//
+// The database runs in WAL mode with foreign keys on and a busy timeout. Writes go through a single
+// connection whose transactions begin IMMEDIATE, so concurrent writers queue in Go instead of failing
+// with SQLITE_BUSY; reads use a separate pool and never wait for writers.
+package sqlite
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+	"github.com/tooken/tooken/adapters/internal/sqlstore"
+	"github.com/tooken/tooken/ports"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// The store types are those of the shared SQL implementation, named here after their ports.
+type (
+	// AccountStore implements ports.AccountStore.
+	AccountStore = sqlstore.AccountStore
+	// WorkspaceStore implements ports.WorkspaceStore.
+	WorkspaceStore = sqlstore.WorkspaceStore
+	// APIKeyStore implements ports.APIKeyStore.
+	APIKeyStore = sqlstore.APIKeyStore
+	// TokenStore implements ports.TokenStore.
+	TokenStore = sqlstore.TokenStore
+	// UsageStore implements ports.UsageStore.
+	UsageStore = sqlstore.UsageStore
+	// AuditLog implements ports.AuditLog.
+	AuditLog = sqlstore.AuditLog
+	// SigningKeyStore implements ports.SigningKeyStore.
+	SigningKeyStore = sqlstore.SigningKeyStore
+	// Pinger implements ports.Pinger.
+	Pinger = sqlstore.Pinger
+)
+
+var (
+	_ ports.AccountStore    = (*AccountStore)(nil)
+	_ ports.WorkspaceStore  = (*WorkspaceStore)(nil)
+	_ ports.APIKeyStore     = (*APIKeyStore)(nil)
+	_ ports.TokenStore      = (*TokenStore)(nil)
+	_ ports.UsageStore      = (*UsageStore)(nil)
+	_ ports.AuditLog        = (*AuditLog)(nil)
+	_ ports.SigningKeyStore = (*SigningKeyStore)(nil)
+	_ ports.Pinger          = (*Pinger)(nil)
+)
+
+// busyTimeoutMS bounds how long a connection waits for a lock held by another process.
+const busyTimeoutMS = 10000
+
+// DB is an open SQLite database holding Tooken's data.
+type DB struct {
+	store *sqlstore.DB
+}
+
+// Open opens (creating if needed) the SQLite database file at path; its directory must exist. It does
+// not migrate: call Migrate. The path ":memory:" opens a private in-memory database on one connection.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, ports.Errorf(ports.EINVALID, "invalid SQLite database path %q", path)
+	}
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, ports.Internal(err)
+	}
+	params := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)", busyTimeoutMS)
+	d := &sqlstore.Dialect{
+		Bind:          sqlx.QUESTION,
+		Goose:         goose.DialectSQLite3,
+		Migrations:    migrations,
+		Time:          sqlstore.UnixMicro,
+		IsUnique:      isUnique,
+		IsUnavailable: isUnavailable,
+	}
+	if path == ":memory:" {
+		conn, err := open(ctx, path+"?"+params+"&_txlock=immediate", 1)
+		if err != nil {
+			return nil, err
+		}
+		conn.SetConnMaxIdleTime(0)
+		conn.SetConnMaxLifetime(0)
+		return &DB{store: sqlstore.New(conn, conn, d)}, nil
+	}
+	write, err := open(ctx, path+"?"+params+"&_pragma=journal_mode(WAL)&_txlock=immediate", 1)
+	if err != nil {
+		return nil, err
+	}
+	read, err := open(ctx, path+"?"+params+"&_pragma=query_only(1)", 0)
+	if err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	return &DB{store: sqlstore.New(read, write, d)}, nil
+}
+
+// open opens a pool on dsn with at most maxConns connections (0: no limit) and checks it works.
+func open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
+	conn, err := sqlx.Open("sqlite", dsn)
+	if err != nil {
+		return nil, ports.Internal(err)
+	}
+	conn.SetMaxOpenConns(maxConns)
+	if maxConns == 1 {
+		conn.SetMaxIdleConns(1)
+	}
+	// Opening a fresh file while another process switches it to WAL can fail with SQLITE_BUSY
+	// before the busy handler applies; such failures are retried for up to the busy timeout.
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err = conn.PingContext(ctx)
+		if err == nil {
+			return conn, nil
+		}
+		if c, ok := code(err); !ok || c&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			continue
+		}
+		break
+	}
+	_ = conn.Close()
+	return nil, &ports.Error{Code: ports.EUNAVAILABLE, Message: "cannot open the SQLite database", Err: err}
+}
+
+// Migrate applies every pending migration; running it again is a no-op.
+func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.store.Close() }
+
+// Stores returns every store port backed by the database.
+func (db *DB) Stores() ports.Stores { return db.store.Stores() }
+
+// SQL returns the pool that writes, for tests and tools.
+func (db *DB) SQL() *sqlx.DB { return db.store.Writer() }
+
+func code(err error) (int, bool) {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	return e.Code(), true
+}
+
+func isUnique(err error) bool {
+	c, ok := code(err)
+	return ok && (c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// isUnavailable: the database is locked past the busy timeout, cannot be opened, or its storage fails.
+func isUnavailable(err error) bool {
+	c, ok := code(err)
+	if !ok {
+		return false
+	}
+	switch c & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+// Command tooken runs the Tooken server and its operator commands:
+//
+//	tooken serve       run the HTTP API (embedded SQLite in ./.tooken unless TOOKEN_DATABASE_URL is set)
+//	tooken migrate     apply database migrations
+//	tooken bootstrap   create an account, a workspace and an owner API key; print them as JSON
+//	tooken keygen      print a new master key for TOOKEN_MASTER_KEY
+//
+// Every flag has a TOOKEN_* environment variable; see `tooken --help`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/tooken/tooken/adapters/jwks"
+	"github.com/tooken/tooken/cmd/tooken/app"
+	"github.com/tooken/tooken/core"
+)
+
+// storeFlags are shared by every command that touches the database, so `bootstrap` prints the same
+// issuer `serve` uses.
+type storeFlags struct {
+	Addr        string `default:"127.0.0.1:8080" env:"TOOKEN_ADDR" help:"Listen address."`
+	PublicURL   string `env:"TOOKEN_PUBLIC_URL" help:"Externally visible base URL (default http:// + addr)."`
+	DatabaseURL string `env:"TOOKEN_DATABASE_URL" help:"PostgreSQL URL; empty = embedded SQLite in the data directory."`
+	DataDir     string `default:".tooken" env:"TOOKEN_DATA_DIR" help:"Data directory of the embedded mode."`
+	MasterKey   string `env:"TOOKEN_MASTER_KEY" help:"32-byte key (base64 or hex) encrypting signing keys; required with PostgreSQL."`
+	LogLevel    string `default:"info" enum:"debug,info,warn,error" env:"TOOKEN_LOG_LEVEL" help:"debug, info, warn or error."`
+	LogFormat   string `default:"text" enum:"text,json" env:"TOOKEN_LOG_FORMAT" help:"text or json."`
+}
+
+func (f storeFlags) config(migrate bool) app.Config {
+	return app.Config{
+		Addr: f.Addr, PublicURL: f.PublicURL, DatabaseURL: f.DatabaseURL, DataDir: f.DataDir,
+		MasterKey: f.MasterKey, Migrate: migrate, Logger: f.logger(),
+	}
+}
+
+func (f storeFlags) logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(f.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if f.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+type serveCmd struct {
+	storeFlags
+	RateLimit       int           `default:"1000" env:"TOOKEN_RATE_LIMIT" help:"Requests per minute per workspace."`
+	ShutdownTimeout time.Duration `default:"15s" env:"TOOKEN_SHUTDOWN_TIMEOUT" help:"Graceful shutdown bound."`
+	NoMigrate       bool          `env:"TOOKEN_NO_MIGRATE" help:"Do not apply migrations on start."`
+}
+
+func (c *serveCmd) Run(ctx context.Context) error {
+	cfg := c.config(!c.NoMigrate)
+	cfg.RateLimit, cfg.ShutdownTimeout = c.RateLimit, c.ShutdownTimeout
+	m, err := app.Listen(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+type migrateCmd struct{ storeFlags }
+
+func (c *migrateCmd) Run(ctx context.Context) error {
+	m, err := app.Open(ctx, c.config(true))
+	if err != nil {
+		return err
+	}
+	c.logger().Info("migrations applied")
+	return m.Close()
+}
+
+type bootstrapCmd struct {
+	storeFlags
+	Email         string `required:"" help:"Account email (created if new)."`
+	Workspace     string `required:"" help:"Workspace name."`
+	PasswordStdin bool   `help:"Read the account password from standard input."`
+}
+
+func (c *bootstrapCmd) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	var password string
+	if c.PasswordStdin {
+		b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+		if err != nil {
+			return err
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	m, err := app.Open(ctx, c.config(true))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	out, err := m.Service.Bootstrap(ctx, core.BootstrapInput{Email: c.Email, Password: password, Workspace: c.Workspace})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]string{
+		"workspace_id":  out.Workspace.ID,
+		"issuer":        m.Service.Issuer(out.Workspace.ID),
+		"api_key":       out.APIKey,
+		"dashboard_url": m.URL + "/",
+	})
+}
+
+type keygenCmd struct{}
+
+func (keygenCmd) Run(stdout io.Writer) error {
+	_, err := fmt.Fprintln(stdout, jwks.GenerateMasterKey())
+	return err
+}
+
+type cli struct {
+	Serve     serveCmd     `cmd:"" help:"Run the HTTP API."`
+	Migrate   migrateCmd   `cmd:"" help:"Apply database migrations."`
+	Bootstrap bootstrapCmd `cmd:"" help:"Create an account, a workspace and an owner API key; print them as JSON."`
+	Keygen    keygenCmd    `cmd:"" help:"Print a new master key for TOOKEN_MASTER_KEY."`
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var c cli
+	k := kong.Parse(&c, kong.Name("tooken"),
+		kong.Description("Tooken issues and governs scoped bearer tokens."),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.BindTo(io.Reader(os.Stdin), (*io.Reader)(nil)),
+		kong.BindTo(io.Writer(os.Stdout), (*io.Writer)(nil)))
+	if err := k.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tooken:", err)
+		os.Exit(1)
+	}
+}

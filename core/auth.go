@@ -1,0 +1,118 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"time"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// Authenticate resolves a bearer value (an API key or a token JWT) to a Principal. It returns
+// ports.ErrMissingCredential for anything that is neither, ErrInvalidToken, ErrTokenExpired,
+// ErrTokenRevoked or ErrTokenRotated for tokens, and passes store failures through. A credential seen
+// before costs no database access and, for tokens, no signature check.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, error) {
+	switch {
+	case bearer == "" || len(bearer) > 8192:
+		return nil, ports.ErrMissingCredential
+	case strings.HasPrefix(bearer, APIKeyPrefix):
+		if !ValidAPIKeyFormat(bearer) {
+			return nil, ports.ErrMissingCredential
+		}
+		return s.authenticateAPIKey(ctx, bearer)
+	case strings.Count(bearer, ".") == 2:
+		c, t, err := s.checkValue(ctx, bearer)
+		if err != nil {
+			return nil, err
+		}
+		s.usage.add(ports.Usage{Kind: KindToken, ID: t.ID, At: s.Now()})
+		return &Principal{
+			WorkspaceID: t.WorkspaceID, Kind: KindToken, ID: t.ID, Email: t.CreatedBy,
+			Scopes: c.Scopes, ExpiresAt: t.ExpiresAt, Audience: t.Audience,
+		}, nil
+	default:
+		return nil, ports.ErrMissingCredential
+	}
+}
+
+// checkValue verifies a token value and its token's current state: signature (skipped for a value
+// verified before), expiry, revocation and rotation.
+func (s *Service) checkValue(ctx context.Context, value string) (*ports.Claims, *ports.Token, error) {
+	now := s.Now()
+	sum := sha256.Sum256([]byte(value))
+	vk := string(sum[:])
+	c, ok := s.values.get(vk)
+	if !ok {
+		vc, err := s.signer.Verify(ctx, value)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = *vc
+		s.values.put(vk, c)
+	} else if c.ExpiresAt != nil && !c.ExpiresAt.After(now) {
+		return nil, nil, ports.ErrTokenExpired
+	}
+	t, err := s.tokenRecord(ctx, c.WorkspaceID, c.Subject)
+	if ports.ErrorCode(err) == ports.ENOTFOUND {
+		return nil, nil, ports.ErrInvalidToken
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return &c, t, valueState(t, c.JTI, now)
+}
+
+// valueState tells whether value id jti of token t is usable at now.
+func valueState(t *ports.Token, jti string, now time.Time) error {
+	switch {
+	case t.RevokedAt != nil:
+		return ports.ErrTokenRevoked
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		return ports.ErrTokenExpired
+	case jti == t.CurrentJTI:
+		return nil
+	case jti == t.PreviousJTI && t.PreviousValidUntil != nil && now.Before(*t.PreviousValidUntil):
+		return nil
+	default:
+		return ports.ErrTokenRotated
+	}
+}
+
+// tokenRecord returns the token from the cache, loading it on a miss.
+func (s *Service) tokenRecord(ctx context.Context, workspaceID, id string) (*ports.Token, error) {
+	if t, ok := s.tokens.get(id); ok && t.WorkspaceID == workspaceID {
+		return &t, nil
+	}
+	t, err := s.stores.Tokens.Token(ctx, workspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheToken(t)
+	return t, nil
+}
+
+// cacheToken stores t in the token cache unless the cache already holds a later state of it: a
+// reader that loaded the row just before a revocation or rotation must not overwrite the newer state.
+func (s *Service) cacheToken(t *ports.Token) {
+	s.tokens.update(t.ID, func(old ports.Token, ok bool) (ports.Token, bool) {
+		if ok && laterState(&old, t) {
+			return old, false
+		}
+		return *t, true
+	})
+}
+
+// laterState reports whether a is a later state of the same token than b.
+func laterState(a, b *ports.Token) bool {
+	if (a.RevokedAt != nil) != (b.RevokedAt != nil) {
+		return a.RevokedAt != nil
+	}
+	if a.RotatedAt == nil || b.RotatedAt == nil {
+		return a.RotatedAt != nil && b.RotatedAt == nil
+	}
+	return a.RotatedAt.After(*b.RotatedAt)
+}
+
+// ForgetToken drops a token from the cache so its next use reloads it.
+func (s *Service) ForgetToken(id string) { s.tokens.del(id) }

@@ -1,0 +1,67 @@
+// Package core holds Tooken's use cases: workspaces, API keys, tokens, verification and the audit log.
+// It depends only on the ports and the standard library; adapters drive it (httpapi, cmd) or serve it
+// (stores, signer, clock).
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// Config holds installation-wide settings the use cases need.
+type Config struct {
+	// PublicURL is the externally visible base URL; issuers are PublicURL/w/{workspace_id}.
+	PublicURL string
+}
+
+// Service runs every use case. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	stores ports.Stores
+	signer ports.Signer
+	clock  ports.Clock
+	hasher ports.PasswordHasher
+
+	keys   *cache[cachedKey]   // API keys by hex SHA-256 of the secret
+	tokens *cache[ports.Token] // token records by token id
+	values *cache[ports.Claims]
+	usage  *usageBuffer
+}
+
+// New returns a Service.
+func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock, hasher ports.PasswordHasher) *Service {
+	return &Service{
+		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
+		keys:   newCache[cachedKey](10_000),
+		tokens: newCache[ports.Token](100_000),
+		values: newCache[ports.Claims](100_000),
+		usage:  newUsageBuffer(),
+	}
+}
+
+// Now returns the service clock's current time in UTC.
+func (s *Service) Now() time.Time { return s.clock.Now().UTC() }
+
+// Issuer returns the issuer URL of a workspace.
+func (s *Service) Issuer(workspaceID string) string {
+	return ports.IssuerURL(s.cfg.PublicURL, workspaceID)
+}
+
+// event builds an audit event for an action p performs on target now.
+func (s *Service) event(ctx context.Context, actor ports.Actor, workspaceID, action string, target ports.Target, md map[string]any) *ports.AuditEvent {
+	m := RequestMetaFrom(ctx)
+	return &ports.AuditEvent{
+		ID:          newID("evt_"),
+		WorkspaceID: workspaceID,
+		Action:      action,
+		Actor:       actor,
+		Target:      target,
+		IP:          m.IP,
+		UserAgent:   m.UserAgent,
+		RequestID:   m.RequestID,
+		Metadata:    md,
+		OccurredAt:  s.Now(),
+	}
+}

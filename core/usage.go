@@ -1,0 +1,77 @@
+package core
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// usageBuffer coalesces last-used times in memory so that authenticating a request writes nothing;
+// Flush writes them in one batch.
+type usageBuffer struct {
+	mu   sync.Mutex
+	last map[[2]string]time.Time
+}
+
+func newUsageBuffer() *usageBuffer {
+	return &usageBuffer{last: make(map[[2]string]time.Time)}
+}
+
+func (b *usageBuffer) add(u ports.Usage) {
+	k := [2]string{u.Kind, u.ID}
+	b.mu.Lock()
+	if u.At.After(b.last[k]) {
+		b.last[k] = u.At
+	}
+	b.mu.Unlock()
+}
+
+func (b *usageBuffer) take() []ports.Usage {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.last) == 0 {
+		return nil
+	}
+	out := make([]ports.Usage, 0, len(b.last))
+	for k, at := range b.last {
+		out = append(out, ports.Usage{Kind: k[0], ID: k[1], At: at})
+	}
+	clear(b.last)
+	return out
+}
+
+// FlushUsage writes the buffered last-used times. On failure they are kept for the next flush.
+func (s *Service) FlushUsage(ctx context.Context) error {
+	uses := s.usage.take()
+	if len(uses) == 0 {
+		return nil
+	}
+	if err := s.stores.Usage.MarkUsed(ctx, uses); err != nil {
+		for _, u := range uses {
+			s.usage.add(u)
+		}
+		return err
+	}
+	return nil
+}
+
+// RunUsageFlusher flushes last-used times every interval until ctx ends, then once more.
+func (s *Service) RunUsageFlusher(ctx context.Context, interval time.Duration, onError func(error)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
+				onError(err)
+			}
+			return
+		case <-tick.C:
+			if err := s.FlushUsage(ctx); err != nil {
+				onError(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package ports
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Role is a member's (or team API key's) role in a workspace.
+type Role string
+
+// Roles, from most to least powerful.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleViewer Role = "viewer"
+)
+
+// Account is a person who can sign in.
+type Account struct {
+	ID           string // acc_…
+	Email        string // stored lower-case; unique
+	PasswordHash string // argon2id encoded hash, or "" when no password was set
+	CreatedAt    time.Time
+}
+
+// Workspace owns every other resource.
+type Workspace struct {
+	ID              string // ws_ + 24 lowercase alphanumerics
+	Name            string
+	Slug            string // unique across the installation
+	Timezone        string // IANA name, display only
+	DefaultAudience string // JWT aud for tokens created without one
+	CreatedAt       time.Time
+}
+
+// Member ties an account to a workspace with a role.
+type Member struct {
+	ID          string // mem_…
+	WorkspaceID string
+	AccountID   string
+	Email       string // the account's email (read-only join)
+	Role        Role
+	CreatedAt   time.Time
+}
+
+// APIKeyKind tells whether a key acts as its owner (personal) or with a fixed role (team).
+type APIKeyKind string
+
+// API key kinds.
+const (
+	APIKeyPersonal APIKeyKind = "personal"
+	APIKeyTeam     APIKeyKind = "team"
+)
+
+// APIKey is a management credential. Only the SHA-256 hash of its secret is stored.
+type APIKey struct {
+	ID          string // key_…
+	WorkspaceID string
+	Name        string
+	Kind        APIKeyKind
+	// Role is the fixed role of a team key; empty for personal keys (they use the member's role).
+	Role Role
+	// MemberID is the owning member of a personal key, or the member who created a team key.
+	MemberID string
+	// CreatedBy is the email of MemberID's account (read-only join).
+	CreatedBy  string
+	SecretHash []byte // SHA-256 of the full secret
+	Last4      string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// Token is an issued, scoped credential. Its value (a JWT) is never stored: only the id of the value
+// currently valid (CurrentJTI) and, during a rotation grace period, of the previous one.
+type Token struct {
+	ID          string // tok_ + 24 lowercase alphanumerics
+	WorkspaceID string
+	Name        string
+	Scopes      []string
+	Audience    []string
+	Metadata    json.RawMessage // nil when none was given
+	CreatedBy   string
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+	RotatedAt   *time.Time
+
+	CurrentJTI string
+	// PreviousJTI stays valid until PreviousValidUntil (a rotation grace period); empty when none.
+	PreviousJTI        string
+	PreviousValidUntil *time.Time
+}
+
+// TokenStatus is derived at read time.
+type TokenStatus string
+
+// Token statuses.
+const (
+	StatusActive  TokenStatus = "active"
+	StatusExpired TokenStatus = "expired"
+	StatusRevoked TokenStatus = "revoked"
+)
+
+// Status derives the token's status at now: revoked, else expired if ExpiresAt ≤ now, else active.
+func (t *Token) Status(now time.Time) TokenStatus {
+	switch {
+	case t.RevokedAt != nil:
+		return StatusRevoked
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		return StatusExpired
+	default:
+		return StatusActive
+	}
+}
+
+// Actor is who did something recorded in the audit log.
+type Actor struct {
+	Type  string // user | api_key | token | system
+	ID    string
+	Email string
+}
+
+// Target is what an audit event is about.
+type Target struct {
+	Type string // token | api_key | workspace | member | …
+	ID   string
+	Name string
+}
+
+// AuditEvent is one entry of a workspace's audit log.
+type AuditEvent struct {
+	ID          string // evt_…
+	WorkspaceID string
+	Action      string // dotted name, e.g. token.revoked
+	Actor       Actor
+	Target      Target
+	IP          string
+	UserAgent   string
+	RequestID   string
+	Metadata    map[string]any
+	OccurredAt  time.Time
+}
+
+// SigningKey is a workspace's JWT signing key. The private half is encrypted at rest.
+type SigningKey struct {
+	KID                 string
+	WorkspaceID         string
+	Algorithm           string // ES256
+	State               string // active (the lifecycle grows with signing-key rotation)
+	PublicJWK           json.RawMessage
+	PrivateKeyEncrypted []byte
+	CreatedAt           time.Time
+	ActivatedAt         *time.Time
+}
+
+// Page selects a page of a list; Page ≥ 1, 1 ≤ PerPage ≤ 100.
+type Page struct {
+	Page    int
+	PerPage int
+}
+
+// Offset is the number of rows before the page.
+func (p Page) Offset() int { return (p.Page - 1) * p.PerPage }
+
+// TokenFilter narrows a token list.
+type TokenFilter struct {
+	Page
+	// Status, when set, keeps tokens whose status at Now is Status.
+	Status TokenStatus
+	Now    time.Time
+	// NameContains keeps tokens whose name contains it, case-insensitively.
+	NameContains string
+}
+
+// AuditFilter narrows an audit log list. Zero values do not filter.
+type AuditFilter struct {
+	Page
+	Action   string
+	ActorID  string
+	TargetID string
+	Since    *time.Time // inclusive
+	Until    *time.Time // exclusive
+}
