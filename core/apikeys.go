@@ -52,9 +52,8 @@ type cachedKey struct {
 	email string
 }
 
-// authenticateAPIKey resolves a well-formed API key; unknown keys are ErrMissingCredential. The
-// lookup is by SHA-256 of the whole secret, so comparing hashes needs no constant-time care: the
-// attacker controls neither side of the comparison the database makes.
+// authenticateAPIKey resolves a well-formed API key; unknown keys are ErrMissingCredential. Keys are
+// found by the SHA-256 of the whole secret, so no secret is ever compared directly.
 func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Principal, error) {
 	h := hashSecret(secret)
 	ck := hex.EncodeToString(h)

@@ -64,7 +64,9 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 
 type panicError struct{ v any }
 
-func (p panicError) Error() string { return "panic: " + strings.TrimSpace(strings.ReplaceAll(fmt.Sprint(p.v), "\n", " ")) }
+func (p panicError) Error() string {
+	return "panic: " + strings.TrimSpace(strings.ReplaceAll(fmt.Sprint(p.v), "\n", " "))
+}
 
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

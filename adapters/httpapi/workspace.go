@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
@@ -49,7 +50,7 @@ func (s *Server) GetWorkspace(ctx context.Context, _ GetWorkspaceRequestObject) 
 	}
 	return GetWorkspace200JSONResponse{Body: Workspace{
 		Id: ws.ID, Name: ws.Name, Slug: ws.Slug, Timezone: ws.Timezone, Issuer: s.svc.Issuer(ws.ID),
-		DefaultAudience: ws.DefaultAudience, CreatedAt: ws.CreatedAt.UTC().Truncate(1e9),
+		DefaultAudience: ws.DefaultAudience, CreatedAt: ws.CreatedAt.UTC().Truncate(time.Second),
 	}}, nil
 }
 

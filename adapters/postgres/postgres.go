@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -55,7 +56,6 @@ var (
 
 // DB is an open PostgreSQL database holding Tooken's data.
 type DB struct {
-	sql   *sqlx.DB
 	store *sqlstore.DB
 }
 
@@ -86,7 +86,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		IsUnique:       isUnique,
 		IsUnavailable:  isUnavailable,
 	}
-	return &DB{sql: conn, store: sqlstore.New(conn, conn, d)}, nil
+	conn.SetMaxIdleConns(10)
+	conn.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{store: sqlstore.New(conn, conn, d)}, nil
 }
 
 // migrateOptions serialises concurrent migrations (several replicas starting at once) with a
@@ -107,9 +109,6 @@ func (db *DB) Close() error { return db.store.Close() }
 
 // Stores returns every store port backed by the database.
 func (db *DB) Stores() ports.Stores { return db.store.Stores() }
-
-// SQL returns the underlying pool, for tests and tools.
-func (db *DB) SQL() *sqlx.DB { return db.sql }
 
 func isUnique(err error) bool {
 	var e *pq.Error

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"time"
 
@@ -99,7 +100,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	read, err := open(ctx, path+"?"+params+"&_pragma=query_only(1)", 0)
+	read, err := open(ctx, path+"?"+params+"&_pragma=query_only(1)", max(4, runtime.NumCPU()))
 	if err != nil {
 		_ = write.Close()
 		return nil, err
@@ -107,36 +108,38 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return &DB{store: sqlstore.New(read, write, d)}, nil
 }
 
-// open opens a pool on dsn with at most maxConns connections (0: no limit) and checks it works.
+// open opens a pool on dsn with at most maxConns connections, all kept open, and checks it works.
 func open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
 	conn, err := sqlx.Open("sqlite", dsn)
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
 	conn.SetMaxOpenConns(maxConns)
-	if maxConns == 1 {
-		conn.SetMaxIdleConns(1)
-	}
+	conn.SetMaxIdleConns(maxConns)
 	// Opening a fresh file while another process switches it to WAL can fail with SQLITE_BUSY
 	// before the busy handler applies; such failures are retried for up to the busy timeout.
 	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
-		err = conn.PingContext(ctx)
-		if err == nil {
+		if err = conn.PingContext(ctx); err == nil {
 			return conn, nil
 		}
-		if c, ok := code(err); !ok || c&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+		if c, ok := code(err); !ok || c&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) || sleep(ctx, wait) != nil {
 			break
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-			continue
-		}
-		break
 	}
 	_ = conn.Close()
 	return nil, &ports.Error{Code: ports.EUNAVAILABLE, Message: "cannot open the SQLite database", Err: err}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Migrate applies every pending migration; running it again is a no-op.
@@ -147,9 +150,6 @@ func (db *DB) Close() error { return db.store.Close() }
 
 // Stores returns every store port backed by the database.
 func (db *DB) Stores() ports.Stores { return db.store.Stores() }
-
-// SQL returns the pool that writes, for tests and tools.
-func (db *DB) SQL() *sqlx.DB { return db.store.Writer() }
 
 func code(err error) (int, bool) {
 	var e *sqlite.Error

@@ -68,7 +68,7 @@ func TestErrorClassification(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	w := db.SQL()
+	w := db.store.Writer()
 	if _, err := w.Exec(`CREATE TABLE u (a TEXT PRIMARY KEY, b TEXT UNIQUE)`); err != nil {
 		t.Fatal(err)
 	}
