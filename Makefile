@@ -26,9 +26,10 @@ generate:
 check-generate: generate
 	git diff --exit-code -- adapters/httpapi/server.gen.go sdk/client.gen.go
 
-## bench: benchmarks (SQLite and PostgreSQL); prints a table
+## bench: benchmarks (SQLite and PostgreSQL); prints a table (BENCHTIME=1s per benchmark)
+BENCHTIME ?= 1s
 bench:
-	$(GO) run ./tests/bench/cmd/benchtable
+	GO="$(GO)" $(GO) run ./tests/bench/cmd/benchtable -benchtime $(BENCHTIME)
 
 ## build: the tooken binary in ./bin
 build:

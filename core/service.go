@@ -24,20 +24,22 @@ type Service struct {
 	clock  ports.Clock
 	hasher ports.PasswordHasher
 
-	keys   *cache[cachedKey]   // API keys by hex SHA-256 of the secret
-	tokens *cache[ports.Token] // token records by token id
-	values *cache[ports.Claims]
-	usage  *usageBuffer
+	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
+	tokens     *cache[ports.Token]     // token records by token id
+	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
+	workspaces *cache[ports.Workspace] // workspace settings by id
+	usage      *usageBuffer
 }
 
 // New returns a Service.
 func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock, hasher ports.PasswordHasher) *Service {
 	return &Service{
 		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
-		keys:   newCache[cachedKey](10_000),
-		tokens: newCache[ports.Token](100_000),
-		values: newCache[ports.Claims](100_000),
-		usage:  newUsageBuffer(),
+		keys:       newCache[cachedKey](10_000),
+		tokens:     newCache[ports.Token](100_000),
+		values:     newCache[ports.Claims](100_000),
+		workspaces: newCache[ports.Workspace](10_000),
+		usage:      newUsageBuffer(),
 	}
 }
 

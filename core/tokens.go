@@ -63,7 +63,7 @@ func (s *Service) CreateToken(ctx context.Context, p *Principal, in CreateTokenI
 		t.ExpiresAt = &exp
 	}
 	if len(t.Audience) == 0 {
-		ws, err := s.stores.Workspaces.Workspace(ctx, p.WorkspaceID)
+		ws, err := s.workspace(ctx, p.WorkspaceID)
 		if err != nil {
 			return nil, err
 		}

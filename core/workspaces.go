@@ -114,6 +114,20 @@ func (s *Service) GetWorkspace(ctx context.Context, p *Principal) (*ports.Worksp
 	return s.stores.Workspaces.Workspace(ctx, p.WorkspaceID)
 }
 
+// workspace returns a workspace from the cache, loading it on a miss; for the settings the hot
+// paths need (default audience). Workspace updates must drop the entry.
+func (s *Service) workspace(ctx context.Context, id string) (*ports.Workspace, error) {
+	if ws, ok := s.workspaces.get(id); ok {
+		return &ws, nil
+	}
+	ws, err := s.stores.Workspaces.Workspace(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.workspaces.put(id, *ws)
+	return ws, nil
+}
+
 // Discovery is a workspace's issuer metadata.
 type Discovery struct {
 	Issuer     string

@@ -97,16 +97,10 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			s.limit(w, r, q)
 			return
 		}
-		bearer, ok := bearerValue(r.Header.Get("Authorization"))
-		if !ok {
-			s.failLimiter.Take(ip)
-			s.errs.write(w, r, ports.ErrMissingCredential)
-			return
-		}
-		p, err := s.svc.Authenticate(r.Context(), bearer)
+		p, err := s.svc.Authenticate(r.Context(), bearerValue(r.Header.Get("Authorization")))
 		if err != nil {
 			if ports.ErrorCode(err) == ports.EUNAUTHORIZED {
-				s.failLimiter.Take(ip)
+				setQuotaHeaders(w, s.failLimiter.Take(ip))
 			}
 			s.errs.write(w, r, err)
 			return
@@ -118,26 +112,30 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 	})
 }
 
-func bearerValue(h string) (string, bool) {
+// bearerValue returns the credential of an `Authorization: Bearer …` header, or "" if there is none.
+func bearerValue(h string) string {
 	scheme, value, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+		return ""
 	}
-	value = strings.TrimSpace(value)
-	return value, value != ""
+	return strings.TrimSpace(value)
+}
+
+func setQuotaHeaders(w http.ResponseWriter, q ratelimit.Quota) {
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(q.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(q.Reset.Unix(), 10))
 }
 
 // limit writes the rate-limit headers and, when q is spent, the 429 answer; it reports whether the
 // request may go on.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, q ratelimit.Quota) bool {
-	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(q.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(q.Reset.Unix(), 10))
+	setQuotaHeaders(w, q)
 	if q.Allowed {
 		return true
 	}
-	h.Set("Retry-After", strconv.Itoa(int(q.RetryAfter/time.Second)))
+	w.Header().Set("Retry-After", strconv.Itoa(int(q.RetryAfter/time.Second)))
 	s.errs.write(w, r, ports.Errorf(ports.ERATELIMITED, "Rate limit exceeded; retry in %d s", int(q.RetryAfter/time.Second)))
 	return false
 }

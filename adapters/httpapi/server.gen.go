@@ -562,6 +562,9 @@ type Unauthorized = Error
 // Unavailable defines model for Unavailable.
 type Unavailable = Error
 
+// Unexpected defines model for Unexpected.
+type Unexpected = Error
+
 // Unprocessable defines model for Unprocessable.
 type Unprocessable = Error
 
@@ -1311,7 +1314,10 @@ type RateLimitedJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
-	WWWAuthenticate *string
+	WWWAuthenticate     *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
 }
 type UnauthorizedJSONResponse struct {
 	Body Error
@@ -1326,6 +1332,15 @@ type UnavailableJSONResponse struct {
 	Body Error
 
 	Headers UnavailableResponseHeaders
+}
+
+type UnexpectedResponseHeaders struct {
+	RetryAfter *int
+}
+type UnexpectedJSONResponse struct {
+	Body Error
+
+	Headers UnexpectedResponseHeaders
 }
 
 type UnprocessableJSONResponse Error
@@ -1347,6 +1362,27 @@ func (response Healthz200JSONResponse) VisitHealthzResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HealthzdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response HealthzdefaultJSONResponse) VisitHealthzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1385,6 +1421,27 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReadyzdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ReadyzdefaultJSONResponse) VisitReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1440,6 +1497,15 @@ func (response ListAPIKeys401JSONResponse) VisitListAPIKeysResponse(w http.Respo
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1484,6 +1550,27 @@ func (response ListAPIKeys429JSONResponse) VisitListAPIKeysResponse(w http.Respo
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAPIKeysdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListAPIKeysdefaultJSONResponse) VisitListAPIKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1554,6 +1641,15 @@ func (response CreateAPIKey401JSONResponse) VisitCreateAPIKeyResponse(w http.Res
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1602,6 +1698,27 @@ func (response CreateAPIKey429JSONResponse) VisitCreateAPIKeyResponse(w http.Res
 	return err
 }
 
+type CreateAPIKeydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateAPIKeydefaultJSONResponse) VisitCreateAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAPIKeyRequestObject struct {
 	Id APIKeyID `json:"id"`
 }
@@ -1645,6 +1762,15 @@ func (response DeleteAPIKey401JSONResponse) VisitDeleteAPIKeyResponse(w http.Res
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -1708,6 +1834,27 @@ func (response DeleteAPIKey429JSONResponse) VisitDeleteAPIKeyResponse(w http.Res
 	return err
 }
 
+type DeleteAPIKeydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response DeleteAPIKeydefaultJSONResponse) VisitDeleteAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RegenerateAPIKeyRequestObject struct {
 	Id APIKeyID `json:"id"`
 }
@@ -1759,6 +1906,15 @@ func (response RegenerateAPIKey401JSONResponse) VisitRegenerateAPIKeyResponse(w 
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -1818,6 +1974,27 @@ func (response RegenerateAPIKey429JSONResponse) VisitRegenerateAPIKeyResponse(w 
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegenerateAPIKeydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RegenerateAPIKeydefaultJSONResponse) VisitRegenerateAPIKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1892,6 +2069,15 @@ func (response ListAuditLogs401JSONResponse) VisitListAuditLogsResponse(w http.R
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1936,6 +2122,27 @@ func (response ListAuditLogs429JSONResponse) VisitListAuditLogsResponse(w http.R
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditLogsdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListAuditLogsdefaultJSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2010,6 +2217,15 @@ func (response ListTokens401JSONResponse) VisitListTokensResponse(w http.Respons
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2054,6 +2270,27 @@ func (response ListTokens429JSONResponse) VisitListTokensResponse(w http.Respons
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTokensdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListTokensdefaultJSONResponse) VisitListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2123,6 +2360,15 @@ func (response CreateToken401JSONResponse) VisitCreateTokenResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -2196,6 +2442,27 @@ func (response CreateToken429JSONResponse) VisitCreateTokenResponse(w http.Respo
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateTokendefaultJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2280,6 +2547,27 @@ func (response VerifyToken429JSONResponse) VisitVerifyTokenResponse(w http.Respo
 	return err
 }
 
+type VerifyTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response VerifyTokendefaultJSONResponse) VisitVerifyTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeTokenRequestObject struct {
 	Id TokenID `json:"id"`
 }
@@ -2323,6 +2611,15 @@ func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -2386,6 +2683,27 @@ func (response RevokeToken429JSONResponse) VisitRevokeTokenResponse(w http.Respo
 	return err
 }
 
+type RevokeTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RevokeTokendefaultJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTokenRequestObject struct {
 	Id TokenID `json:"id"`
 }
@@ -2437,6 +2755,15 @@ func (response GetToken401JSONResponse) VisitGetTokenResponse(w http.ResponseWri
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -2496,6 +2823,27 @@ func (response GetToken429JSONResponse) VisitGetTokenResponse(w http.ResponseWri
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetTokendefaultJSONResponse) VisitGetTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2566,6 +2914,15 @@ func (response RotateToken401JSONResponse) VisitRotateTokenResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
@@ -2643,6 +3000,27 @@ func (response RotateToken429JSONResponse) VisitRotateTokenResponse(w http.Respo
 	return err
 }
 
+type RotateTokendefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RotateTokendefaultJSONResponse) VisitRotateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkspaceRequestObject struct {
 }
 
@@ -2694,6 +3072,15 @@ func (response GetWorkspace401JSONResponse) VisitGetWorkspaceResponse(w http.Res
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
 	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2721,6 +3108,27 @@ func (response GetWorkspace429JSONResponse) VisitGetWorkspaceResponse(w http.Res
 		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
 	}
 	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspacedefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetWorkspacedefaultJSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2771,6 +3179,27 @@ func (response GetJWKS404JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type GetJWKSdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetJWKSdefaultJSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDiscoveryRequestObject struct {
 	WorkspaceId WorkspaceID `json:"workspace_id"`
 }
@@ -2813,6 +3242,27 @@ func (response GetDiscovery404JSONResponse) VisitGetDiscoveryResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDiscoverydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetDiscoverydefaultJSONResponse) VisitGetDiscoveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3346,98 +3796,100 @@ func (sh *strictHandler) GetDiscovery(w http.ResponseWriter, r *http.Request, wo
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Jbtu4uvCrEPp/YNJC8ZZ0S1Hgppl2jttOm5ukk4NTFzYtfbY5lkiVpOx4egPcp7kPdp/kgoskypJs",
-	"Z+mcWQocnHFsLh+/fSP71QtYnDAKVArv6Ks3AxwC1x9PcDCD/RNGJWeR+iIEEXCSSMKod+T9gy1RxOgU",
-	"yRmgkAVpDFSiGK/QGFCg5oY+gta0hUZJOo5I4KMYX+3jKbw46HRGLc/3RDCDGKul5SoB78gTkhM69a6v",
-	"fe8dofPqpmevT9DT3tOnKCJ0LpBkevcRhSs5QpiGaJRwWIxQgqcgfLScAVUjVgiuiJDb9jwDyVf7xxMJ",
-	"vLr1OQSMhnrPJSYSjWHCOCCu5hA6rV2bUAlT4Hrxy8vL/eNUzoBKEmAJ9Yd7/ORRBwUzHEVAp7AN4H/u",
-	"n2EJ70hM5L7+/5pF4UsKQgqEo4gtIUQJcLQkNGRLNGFc42/J+FwkOAC0x7iPUoodOENfjwkioujbP32w",
-	"9aQuVGcQY0IVvM2QRTCRiFCzTcq52sdAeMOtBNQg4CMlV0iSGNCeMCR8kPNFhgiupootu137XoI5jkFa",
-	"ATk+7b+FVf/H6p7Hp300hxUiIdobzWE1/N///p+RRhxRPydYzjzfozjWO4Se73H4khIOoXckeQouHDG+",
-	"egd0KmfeUbfT8Wu44BRPa7hJfYtoGo+B+2jCWYy6OQBfUuCrAgIlLaWzhzDBaSS9o67vxYSSOI315xoK",
-	"nAKv378vIRaa29TyjVsDHzZv33vkq/Pb/dXpt0BzweZA6yiifzD0kGz+belxmYlTHSD5jwaYpdgISy6Z",
-	"wztCda0mi4RRAZp3X+LQyp/6K2BUAtUfcZJESu4Jo+1fhQL5qwdXOE4iS2OJSaSXEAFL1GJeSueULSnS",
-	"X6CBJxWuxREOY0IHnnfte8A5496RN8bhkNttfS8GITTrbFvBHByEVFg4Un8MO13FMRLLVHhHh53OtYuM",
-	"/89h4h15/69d2La2+VW0X2lQNELKhPkZRxPGYwiR3QztjXGI3px/eO+jJdeWbpUoqzIhEIWIpRKxCRqz",
-	"lIZCKU3nCA9a6tQnjE4iEtwQwxmugmy2iyiMNGqQYo8QDbwxiSJCp/sC+IIEMPAQjjjg0Bo8sQPqnt0d",
-	"dRcz0BAhIpDEc6A+spZFQ/uDQGo7UPZmTJQJVYp+hrWBu/a91/rrEOjtEDXJp7uYupgpYDSyIhzMRQGO",
-	"OFpyIsFQagcEHdwPggIOobKpOHIASoDHRAjCKNozzM844iyCBxqFS5ZGIYoJVe7GitEQESnQlGOqfRnH",
-	"WavzLupAtVPalfEa6vdMvlb8fDtCUCaHEz29RAhNA6V08ThAlEmUjdmG+MO7I/49QyINZsrAs5QrpWvd",
-	"DOVg8R9E4fpoTsydCbglCjiWMIzsCi4W1MpI/4DgKgAIYQcM9O5DNhlDMaarTKuJNcZZ83k38Yw7tMn5",
-	"3DS/OmGTs7jrSsWkJn9w95XUBI3Dj9oFZpz8dltOSN0VXE7o0wWOSKjEW4s+nSLrLu4gEt17sHNmUx8R",
-	"A4iP4CpRToWPOCzYHEKjg5TGDveVlSs01zdROh8pXmAS4bFB4K1QnS/gYjrEEo+xAFQesBnHj+5L3+e7",
-	"E4FSygEHMwXAcxMxoghL4PckiwaLCWeBOvsd8OgsMVREkqsSQg2jiCGWKE6FskmZPp2kMuU7GNNe7+7I",
-	"vYQo2reuGqFJKpGcYYnGHPBcIIx4GgHaM5mHAuJRBmqChVQcntIEcwHqrMpdy+FyQjv1KeEsAS6JcZsD",
-	"DkoshljjVQGhPilOg30VY3oVz9vP54xXNUG8r8INlxyeChefXPXiZ18O593F0+SAP5ad5aNVb/wkqFt+",
-	"Toy93oRLc5y3auS170VYyMPyplfP/hPXLa6GDlOx+cQ0jaz0mqiksooJZtz9ArIfQhKxFfC6bZUHtO1M",
-	"Z2qMiWuyoOiTid30dhYx2WlLZPBdOq4d8nMODhv/CoG2UQ761Cmoij8/qdBVMIojdQDAsTOzOIiZ+Y6Y",
-	"MKvMS0pBqP8SFSjvRkG1pN0Dc45XlfPrNZuPcEnk7BwCbuwijqIPE+/o0447r8M/NwJS1XxC72Aj7Ygs",
-	"wIa46HymIiRGoxViNNA5gWr07B5HbVE9zWd1njQk8jiQjFcRqxyCaIOsVb42XxSUTYVmS5yQoTHLOm5Q",
-	"emwlJNRReg1u/atvuNFAU0sTdYZXC6uky2fAgUGoKzQaipY10nVigzN8bKRngbka7QMLOTyIn37pLZ7M",
-	"u1fPksMt2ocktRiNQeKMv3EYEnUYHJ06RyypigInLNAZwJtpWNfo1JEX82mzJ1jCy4UZeu1rHhjiqSXO",
-	"ZnJrOluKZVTIt9U4Kq1XAtjBVfn0mznmPlRKwX4VtWKg2raCAuJnNa5WDdk1Gs9xkZOlfIgGKmZGpFF6",
-	"dxdJvVQdXCfaLBiN56TH1vTejQ1uBvp6ki4mNP97gxVc07CAYxUtCKNI92yyFOlk2YMWOrVmyYzBgURL",
-	"ImfK9SEcxRCPddyr1lb6N1N5erbiwCUFvl3BuSa2GZE69G/EI05DAjSoOeKbyws0wmk4eo7s6fJSTx6v",
-	"/yBQfnK7kM6hZpzv4Lq3A65jfNU3U7udqjAUbmR91ebg4OAZylVU2SlGe6PDXm+EmJwBXxIBD54jFhMp",
-	"TaClnCf0AlFYALeRmA7RtzpVu6rYtWpIojB5iN6Sl4hNbB7EJjk5yJRTCBEWaEoWQB0DXZA2Y+ZKleVL",
-	"mp88p5KPAixgn1ABVBBJFqBYNoszTToOERpEaQihToLfUEayJPQ6PC9TEsl9YvOx4jnCNE/RMqqDstGh",
-	"LUPmPFPFMaEZV2xxvKxAWHDqROJHIgK2AF4TVRAhUhPyVSD4dTkXw5STes2n8DcUZEoJnQ5xNB0ucJSC",
-	"GIo0SRi3Wazm4208kQXKAWGnDeuObkK5qrUqagn1DFwDcpnKr3UmXsevwlcKD0I0XtkEvSJJLQdDBk6m",
-	"/MplibXMjZtedjOcTn6+IXBeSwYSKoFTHA3N/n4pb/G5VsJt4P31xi5PFnDXFk1dKmewZHvlU0tb1BH1",
-	"H4AjJZXrVC22LrxKNt/q6ttpdTv1FSeG2pjsHraY4dWoRWbLVOMWZXY0P5ciFUKRiRZ1f4HJi6G8lrY9",
-	"hjEb1kcxby7f1tjFaFrG3qvz3qPH9ZmFRXnk6X7DyHkDn8zlam2vk7rpqViL3wWZ1o27qt1ktd07m2uB",
-	"mRtHOpoaf7mWGd5cvj2v8clgJXZ2fBXWt2k/vWDd/rnPW4EhKctqLnF+UeSu/VUyiaMdRNWWyZ2KuZlZ",
-	"B+WZdR0zDWfcOj938xYElrV+npoqt7puU44DGCbACQs3dMrMALEoNDKFhMQrgUzuO3daO+gFCgkIhKVO",
-	"CWQugKnxP318WKr5d2pr/pXDn+vCXrUpA41LToHr/trCIAccZmbOlgmLP43X4vytEaWQqqKZbO4SxjPG",
-	"5qLyt1mtDuO5Zmv2j3e14f49ZCjLWHsVYxIpV1FR04QPCAcBS6lUhivvIdJrEDpdqxZU9iq70rfLJ64n",
-	"LSSbD59d6ZzFQdxNnvJD+XjZWT36rTd+8u2ymrfOcVTToWtl/Poch/aZ7wSxLercaY3C4d6dJwuXYKvF",
-	"PjdDN+V1LQSOp1LK5joMtkbptRywg9ESavxC8hwi12lZDfE9ZGIyX+X3TcK4+HZMBQ5UmJYjMiwwVau8",
-	"fgFOJs3Jkqb4TOtopynDFJRwFKGZMhl7EAlAo/7784+vX/dP+q/eXwzPTz6cvrKdUjuz3gZ3z+xrjNPe",
-	"m8uLB7f35Qo0GLdwrcAWsFCN/uX4Xf9Hz4Gp0PCfvKUYHs578bMvT64qVZ/PZbXu9Tq9x/vd7n7v6UW3",
-	"c9RR//tXmbuPPJaI/7AgtAIWlwXjSIm50aPblGdZV5p5jubL1VmNDnNVlpnoKiDzTcYfZRP8udAZGT9e",
-	"+572HYxiUk5VuTCnUVxwcYbrV/887Z+9Up/OXv3y4a3+1H+f/Vrlr1oezwm2kxBbMHPmHDMWAaYVZjLj",
-	"fAN6HU/lrYL3U4e0PtfQ9Su2mtZNbFlnmfNMRrHETMrkqN3u9p60Oq1Oq3v0tPO00162b7h01WoeB/UH",
-	"FVG6FkHhhpEKVb8xurbux4uTrZqgZJDUfs5ifpE7qeC8JMlVoivoIUg5katzxVeG2mPAHPhxasLtNa+W",
-	"Zu0jlYIbYhzhsprDKFN0mm01e+rFiwMrcpmyO6ETVtdJa1pp1RGFjomnbAGcCuNVh8gsaJN7LXRig2c3",
-	"KTgFiXAOuG863MyEAdXparjCgYxW2kAYHYEwsqoFUYBQ+Gihda4aEiM2mUSEApIzztLprJIr1lcQxAzC",
-	"AVURZNbrUrS66GV8E+MDDhEsgK9sl2KW1tSOPorYtDWgA/rwodPLQhhtPXyIXulZo/aiO0JKXvUPuuMr",
-	"kWh0+uH8ArUX3bY5atscYKR7JsWAjo5t3knPOkIvDSIHaadzEGRE/i+DJ/0ljFoZDkWV+mupf84ieJ6l",
-	"XJW9EwOqiahTZuuw2fk6A6IWMRgg3BKjhY7z7iXG0RiHbn+jSa52R3rmgI7W+37yo3HAUfxi4EnNUwPP",
-	"N7m8FwPPNicNzWG90XOEbey41kepIMAD6jRSmt0PzO5oVKwo0smEBASoHOpTqP30hxcDzyCZ6sY8g9uB",
-	"N2qhM9s3KFQEhKnO4Q9ocV8Cc0A4WqrIdnTYORxZxii6/YTmChzMnEsWMV6hGM8BdVGn08kb83SvfExo",
-	"KgHtBYxOyDTlpj3F5asBzZJPKMCcq+B5VOmsG/nlL/MmOXtLptL2NnqOlBRrNteAD6jmeCqWwA1Ke88y",
-	"lDrNR6MWeo1JBCHCJWFAWEqIEyk0imwSVJ8wv0hicaWTw6IQHk0vNMPGORyzcIVGXwcmUakoNshyleYP",
-	"4yeYz0XGcuBdW2BZYuKyATVZ4ZHNOo9aaPSo00HlrKxFz6POgds0NkJ7Ti9Z3srlZ/zt4uOBJq/FG6ar",
-	"Qg3Y875kIQHx8KFGjCm8YIliJiTqop/Jy9aAKreLBGAdSetfHSf6Plav1TGWS0ZQaOPj077newvgwijp",
-	"TqtrxrEEKE6Id+QdtDqtA8/XFwy0VWnPdAb3N53QMYXYHNa+8gz/YX9fuzrQ63R26C/brcnLJpFrurw+",
-	"Jq2SOfSOPimvMI1jzFfWg7dZd91hl+iK+1S7kvkxhPdZrdHWLfHNBz0zP/9bzqn31s3HjzoHTcvkcLXd",
-	"Zslt6HE7EHOm1QwekynHpirRiLNFt40Tsp9lVqd1d6s+LClwW4cu7LmyCAK0Mn5uC5vWDdGeRxn3Knw1",
-	"1XLxLQngNGLVEMFonhz8yXoRk8IShEQTwsV64/1fuQv6sNPdiSOLcpmetAMbF1c+1Izes+0z3NZ8zfg5",
-	"qyui5m6Qw9E5935W0SITG/m3hZzONSKUxzeaw8rYAyKQKApCM+BQ5WO3daQonr1k4epmzbimu8R0FOax",
-	"dbld0vSF2Fz+zv20db0t1+WwxkbWa0LYvWchdJoQG1qndUygrTeRwhLlbyV2ne3y4Fzg+9NIahYKUufG",
-	"Q420rlmf9lcSXhvZjaDu3vQxXTEKSEgSRSjVMQmRKsbMwhBbXGohR94rAvyjXt0R4JIQHFa3NRPC7/bg",
-	"3rnMYHvzjPyq2t3Z0hByK1uWr383tB8UQ9r59XBd6q9wdJvDFKjiQJPfu+3aTbbtXF/IDH1zM1OZsSJG",
-	"Fs/z4qw1eUKyxNyG0wH1LgJzlsPfJDSdf7PloLD8O1qPv6SQFtzmCOoPmXew2ZCkIZH7EZs2BzLvXQcf",
-	"vQcIhe5AtXX9kU6l0lVWAM+6Z2tCGTXnndrqpupCv6Jw7W8fZx9cUEPXopgrHEhk+tDt0yulKwNNbzDk",
-	"neu1zwn0ah85qLz2EGZhk25/37AV46bt/V42Mz32TbuZX+++HQ2iVJAFoIgtgZsr/z7KGn+bdhfEJPw3",
-	"POBSpWC2U5oku++UUkmijTt9/pa6uXwpoUYzH+snQBTNQA1bv4KcPfWzSdnpMX/xS8d/Wb9fR+imeGIY",
-	"wFXX6utCV5vqw830tFM53l1RX5iNfn8t/RYgycowtjxDzAMZqWhUJVmnSyGRt2rXqEJzstaej0Q6NqMz",
-	"FZu1UdfBlXfk7PoMzbfUQ0U3zkYVZOuS31XQ308FyUzmM+Vjv2hOEP5MqBR5EX2PlhSO7ugc5W/d6Hyc",
-	"ebylhfpSmJq7j3TN3c+SinpullYc0PW8Ijq2ewVYt9MY7aArhoSW67EqwslfHBL2GYeVXjm/EaVrSXWJ",
-	"ygt7o/XWeUq3m8jrdQ46+53ufqd70XEakho7gxq6fm6Yyyz1KP/OqUz3TkJDLKqP5kSj5mrB9zTmH0CX",
-	"dHbQJfnrXVr59HaBy32B4/6ypSi7fV7RWiWfyXaT6FxSrS47mUEwF0iQKcUy5eDr98x808nDM/1hOmOy",
-	"In5240VHlOqvrJyuW3OwLBo4B3TGolDYvhnzlpXSd0bUR5mzRpnTwPG8oTEAHdteD1tG193mYkCxUsWp",
-	"gDz6M1p55PYojh7UKT3TnnlnpdfYrWg7BD1YvZmNfwrIB/Lm9cff+t33pC/6sUz+ddJ/3CeH6Tvy5lkL",
-	"DjotQaa7l27KPbY7abr7c6vWOlsblN0CeEiC71WazertVgqhocJv6FJu8NuuJLbVUk6Bx1iBZDyUEOKE",
-	"KR6qBlsqxhhVfZ+6PLEaWsjetrrKmb0dvKdCOfuaoQ1pHnzP4/7587i673KDVfPrQ/+MLRRf2lg3C6OF",
-	"xCvdtaks7+3TAj+BbODSew5SN3qMKspYAC9cxu9M/6dn+p9Abub4myWhsleO88Kio9zb9lrijUuKxaJN",
-	"wXDftnzrupppKM9u/4lKsTHrE74oXQJ173rqwBlPJPABHbk3SkfIPtRdEWV9tBqj8zw3g7r50jTk2r5u",
-	"IgVEkzqn0LnpehensHwZ9uAGbxHXXLW9rj7VfJ/qZ9ewtVxD/R65/nEi15sqrpuHuncz70bocP7y8za/",
-	"dOlecqrtzv0JZHET6hvKRrFJg2Q4bwV/N8gb+fru1rL+kWaHj4rvDCst21/dx/Kv260lRNG+fvGn/ety",
-	"LloZNzQxmX5Z4hvyl16/gbXMv5BiLvLovEpxt6l0jam2eFH5h1o20bk82NL4RkplS9e5C+6b8w/v0SWM",
-	"0VtYofNSm4a9Indz58f91xWMA7SR9CwBSsL9/D5N9qxiExcUzzR9Q1YoNtmman4QNj+Hsku3f1ji9w2c",
-	"YXa2/B8F+gZUL4NRviH56bNyYQXwRbZ2yqOme6ja3bXQ5VdtrI269vNvTJXa+aJQP+6orPXI+c6e2PnG",
-	"uWlx/fn6/wIAAP//",
+	"7H2Ljts2l/CrEPp/oJNC49tMbhMU2Mk06eckTWYz0y8fvjqwaOnYZi2RCknZ42YH2KfZB9snWfAiibIk",
+	"23NJU7QBisaWRZ7Dw3M/h5zPXsiSlFGgUngnn7054Ai4/niGwzkcnjEqOYvVgwhEyEkqCaPeifcPtkIx",
+	"ozMk54AiFmYJUIkSvEYTQKEaG/kIOrMOCtJsEpPQRwm+OsQz+OGo1ws6nu+JcA4JVlPLdQreiSckJ3Tm",
+	"XV/73htCF3Wg71+eoSeDJ09QTOhCIMk09IDClQwQphEKUg7LAKV4BsJHqzlQ9cYawRURchfM9yD5+vB0",
+	"KoHXQV9AyGikYa4wkWgCU8YBcTWG0Fnj3IRKmAHXk3/48OHwNJNzoJKEWELz4h49fthD4RzHMdAZ7EL4",
+	"X4fvsYQ3JCHyUP+/YVL4lIGQAuE4ZiuIUAocrQiN2ApNGdf0WzG+ECkOAR0w7qOMYgfPyNfvhDFR+zs8",
+	"f7BzpS5W7yHBhCp82zGLYSoRoQZMxrmCYzC8ISgBDQT4hZIrJEkC6ECYLXxQ8EVOCK6Gih3Qrn0vxRwn",
+	"IK2AnJ4PX8N6+GMd5un5EC1gjUiEDoIFrMf/+9//E2jCEfVziuXc8z2KEw0h8nyPw6eMcIi8E8kzcPFI",
+	"8NUboDM59076vZ7fwAXneNbATeopolkyAe6jKWcJ6hcIfMqAr0sMlLRU1h7BFGex9E76vpcQSpIs0Z8b",
+	"duAceDP8oYREaG5T07eCBj5uBz946Kv1W/hq9TuwuWQLoE07on8w+yHZ4svux4dcnJoQKX40yKzEVlwK",
+	"yRzfEatrNVikjArQvPscR1b+1LeQUQlUf8RpGiu5J4x2fxMK5c8eXOEkje0eS0xiPYUIWaom8zK6oGxF",
+	"kX6ARp5UtBYnOEoIHXnete8B54x7J94ER2NuwfpeAkJo1tk1g1k4CKmocKK+jHt9xTESy0x4J8e93rVL",
+	"jP/PYeqdeP+vW9q2rvlVdF9oVDRBqhvzM46njCcQIQsMHUxwhF5dvHvroxXXlm6dKqsyJRBHiGUSsSma",
+	"sIxGQilNZwkPOmrVZ4xOYxLekMI5rcJ8tEsojDRpkGKPCI28CYljQmeHAviShDDyEI454MgaPLEH6Z7e",
+	"nXSXc9AYISKQxAugPrKWRWP7nUAKHCh7MyHKhCpFP8fawF373kv9OAJ6O0JNi+EupS7nChlNrBiHC1Gi",
+	"I05WnEgwO7UHgY7uh0Ahh0jZVBw7CKXAEyIEYRQdGOZnHHEWwwNNwhXL4gglhCp3Y81ohIgUaMYx1b6M",
+	"46w1eRdNqNoh3dr7Guu3TL5U/Hy7jaBMjqd6eGUj9B4opYsnIaJMovydXYQ/vjvh3zIksnCuDDzLuFK6",
+	"1s1QDhb/TpSuj+bEwpmAW5KAYwnj2M7gUkHNjPQPCK5CgAj2oMDgPmSTMZRgus61mthgnA2fdxvPuK+2",
+	"OZ/bxtcHbHMW952pHNTmD+4/kxqgafiLdoEZJ7/flhMydwaXE4Z0iWMSKfHWok9nyLqLe4hE/x7snAHq",
+	"I2IQ8RFcpcqp8BGHJVtAZHSQ0tjRobJypebqIKXJFJMfGl62ZFQyRUfUAJpANWD4TqBPGZNYWcspJjFE",
+	"yIkvCKOiM6L3rc3+8uy5xCTGE8Nzt+LOYgKXOSMs8QQLQNUXtrPlw/sykQV0IlBGOeBwrhB4ZoJsFGMJ",
+	"/J7Ul6EiXKUQyjuI+J+MiMHDXg+peIhTHI81ngE6sD47whxQzGYziNCKyLmW0tzXVXqAwhK4onXGKUQP",
+	"EOMjGjzsHbnrCMrYuWW30IGePHDIHTyoSfjd9i3lLFTkvgP/O1OMldqQ68oeGp0oxliiJBPK/cpdh2km",
+	"M76H3zgY3H0/P0AcH9qohNA0k0jOsUQTDnghEEY8U/Q2SbYS4yBHNcVCKmWe0RRzAWqtKjIp8HKyGOpT",
+	"ylkKXBITIYYclAUYY01XhYT6pJgbDiVJFAU2gky/GDNZN+SrfBVZu9vhLWA9fnw1SJ5+Ol70l0/SI/5I",
+	"9lYP14PJ47Bp+gUxruk2WprlvFZvXvtejIU8rgK9evqfuGly9eo4E9tXTLPYal0TgNdmMXG7Cy8khxGk",
+	"MVsDbwKrnP1da3qv3jEhfB7//2rSFBqcJUy+2so2+O4+bizyY4EOm/wGobZ3DvnUKmiWKFgpcMEojtUC",
+	"ACfOyHIhZuQbYjIKVV5SqkL9SyQkYr8dVFNaGJhzvK6tX8/ZvoQPRM4vIOTGxuI4fjf1Tn7dE/Im/gsj",
+	"IHWLJTQEm1SKyRJsNgddzNmKIkbjNWI01OmveqLIXY4CUV/NR7WeLCLyNJSM1wmrnIt4i6zVHpsH5c5m",
+	"QrMlTsnYeKA6RFZ6bC0kNO30Bt76V99wo8GmcU/UGl4srZKurgGHhqCu0GgsOtYfbRIbnNNj636WlGvQ",
+	"PrCU46PkyafB8vGif/U0Pd6hfUjaSNEEJM75G0cRUYvB8bmzxIqqKGnCQp3svpmGdY1O0/ZiPmv3Kit0",
+	"uTSvXvuaB8Z4Zjdn+3brfbY7lu9CAVbTqDJfBWGHVtXVb+eY+1ApJfvV1IrBatcMComf1XuNasjO0bqO",
+	"y2Jbqoto2cXciLRK7/4iqadqwutMmwWj8ZxM8Ibeu7HBzVHfzEcnhBbft1jBDQ0LOFGBsTCK9MDWBZDO",
+	"Cz/ooHNrlsw7OJSFX0s4SiCZ6BSPmlvp31zl6dGKA1cU+G4F55rYdkLqLFcrHXEWEaBhwxJffbhEAc6i",
+	"4BmyqyuqmkVq6juBipXbiXS5IOd8h9aDPWid4KuhGdrv1YWhdCObC5RHR0dPUaGiqk4xOgiOB4MAMTkH",
+	"viICHjxDLCFSmpyCcp7QDzbMsHA6+zhV+6rYjcJfqih5jF6T54hNbcrP5vPzIAdhgWZkCdQx0OXW5sxc",
+	"Kyh+yoqVF7vkoxALOCRUABVEkiUols1TKibzjAgN4yyCSNd7bigjeb1lE5/nGYnlIbGlB/EMYVpUIxjV",
+	"4VlwbCvuBc/UaUxozhU7HC8rEBadJpH4kYiQLYE3RBVEiMyEfDUMflstxDjjpFnzKfqNBZlRQmdjHM/G",
+	"SxxnIMYiS1PGbQzfvrytK7JIOSjsBbBp6SaUq1ursmzWzMANKFd3+aUuOun4VfhK4UGEJmtbi1Jb0sjB",
+	"kKOTK79qBW4jSelWUtxkvlOKagmcN/Le1RSEAVRkQj42SrgNvD/f2OXJA+7G/gB3l3NccljF0AqIpk39",
+	"B+BYSeXmrpagS6+SLXa6+nZYE6Sh4sRIG5P9wxbzej1qkfk09bhFmR3Nz5VIhVBkokXdSmNSwKgoG++O",
+	"YQzA5ijm1YfXDXYxnlWp9+Ji8PBRc2ZhWX3z/LDlzUULnyzkegPWWdPwTGzE74LMmt67agSy3u2dLbTA",
+	"LIwjHc+Mv9zIDK8+vL5o8MlgLfZ2fBXVd2k/PWET/MLnreGQVmW1kDi/7Odo/FUyieM9RNV2hDjNIWZk",
+	"E5bvreuYazjj1vmFm7cksGr089RQudN1m3EcwjgFTli0pSlsDojFkZEpJCReC2TKPIXT2kM/oIiAQFjq",
+	"lEDuAph2liePjivtLb3G9pba4i90Dbvef4QmFafAdX9tDZwDjnIzZyvi5VfjtTjfNaEUUVU0k49dwWTO",
+	"2ELUvpvZmiheaLZ2/3hfG+7fQ4aySrUXCSaxchXVbprwAeEwZBmVOrGdt8vpOQiduYWxJlhVV/p2+cTN",
+	"pIVki/HTK52zOEr66RN+LB+teuuHvw8mj79cVvPWOY56OnSjY6U5x6F95jthbOuXd5qjdLj358nSJdhp",
+	"sS/Mq9vyuhYDx1OpZHMdBtvY6Y0csEPRCmn8UvKcTW7Sshrje8jE5L7KH5uEcentmAocqjCtIGRUUqpR",
+	"ef0TOJm2J0va4jOto53+I1NQwnGM5spkHEAsAAXDtxe/vHw5PBu+eHs5vjh7d/7CNgXuzXpb3D0D1xin",
+	"g1cfLh/c3pcryWDcwo0CW8gi9fY/T98Mf/QcnEoN/6u3EuPjxSB5+unxVa3q87Gq1r1Bb/DosN8/HDy5",
+	"7PdOeuq/f1e5+8RjqfgPi0InZElVME6UmBs9ukt5VnWlGedovkKdNegwV2WZga4CMk9y/qia4I+lzsj5",
+	"8dr3tO9gFJNyqqqFOU3ikotzWr/41/nw/Qv16f2Lf757rT8N3+a/1vmrkceLDdtLiC2aBXNOGIsB0xoz",
+	"mfd8g3oTTxVdsfdTh7Q+19j1K3aa1m1s2WSZi0xGOcVcyvSk2+0PHnd6nV6nf/Kk96TXXXVvOHXdap6G",
+	"zQsVcbYRQeGWNxWpfmd0Y95fLs92aoKKQVLwnMn8MndSo3lFkuubrrCHMONEri8UX5ndngDmwE8zE25v",
+	"eLU075SqFdwQ4whX1RxGuaLTbKvZU09eLlhtlym7EzplTU3jpmtcLVHomHjGlsCpMF51hMyENrnXQWc2",
+	"eHaTgjOQCBeI+6aZ0wwYUZ2uhiscynitDYTREQgjq1oQBYiEj5Za56pXEsSm05hQQHLOWTab13LF+rSN",
+	"mEM0oiqCzNu6yq4uPY1vYnzAEYIl8LVtyM3TmtrRRzGbdUZ0RL///rTSsdX5/nv0Qo8Kust+gJS86h90",
+	"c2MqUXD+7uISdZf9rllq1ywg0O3BYkSDU5t30qNO0HNDyFHW6x2F+Sb/l6GTfghBJ6ehqO/+Ruqfsxie",
+	"5SlXZe/EiOpN1CmzTdzseJ0BUZMYChBuN6ODTotGPcbRBEduK69JrvYDPXJEg81OtGJpHHCc/DDypOap",
+	"keebXN4PI8/24Y3NYr3gGcI2dtxoGVYY4BF1eoYN9CMDHQXljCKbTklIgMqxXoWCpz/8MPIMkanuQTW0",
+	"HXlBB723LbJCRUCY6hz+iJZHgzAHhOOVimyD495xYBmjbGwVmitwOHfOEyV4jRK8ANRHvV6v6EHVx0IS",
+	"QjMJ6CBkdEpmGTftKS5fjWiefEIh5lwFz0GtSy/wqw+Lhjt7IKzWQhc8Q0qKNZtrxEdUczwVK+CGpIOn",
+	"OUndLqYOetnUvoiwlJCk0jZYmSSoXmHRAmlppZPDohQevV9ojo1zOGHRGgWfRyZRqXZslOcqzRfjJ5jP",
+	"ZcZy5F1bZFlq4rIRNVnhwGadgw5qbAzT5Kn1dx047WtFU5ef83elq0tvr6UbputSDdj1PmcRAfH995ow",
+	"pvCCJUqYkKiPfibPTVdYTEKwjqT1r05TffRw0OkZyyVjKLXx6fnQ870lcGGUdK/TN++xFChOiXfiHXV6",
+	"nSPP12dptFXpznUG93ed0DGF2ALXofIM/2F/3zglM+j19ugv26/JyyaRG7q8fkk7jtPSNk+BWNfpW3St",
+	"qHfyq3ImsyTBfG0df5us1y16qS7Uz7QHWqxeeB/VHF19aKSdPu/Nz1+FPBq2ptDD3tE+1ClLDV+Iqm7n",
+	"Y9n3qMQpITOOTQ2kldTLfhen5DDP486aDi2+W1Hgtupdeg/K/gjQqv+ZLaNap0f7OdUtU8Gyqc2LL7lv",
+	"TttXw94ZPVegP90smVJYgZBoSrjYPNHyV+7fPu7192LksjinB+3B/eVZKjVi8HT3CPfMy13kpZAQxQuF",
+	"r+YIQsH0H1VIy8RWtjcnDWx7HRHKLQ0WsDZGiwgkyqrVHDjU2d/tbykrfM9ZtL5Zx7BpgTFtj0UCoNrT",
+	"aZpXbMFh76bfpgac62rsZcP/Ddnt37PsOp2SLX35OnDRLgaRwm7K30pae7vFwTlQ+1cX8DzMpc7BpQYh",
+	"37B13c8kujYiH0PT9QendM0oICFJHKNMx1tEqvg5D7Fs4ayDHDVRk/sf9eyO3Fdk57gO1gyIvlmfe2dO",
+	"Q+3tI4oTp1+Nm83+7+Tm6uUPLR0Z5Svd4nII3f1QE4QuhxlQxbgm5Xnbudss6YU+jh355ly2Mppl2kA8",
+	"K+rV1sAKyVJzFlbnGPaRs/cF/m2y1vvKdorC6u9oq77JdinbJZM68v1d7sJsN1tZRORhzGbtQdpbN3hB",
+	"bwEioXt5bYdEoJPSdJ23EuR9yA1hmhrzRoG6qZbRV69c+7vfs7e0qFc3IrQrHEpkOvrtfU2VwxdtF7cU",
+	"ZwAa7yAZNN6MUrsiJspDQn2QYAsoxs0BgnsBZk4rtEEzv94dHA3jTJAloJitgJt7QnyUt1C3QRfElE62",
+	"3PpU38EcUpam+0PKqCTxVkgfv6RKrx7vaFDop/reILVnoF7bvLcgvx9sm47U7/zFj4J/C04asg+memX4",
+	"xtXy6nGp4k3552bq3Snd76/fLw2gP165vwZI8zqYrY8RcxlPJlo1UN5qVAryrfpl6ticbZyPQCKbmLdz",
+	"zZz3sTfhVbRE7Xvl1ZdUX2U71FbNZQvD3zTXN821p+aSuarIdZZ90J4z/ZlQKYrmhwNa0VO6EzcoruPS",
+	"KUpzv1QHDaUwvRI+0r0Sfp5n1WPzTOuIbqZa0amFFWLdBmWUiq70Elqto6swrLgUTdibZtZ65uIkm64B",
+	"NuVuL+1J5Funbt0uMG/QO+od9vqHvf5lz2kka+3oaunWumF6t9Jb/gdnd92zJC0Bs16aEzKbIyHfMrt/",
+	"AhXU20MFFRcMap012Acv9+aUr55ARvllAzVlV/HQbPOQzpM1qsCzOYQLgQSZUSwzDr6+qdE3jVs8Vzum",
+	"ESrv2cgPOOmwV33Luyd0JxaWZb/uiM5ZHAnbJmVu6VNq0miIIHcNKXP6dZ619IGgU9vaY7sm9OECMaJY",
+	"afBMQBGiGmUeuC2p+S06VV1punHvrCtbm1NtQ6gH61fzyU8heUdevfzl92H/LRmKYSLTf58NHw3JcfaG",
+	"vHragaNeR5DZ/kWwakv1Xgry/py4jUbmFh25BB6R8Fu9a7tW/CP1SEtnhtnOahvobt2yqyp1DjzBCiPj",
+	"D0WQpEyxXj0iVIFQUPe0mlLn6tVSZHdVqN7bM+QHKt6017vauOvBt9T23za1rZt6t9hQvzmtkXOTYmcb",
+	"x+cpAiHxWrcEK/fg9imPn0C2MPc9B+Bb3VoVCi2Bl37tN1n5u8rKTyC3C8rN8nL5JfNFZdcxJV17VPbG",
+	"Nd1y0rZAf2iPIejCpjnkkJ9IFbVqb967flk5mOyeP9ZJATyVwEc0cE85B8j+nYSaBtBLazBxzwqjqxuC",
+	"TZO4PWtApIB42uS5Oqev7+K5Vg9oH93gKviG49/X9Zvy71Nr7RuSV4vY36LyP09UflN9d/Mw/qs4E0ZW",
+	"cXFf/y7neeWe12vsGP8JZHmo7wuKVAmkRaCcG96/mf+t4vDVbHPzjfwO+5XPDAeuup/dv4xy3e2sII4P",
+	"9Z1X3d9WC9HJmaiNN/XdKl+QLfX8LRxp/hyWOcqmU03l6b7KQb7G6lHtr3JtY4/qy5Y1bqjCvsQBCneV",
+	"ry7evUUfYIJewxpdVLpy7NnSm3to7l/gMV7aVo5hKVASHRYH0fL7SNuYp7zf7AtyUAlkl2L7TthMJ8pP",
+	"q//VeGZolhflJCn+3twXYJYqGtUTyb9+VO65AL7M58543HbuW7vyFrviaJs1pNd+8cQ0JTgPSmXnvpU3",
+	"qDnP7IqdJ85Zo+uP1/8XAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -66,7 +66,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
-	conn, err := sqlx.Open("postgres", dsn)
+	conn, err := sqlx.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, &ports.Error{Code: ports.EINVALID, Message: "invalid PostgreSQL connection string", Err: err}
 	}
@@ -89,6 +89,21 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	conn.SetMaxIdleConns(10)
 	conn.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{store: sqlstore.New(conn, conn, d)}, nil
+}
+
+// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN sets it: queries with
+// arguments then take one round trip instead of two (measured: −30 % on an authenticated GET).
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if strings.Contains(dsn, "?") {
+			return dsn + "&binary_parameters=yes"
+		}
+		return dsn + "?binary_parameters=yes"
+	}
+	return dsn + " binary_parameters=yes"
 }
 
 // migrateOptions serialises concurrent migrations (several replicas starting at once) with a

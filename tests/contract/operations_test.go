@@ -1,0 +1,79 @@
+package contract
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tooken/tooken/sdk"
+)
+
+// operation is one call, with a valid request, of an operation that authenticates its caller.
+type operation struct {
+	id   string // operationId in openapi.yaml
+	call func(ctx context.Context, c *sdk.ClientWithResponses) (*http.Response, error)
+}
+
+var nameSeq atomic.Int64
+
+func uniqueName(prefix string) string { return fmt.Sprintf("%s-%d", prefix, nameSeq.Add(1)) }
+
+// authenticatedOperations calls every operation that needs a credential; tokenID and keyID name the
+// token and API key the calls read or change.
+func authenticatedOperations(tokenID, keyID string) []operation {
+	type c = sdk.ClientWithResponses
+	return []operation{
+		{"createToken", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.CreateToken(ctx, sdk.CreateTokenRequest{Name: uniqueName("op"), Scopes: []string{"tokens:read"}})
+		}},
+		{"listTokens", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListTokens(ctx, nil) }},
+		{"getToken", func(ctx context.Context, c *c) (*http.Response, error) { return c.GetToken(ctx, tokenID) }},
+		{"revokeToken", func(ctx context.Context, c *c) (*http.Response, error) { return c.RevokeToken(ctx, tokenID) }},
+		{"rotateToken", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RotateToken(ctx, tokenID, sdk.RotateTokenRequest{})
+		}},
+		{"listAuditLogs", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListAuditLogs(ctx, nil) }},
+		{"getWorkspace", func(ctx context.Context, c *c) (*http.Response, error) { return c.GetWorkspace(ctx) }},
+		{"listAPIKeys", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListAPIKeys(ctx) }},
+		{"createAPIKey", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.CreateAPIKey(ctx, sdk.CreateAPIKeyRequest{Name: uniqueName("key"), Kind: "team"})
+		}},
+		{"regenerateAPIKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RegenerateAPIKey(ctx, keyID) }},
+		{"deleteAPIKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.DeleteAPIKey(ctx, keyID) }},
+	}
+}
+
+// requireOperationsFor fails the test unless ops calls exactly the operations of the spec that need a
+// credential and document status, so a new operation cannot slip past these tables.
+func requireOperationsFor(t *testing.T, ops []operation, status int) {
+	t.Helper()
+	s, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	for _, item := range s.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			security := s.doc.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			authenticated := slices.ContainsFunc(security, func(r openapi3.SecurityRequirement) bool { return len(r) > 0 })
+			if authenticated && op.Responses.Status(status) != nil {
+				want = append(want, op.OperationID)
+			}
+		}
+	}
+	for _, op := range ops {
+		got = append(got, op.id)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the table calls %v, but the authenticated operations documenting %d are %v", got, status, want)
+	}
+}
