@@ -59,6 +59,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 	ck := hex.EncodeToString(h)
 	c, ok := s.keys.get(ck)
 	if !ok {
+		gen := s.keyGen.Load()
 		k, err := s.stores.APIKeys.APIKeyByHash(ctx, h)
 		if ports.ErrorCode(err) == ports.ENOTFOUND {
 			return nil, ports.ErrMissingCredential
@@ -75,7 +76,9 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 		if k.Kind == ports.APIKeyPersonal {
 			c.role = m.Role
 		}
-		s.keys.put(ck, c)
+		if s.keyGen.Load() == gen { // no key changed while we read: the row cannot be stale
+			s.keys.put(ck, c)
+		}
 	}
 	s.usage.add(ports.Usage{Kind: KindAPIKey, ID: c.key.ID, At: s.Now()})
 	return &Principal{
@@ -84,7 +87,10 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 	}, nil
 }
 
+// forgetAPIKey drops a key from the cache. Bumping the generation first stops a lookup that read the
+// row before the change from caching it afterwards.
 func (s *Service) forgetAPIKey(id string) {
+	s.keyGen.Add(1)
 	s.keys.delWhere(func(c cachedKey) bool { return c.key.ID == id })
 }
 

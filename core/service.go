@@ -5,6 +5,7 @@ package core
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/tooken/tooken/ports"
@@ -25,6 +26,7 @@ type Service struct {
 	hasher ports.PasswordHasher
 
 	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
+	keyGen     atomic.Uint64           // bumped whenever a key changes
 	tokens     *cache[ports.Token]     // token records by token id
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
 	workspaces *cache[ports.Workspace] // workspace settings by id

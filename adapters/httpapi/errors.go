@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/tooken/tooken/ports"
@@ -83,7 +85,44 @@ func (ew errorWriter) requestError(w http.ResponseWriter, r *http.Request, err e
 		ew.write(w, r, ports.Errorf(ports.EINVALID, "request body exceeds %d bytes", tooBig.Limit))
 		return
 	}
-	ew.write(w, r, &ports.Error{Code: ports.EINVALID, Message: truncateMsg(err.Error())})
+	ew.write(w, r, decodeError(err))
+}
+
+// decodeError describes a body or parameter the generated code could not decode without exposing
+// Go type names.
+func decodeError(err error) *ports.Error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		msg := fmt.Sprintf("%s must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind()))
+		return &ports.Error{Code: ports.EINVALID, Message: msg, Details: map[string]string{typeErr.Field: msg}}
+	case errors.As(err, &typeErr):
+		return ports.Errorf(ports.EINVALID, "request body must be a JSON object")
+	case errors.As(err, &syntaxErr):
+		return ports.Errorf(ports.EINVALID, "request body is not valid JSON (at byte %d)", syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return ports.Errorf(ports.EINVALID, "request body is not valid JSON (it ends too early)")
+	}
+	return &ports.Error{Code: ports.EINVALID, Message: truncateMsg(err.Error())}
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }
 
 func truncateMsg(s string) string {

@@ -18,7 +18,13 @@ func TestTokenExpiresAtTheExactInstant(t *testing.T) {
 		return map[string]any{"name": name, "scopes": []string{"tokens:read"}, "expires_at": rfc3339(exp)}
 	}
 	used := s.createToken(t, ws.APIKey, req("used-before-expiry"))
-	unseen := s.createToken(t, ws.APIKey, req("never-used-before-expiry"))
+	// The same instant written with an offset: stored and shown in UTC.
+	unseenReq := req("never-used-before-expiry")
+	unseenReq["expires_at"] = exp.In(time.FixedZone("", 2*3600)).Format(time.RFC3339)
+	unseen := s.createToken(t, ws.APIKey, unseenReq)
+	if unseen.ExpiresAt == nil || *unseen.ExpiresAt != rfc3339(exp) {
+		t.Fatalf("expires_at given as %s is shown as %v, want %s", unseenReq["expires_at"], unseen.ExpiresAt, rfc3339(exp))
+	}
 	if used.ExpiresAt == nil || *used.ExpiresAt != rfc3339(exp) {
 		t.Fatalf("expires_at = %v, want %s", used.ExpiresAt, rfc3339(exp))
 	}

@@ -123,7 +123,6 @@ func TestGarbageCredentialsAre401InvalidOrMissingAPIKey(t *testing.T) {
 		"basic scheme":              "Basic abc",
 		"basic scheme with the key": "Basic " + key,
 		"token scheme with the key": "Token " + key,
-		"JWT-shaped garbage a.b.c":  "Bearer a.b.c",
 		"API key, bad checksum":     "Bearer " + badChecksum,
 		"API key with a typo":       "Bearer " + typo,
 		"unknown API key":           "Bearer " + unknown,
@@ -144,6 +143,9 @@ func TestGarbageCredentialsAre401InvalidOrMissingAPIKey(t *testing.T) {
 			requireError(t, r, http.StatusUnauthorized, "unauthorized", msgInvalidAPIKey)
 		})
 	}
+	// A value shaped like a JWT is judged as one: it is an invalid token, not a missing API key.
+	h := http.Header{"Authorization": {"Bearer a.b.c"}}
+	requireError(t, s.doHeader(t, "GET", "/v1/tokens", h, nil), http.StatusUnauthorized, "unauthorized", "Invalid token")
 	s.requireUnchanged(t, ws, before)
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -75,11 +76,7 @@ func verifyWithGoJose(t *testing.T, value string, set jose.JSONWebKeySet) (jose.
 	return h, std, extra, err
 }
 
-type kidError struct{}
-
-func (kidError) Error() string { return "kid not in the JWKS" }
-
-var errUnknownKID error = kidError{}
+var errUnknownKID = errors.New("kid not in the JWKS")
 
 // TestTokenVerifiesWithTheDiscoveredJWKSUsingGoJose verifies issued values with go-jose, an
 // independent JOSE library, against keys found only through the public discovery document: the

@@ -95,3 +95,24 @@ func TestRevokingAnUnknownTokenIs404AndWritesNothing(t *testing.T) {
 		"Token "+id+" not found")
 	s.requireUnchanged(t, ws, before)
 }
+
+// TestTokenMetadataAndAudienceRoundTrip checks that metadata comes back as given and that a custom
+// audience is kept on the token.
+func TestTokenMetadataAndAudienceRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	ws := s.bootstrap(t, "Acme")
+	md := map[string]any{"team": "billing", "n": 1.5, "nested": map[string]any{"list": []any{"a", 2.0, nil, true}}}
+	tok := s.createToken(t, ws.APIKey, map[string]any{"name": "web", "scopes": []string{"tokens:read"},
+		"audience": []string{"orders", "payments"}, "metadata": md})
+	var got struct {
+		Metadata map[string]any `json:"metadata"`
+		Audience []string       `json:"audience"`
+	}
+	s.do(t, "GET", "/v1/tokens/"+tok.ID, ws.APIKey, nil).want(t, http.StatusOK).decode(t, &got)
+	want, _ := json.Marshal(md)
+	have, _ := json.Marshal(got.Metadata)
+	if string(want) != string(have) || !slices.Equal(got.Audience, []string{"orders", "payments"}) {
+		t.Errorf("metadata %s audience %v, want %s and [orders payments]", have, got.Audience, want)
+	}
+}

@@ -156,3 +156,20 @@ func TestRotationRejectsAnOutOfRangeGracePeriod(t *testing.T) {
 		t.Error("a refused rotation killed the value")
 	}
 }
+
+// TestRevokingDuringAGracePeriodKillsBothValues revokes a token whose previous value is still in its
+// grace period: neither value works afterwards.
+func TestRevokingDuringAGracePeriodKillsBothValues(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	ws := s.bootstrap(t, "Acme")
+	old := s.createToken(t, ws.APIKey, map[string]any{"name": "web", "scopes": []string{"tokens:read"}})
+	next := s.rotate(t, ws.APIKey, old.ID, map[string]any{"grace_period": 3600})
+	if !s.works(t, old.Token, old.ID) {
+		t.Fatal("the previous value does not work during its grace period")
+	}
+	s.do(t, "DELETE", "/v1/tokens/"+old.ID, ws.APIKey, nil).want(t, http.StatusNoContent)
+	if s.works(t, old.Token, old.ID) || s.works(t, next.Token, old.ID) {
+		t.Error("a value of a revoked token still works")
+	}
+}

@@ -5,6 +5,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io/fs"
 	"time"
@@ -33,25 +34,32 @@ type Dialect struct {
 }
 
 // DB is an opened database with its dialect. Writes go through write and reads through read; they
-// are the same pool except in SQLite, which keeps a single writer connection.
+// are the same pool except in SQLite, which keeps a single writer connection. Each pool has a cache
+// of prepared statements (the same cache when the pools are the same).
 type DB struct {
-	read, write *sqlx.DB
-	d           *Dialect
+	read, write           *sqlx.DB
+	readStmts, writeStmts *stmtCache
+	d                     *Dialect
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
 func New(read, write *sqlx.DB, d *Dialect) *DB {
-	return &DB{read: read, write: write, d: d}
+	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
+	db.readStmts = db.writeStmts
+	if read != write {
+		db.readStmts = newStmtCache(read)
+	}
+	return db
 }
 
 // Writer returns the pool that writes (and migrates).
 func (db *DB) Writer() *sqlx.DB { return db.write }
 
-// Close closes the pools.
+// Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	err := errors.Join(db.writeStmts.close(), db.write.Close())
 	if db.read != db.write {
-		err = errors.Join(err, db.read.Close())
+		err = errors.Join(err, db.readStmts.close(), db.read.Close())
 	}
 	return err
 }
@@ -148,12 +156,28 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.writeStmts.preparePending(ctx)
+	return nil
 }
+
+// exec, get and sel run every query, through the prepared statement cache (see stmtFor).
 
 // exec runs a statement and returns the number of rows it affected.
 func (db *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args ...any) (int64, error) {
-	res, err := e.ExecContext(ctx, db.q(query), args...)
+	query = db.q(query)
+	s, err := db.stmtFor(ctx, e, query)
+	if err != nil {
+		return 0, err
+	}
+	var res sql.Result
+	if s != nil {
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = e.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -162,10 +186,26 @@ func (db *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args
 
 // get scans one row into dest; sql.ErrNoRows when there is none.
 func (db *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	return sqlx.GetContext(ctx, q, dest, db.q(query), args...)
+	query = db.q(query)
+	s, err := db.stmtFor(ctx, q, query)
+	switch {
+	case err != nil:
+		return err
+	case s != nil:
+		return s.GetContext(ctx, dest, args...)
+	}
+	return sqlx.GetContext(ctx, q, dest, query, args...)
 }
 
 // sel scans every row into dest, a pointer to a slice.
 func (db *DB) sel(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	return sqlx.SelectContext(ctx, q, dest, db.q(query), args...)
+	query = db.q(query)
+	s, err := db.stmtFor(ctx, q, query)
+	switch {
+	case err != nil:
+		return err
+	case s != nil:
+		return s.SelectContext(ctx, dest, args...)
+	}
+	return sqlx.SelectContext(ctx, q, dest, query, args...)
 }

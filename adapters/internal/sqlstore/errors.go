@@ -43,7 +43,8 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, io.EOF) ||
 		errors.As(err, &ne) ||
-		err.Error() == "sql: database is closed"
+		err.Error() == "sql: database is closed" ||
+		err.Error() == "sql: statement is closed" // a cached statement, closed with the database
 }
 
 func notFoundErr(msg string) error {
