@@ -57,3 +57,9 @@ func (c *cache[V]) delWhere(match func(V) bool) {
 	}
 	c.mu.Unlock()
 }
+
+func (c *cache[V]) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}

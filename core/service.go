@@ -15,6 +15,12 @@ import (
 type Config struct {
 	// PublicURL is the externally visible base URL; issuers are PublicURL/w/{workspace_id}.
 	PublicURL string
+	// KeyAnnounce is how long a new signing key is published before it signs: at least the JWKS
+	// max-age, so every verifier has it first (default 5 minutes).
+	KeyAnnounce time.Duration
+	// KeyRotationPeriod is the age at which a workspace's active signing key is rotated
+	// automatically (default 90 days).
+	KeyRotationPeriod time.Duration
 }
 
 // Service runs every use case. It is safe for concurrent use.
@@ -30,17 +36,26 @@ type Service struct {
 	tokens     *cache[ports.Token]     // token records by token id
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
 	workspaces *cache[ports.Workspace] // workspace settings by id
+	scopes     *cache[[]ports.Scope]   // custom scopes by workspace id
 	usage      *usageBuffer
+	watchers   watchers
 }
 
 // New returns a Service.
 func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock, hasher ports.PasswordHasher) *Service {
+	if cfg.KeyAnnounce <= 0 {
+		cfg.KeyAnnounce = 5 * time.Minute
+	}
+	if cfg.KeyRotationPeriod <= 0 {
+		cfg.KeyRotationPeriod = 90 * 24 * time.Hour
+	}
 	return &Service{
 		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
 		keys:       newCache[cachedKey](10_000),
 		tokens:     newCache[ports.Token](100_000),
 		values:     newCache[ports.Claims](100_000),
 		workspaces: newCache[ports.Workspace](10_000),
+		scopes:     newCache[[]ports.Scope](10_000),
 		usage:      newUsageBuffer(),
 	}
 }

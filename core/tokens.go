@@ -40,7 +40,7 @@ func (s *Service) CreateToken(ctx context.Context, p *Principal, in CreateTokenI
 	if err = validateName("name", in.Name); err != nil {
 		return nil, err
 	}
-	if t.Scopes, err = validateScopes(in.Scopes); err != nil {
+	if t.Scopes, err = s.validateScopes(ctx, p.WorkspaceID, in.Scopes); err != nil {
 		return nil, err
 	}
 	if err = validateAudience(in.Audience); err != nil {
@@ -108,12 +108,14 @@ func escalation(msg string) error {
 	return &ports.Error{Code: ports.EFORBIDDEN, Message: "Cannot mint beyond your own grant: " + msg}
 }
 
-// sign issues a new value for t's current value id.
+// sign issues a new value for t's current value id and records the key that signed it.
 func (s *Service) sign(ctx context.Context, t *ports.Token, now time.Time) (string, error) {
-	return s.signer.Sign(ctx, ports.Claims{
+	value, kid, err := s.signer.Sign(ctx, ports.Claims{
 		Issuer: s.Issuer(t.WorkspaceID), Subject: t.ID, WorkspaceID: t.WorkspaceID, JTI: t.CurrentJTI,
 		Audience: t.Audience, Scopes: t.Scopes, IssuedAt: now, NotBefore: now, ExpiresAt: t.ExpiresAt,
 	})
+	t.CurrentKID = kid
+	return value, err
 }
 
 // ListTokensInput is the raw token list request.
@@ -172,6 +174,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *Principal, id string) erro
 		return tokenNotFound(err, id)
 	}
 	s.cacheToken(t)
+	s.watchers.notify(ports.Change{Kind: ports.ChangeToken, WorkspaceID: t.WorkspaceID, ID: t.ID})
 	return nil
 }
 
@@ -205,6 +208,7 @@ func (s *Service) RotateToken(ctx context.Context, p *Principal, id string, grac
 	if err != nil {
 		return nil, err
 	}
+	r.NewKID = next.CurrentKID
 	md := map[string]any{}
 	if gracePeriod != nil {
 		md["grace_period"] = *gracePeriod
@@ -218,6 +222,7 @@ func (s *Service) RotateToken(ctx context.Context, p *Principal, id string, grac
 		return nil, tokenNotFound(err, id)
 	}
 	s.cacheToken(t)
+	s.watchers.notify(ports.Change{Kind: ports.ChangeToken, WorkspaceID: t.WorkspaceID, ID: t.ID})
 	return &IssuedToken{Token: *t, Value: value}, nil
 }
 

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -60,15 +61,21 @@ func validateName(field, name string) error {
 	return nil
 }
 
-// validateScopes returns the de-duplicated scopes, or EINVALID naming the first unknown one.
-func validateScopes(scopes []string) ([]string, error) {
+// validateScopes returns the de-duplicated scopes, or EINVALID naming the first that is neither
+// built in nor one of the workspace's custom scopes.
+func (s *Service) validateScopes(ctx context.Context, workspaceID string, scopes []string) ([]string, error) {
 	if len(scopes) == 0 {
 		return nil, invalid("scopes", "scopes must contain at least one scope")
+	}
+	custom, err := s.customScopes(ctx, workspaceID)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]string, 0, len(scopes))
 	seen := map[string]bool{}
 	for _, sc := range scopes {
-		if !slices.Contains(BuiltinScopes, sc) {
+		known := slices.Contains(BuiltinScopes, sc) || slices.ContainsFunc(custom, func(c ports.Scope) bool { return c.Name == sc })
+		if !known {
 			return nil, invalid("scopes", fmt.Sprintf("unknown scope %q", truncate(sc, 64)))
 		}
 		if !seen[sc] {

@@ -70,11 +70,11 @@ func (s *Service) CreateWorkspace(ctx context.Context, acc *ports.Account, name 
 		return nil, nil, err
 	}
 	now := s.Now()
-	ws := &ports.Workspace{ID: newID("ws_"), Name: name, Timezone: "UTC", CreatedAt: now}
+	ws := &ports.Workspace{ID: newID("ws_"), Name: name, Timezone: "UTC", SigningAlgorithm: ports.AlgES256, CreatedAt: now}
 	ws.DefaultAudience = ws.ID
 	owner := &ports.Member{ID: newID("mem_"), WorkspaceID: ws.ID, AccountID: acc.ID, Email: acc.Email,
 		Role: ports.RoleOwner, CreatedAt: now}
-	key, err := s.signer.NewSigningKey(ctx, ws.ID)
+	key, err := s.signer.NewSigningKey(ctx, ws.ID, ws.SigningAlgorithm)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,23 +130,27 @@ func (s *Service) workspace(ctx context.Context, id string) (*ports.Workspace, e
 
 // Discovery is a workspace's issuer metadata.
 type Discovery struct {
-	Issuer     string
-	JWKSURI    string
-	Algorithms []string
+	Issuer              string
+	JWKSURI             string
+	RevocationFeedURI   string
+	RevocationStreamURI string
+	Algorithms          []string // of the published keys
 }
 
 // Discover returns the issuer metadata of a workspace; ENOTFOUND for an unknown workspace.
 func (s *Service) Discover(ctx context.Context, workspaceID string) (*Discovery, error) {
-	if _, err := s.stores.Workspaces.Workspace(ctx, workspaceID); err != nil {
+	_, algs, err := s.signer.JWKS(ctx, workspaceID)
+	if err != nil {
 		return nil, workspaceNotFound(err, workspaceID)
 	}
 	iss := s.Issuer(workspaceID)
-	return &Discovery{Issuer: iss, JWKSURI: iss + "/.well-known/jwks.json", Algorithms: []string{"ES256"}}, nil
+	return &Discovery{Issuer: iss, JWKSURI: iss + "/.well-known/jwks.json", RevocationFeedURI: iss + "/revocations",
+		RevocationStreamURI: iss + "/revocations/stream", Algorithms: algs}, nil
 }
 
 // JWKS returns a workspace's public key set document; ENOTFOUND for an unknown workspace.
 func (s *Service) JWKS(ctx context.Context, workspaceID string) ([]byte, error) {
-	doc, err := s.signer.JWKS(ctx, workspaceID)
+	doc, _, err := s.signer.JWKS(ctx, workspaceID)
 	return doc, workspaceNotFound(err, workspaceID)
 }
 

@@ -30,7 +30,15 @@ type Workspace struct {
 	Slug            string // unique across the installation
 	Timezone        string // IANA name, display only
 	DefaultAudience string // JWT aud for tokens created without one
-	CreatedAt       time.Time
+	// SigningAlgorithm is the algorithm of the workspace's next signing keys: ES256, EdDSA or RS256.
+	SigningAlgorithm string
+	CreatedAt        time.Time
+}
+
+// Scope is a custom scope a workspace registers for its downstream services.
+type Scope struct {
+	Name        string // pattern ^[a-z][a-z0-9_-]*:[a-z][a-z0-9_.-]*$
+	Description string
 }
 
 // Member ties an account to a workspace with a role.
@@ -87,8 +95,10 @@ type Token struct {
 	RotatedAt   *time.Time
 
 	CurrentJTI string
+	CurrentKID string // the signing key of the current value
 	// PreviousJTI stays valid until PreviousValidUntil (a rotation grace period); empty when none.
 	PreviousJTI        string
+	PreviousKID        string
 	PreviousValidUntil *time.Time
 }
 
@@ -142,16 +152,22 @@ type AuditEvent struct {
 	OccurredAt  time.Time
 }
 
-// SigningKey is a workspace's JWT signing key. The private half is encrypted at rest.
+// SigningKey is a workspace's JWT signing key. The private half is encrypted at rest. Its state is
+// derived from its times (see KeyStates): published from CreatedAt, signing from ActivatesAt.
 type SigningKey struct {
 	KID                 string
 	WorkspaceID         string
-	Algorithm           string // ES256
-	State               string // active (the lifecycle grows with signing-key rotation)
+	Algorithm           string // ES256, EdDSA or RS256
 	PublicJWK           json.RawMessage
 	PrivateKeyEncrypted []byte
 	CreatedAt           time.Time
-	ActivatedAt         *time.Time
+	// ActivatesAt is when the key starts signing: at least one JWKS max-age after CreatedAt, so every
+	// verifier has seen it before the first value it signs (announce before use).
+	ActivatesAt time.Time
+	// RetiredAt is set once no unexpired, unrevoked value the key signed remains; it is unpublished.
+	RetiredAt *time.Time
+	// RevokedAt is set by an emergency revocation; the key is unpublished at once.
+	RevokedAt *time.Time
 }
 
 // Page selects a page of a list; Page ≥ 1, 1 ≤ PerPage ≤ 100.

@@ -28,6 +28,17 @@ type WorkspaceStore interface {
 	Member(ctx context.Context, workspaceID, memberID string) (*Member, error)
 	// MemberByAccount returns the membership of an account in the workspace; ENOTFOUND if none.
 	MemberByAccount(ctx context.Context, workspaceID, accountID string) (*Member, error)
+	// UpdateWorkspace stores ws's Name, Slug, Timezone and SigningAlgorithm and ev in one transaction;
+	// ENOTFOUND if it does not exist, ECONFLICT if the slug is taken by another workspace.
+	UpdateWorkspace(ctx context.Context, ws *Workspace, ev *AuditEvent) error
+	// WorkspaceIDs lists workspace ids greater than after, ascending, at most limit (maintenance jobs
+	// walk every workspace with it).
+	WorkspaceIDs(ctx context.Context, after string, limit int) ([]string, error)
+	// CustomScopes lists the workspace's custom scopes by name; empty when none.
+	CustomScopes(ctx context.Context, workspaceID string) ([]Scope, error)
+	// SetCustomScopes replaces the workspace's custom scopes with scopes and records ev, in one
+	// transaction; ENOTFOUND if the workspace does not exist.
+	SetCustomScopes(ctx context.Context, workspaceID string, scopes []Scope, ev *AuditEvent) error
 }
 
 // APIKeyStore keeps API keys (hashes only).
@@ -41,10 +52,11 @@ type APIKeyStore interface {
 	// APIKeyByHash finds the key whose secret hashes to hash, in any workspace; ENOTFOUND if none.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
 	// RegenerateAPIKey replaces the key's secret hash and last 4 characters and records ev, in one
-	// transaction, and returns the updated key; ENOTFOUND if it is not in the workspace.
-	RegenerateAPIKey(ctx context.Context, workspaceID, id string, hash []byte, last4 string, ev *AuditEvent) (*APIKey, error)
-	// DeleteAPIKey removes the key and records ev in one transaction; ENOTFOUND if it is not in the
+	// transaction, announces ChangeAPIKey and returns the updated key; ENOTFOUND if it is not in the
 	// workspace.
+	RegenerateAPIKey(ctx context.Context, workspaceID, id string, hash []byte, last4 string, ev *AuditEvent) (*APIKey, error)
+	// DeleteAPIKey removes the key and records ev in one transaction and announces ChangeAPIKey;
+	// ENOTFOUND if it is not in the workspace.
 	DeleteAPIKey(ctx context.Context, workspaceID, id string, ev *AuditEvent) error
 }
 
@@ -54,6 +66,7 @@ type Rotation struct {
 	// makes concurrent rotations of one token produce exactly one winner.
 	FromJTI string
 	NewJTI  string
+	NewKID  string // the signing key of the new value
 	At      time.Time
 	// PreviousValidUntil keeps FromJTI valid until then (a grace period); nil kills it at once.
 	PreviousValidUntil *time.Time
@@ -70,11 +83,16 @@ type TokenStore interface {
 	Tokens(ctx context.Context, workspaceID string, f TokenFilter) ([]Token, int, error)
 	// RevokeToken marks the token revoked at `at` and records ev, in one transaction, unless it is
 	// already revoked: then it returns the token unchanged, revoked=false, and records nothing.
-	// Returns ENOTFOUND if the token is not in the workspace.
+	// In the same transaction it appends to the revocation feed the current value (and the previous
+	// one while its grace period lasts) with RevokedAt = at and the token's ExpiresAt, and announces
+	// ChangeToken. Returns ENOTFOUND if the token is not in the workspace.
 	RevokeToken(ctx context.Context, workspaceID, id string, at time.Time, ev *AuditEvent) (t *Token, revoked bool, err error)
-	// RotateToken makes r.NewJTI the current value id and records ev, in one transaction, provided the
-	// token is not revoked and its current value id is still r.FromJTI; otherwise ECONFLICT. Returns
-	// ENOTFOUND if the token is not in the workspace.
+	// RotateToken makes r.NewJTI (signed by r.NewKID) the current value id and records ev, in one
+	// transaction, provided the token is not revoked and its current value id is still r.FromJTI;
+	// otherwise ECONFLICT. In the same transaction it appends r.FromJTI to the revocation feed with
+	// RevokedAt = r.PreviousValidUntil (or r.At without a grace period) and the token's ExpiresAt —
+	// plus, with RevokedAt = r.At, a previous value whose grace period this rotation cuts short — and
+	// announces ChangeToken. Returns ENOTFOUND if the token is not in the workspace.
 	RotateToken(ctx context.Context, workspaceID, id string, r Rotation, ev *AuditEvent) (*Token, error)
 }
 
@@ -101,10 +119,25 @@ type AuditLog interface {
 	AuditEvents(ctx context.Context, workspaceID string, f AuditFilter) ([]AuditEvent, int, error)
 }
 
-// SigningKeyStore reads signing keys (they are created with their workspace).
+// SigningKeyStore keeps signing keys. The first key is created with its workspace. Every mutation
+// announces ChangeSigningKey.
 type SigningKeyStore interface {
-	// SigningKeys lists the workspace's keys, newest first; empty if the workspace has none.
+	// SigningKeys lists the workspace's keys, newest (by CreatedAt) first; empty if it has none.
 	SigningKeys(ctx context.Context, workspaceID string) ([]SigningKey, error)
+	// AddSigningKey stores k and ev in one transaction. When k is pending (ActivatesAt after
+	// CreatedAt) it returns ECONFLICT if the workspace already has an unrevoked key whose ActivatesAt
+	// is after k.CreatedAt, so concurrent scheduled rotations add one key. ENOTFOUND if the workspace
+	// does not exist.
+	AddSigningKey(ctx context.Context, k *SigningKey, ev *AuditEvent) error
+	// RevokeSigningKey sets RevokedAt = at and records ev in one transaction, unless the key is
+	// already revoked: then it returns it unchanged with revoked=false and records nothing.
+	// ENOTFOUND if the key is not in the workspace.
+	RevokeSigningKey(ctx context.Context, workspaceID, kid string, at time.Time, ev *AuditEvent) (k *SigningKey, revoked bool, err error)
+	// RetireSigningKey sets RetiredAt = at and records ev in one transaction, provided the key is
+	// neither revoked nor retired and no live value it signed remains at `at`: no unrevoked token of
+	// the workspace, unexpired at `at`, whose CurrentKID is kid, or whose PreviousKID is kid with
+	// PreviousValidUntil after `at`. Otherwise ECONFLICT. ENOTFOUND if the key is not in the workspace.
+	RetireSigningKey(ctx context.Context, workspaceID, kid string, at time.Time, ev *AuditEvent) error
 }
 
 // Pinger reports whether the database is reachable and its migrations current.
@@ -122,5 +155,7 @@ type Stores struct {
 	Usage       UsageStore
 	Audit       AuditLog
 	SigningKeys SigningKeyStore
+	Feed        RevocationFeed
+	Changes     ChangeStream
 	Ready       Pinger
 }

@@ -177,6 +177,54 @@ func (e Scope) Valid() bool {
 	}
 }
 
+// Defines values for SigningAlgorithm.
+const (
+	ES256 SigningAlgorithm = "ES256"
+	EdDSA SigningAlgorithm = "EdDSA"
+	RS256 SigningAlgorithm = "RS256"
+)
+
+// Valid indicates whether the value is a known member of the SigningAlgorithm enum.
+func (e SigningAlgorithm) Valid() bool {
+	switch e {
+	case ES256:
+		return true
+	case EdDSA:
+		return true
+	case RS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SigningKeyState.
+const (
+	SigningKeyStateActive   SigningKeyState = "active"
+	SigningKeyStatePending  SigningKeyState = "pending"
+	SigningKeyStateRetired  SigningKeyState = "retired"
+	SigningKeyStateRetiring SigningKeyState = "retiring"
+	SigningKeyStateRevoked  SigningKeyState = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the SigningKeyState enum.
+func (e SigningKeyState) Valid() bool {
+	switch e {
+	case SigningKeyStateActive:
+		return true
+	case SigningKeyStatePending:
+		return true
+	case SigningKeyStateRetired:
+		return true
+	case SigningKeyStateRetiring:
+		return true
+	case SigningKeyStateRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenStatus.
 const (
 	TokenStatusActive  TokenStatus = "active"
@@ -362,10 +410,22 @@ type CreateTokenRequest struct {
 	Scopes []string `json:"scopes"`
 }
 
+// CustomScope defines model for CustomScope.
+type CustomScope struct {
+	Description string `json:"description"`
+
+	// Name Pattern ^[a-z][a-z0-9_-]*:[a-z][a-z0-9_.-]*$
+	//
+	// Example: orders:read
+	Name string `json:"name"`
+}
+
 // Discovery defines model for Discovery.
 type Discovery struct {
 	Issuer                         string   `json:"issuer"`
 	JwksUri                        string   `json:"jwks_uri"`
+	RevocationFeedUri              string   `json:"revocation_feed_uri"`
+	RevocationStreamUri            string   `json:"revocation_stream_uri"`
 	TokenSigningAlgValuesSupported []string `json:"token_signing_alg_values_supported"`
 }
 
@@ -420,10 +480,14 @@ type JWK struct {
 
 	// Crv Example: P-256
 	Crv *string `json:"crv,omitempty"`
+	E   *string `json:"e,omitempty"`
 	Kid string  `json:"kid"`
 
-	// Kty Example: EC
-	Kty string `json:"kty"`
+	// Kty EC (ES256), OKP (EdDSA) or RSA (RS256).
+	//
+	// Example: EC
+	Kty string  `json:"kty"`
+	N   *string `json:"n,omitempty"`
 
 	// Use Example: sig
 	Use string  `json:"use"`
@@ -443,6 +507,29 @@ type ListMeta struct {
 	Total   int `json:"total"`
 }
 
+// Revocation defines model for Revocation.
+type Revocation struct {
+	Cursor string `json:"cursor"`
+
+	// Exp The value's exp (Unix seconds); null = never expires.
+	Exp *int64 `json:"exp"`
+
+	// Jti JWT id of the refused value.
+	Jti string `json:"jti"`
+
+	// RevokedAt Unix seconds from which the value is refused.
+	RevokedAt int64 `json:"revoked_at"`
+}
+
+// RevocationPage defines model for RevocationPage.
+type RevocationPage struct {
+	Data    []Revocation `json:"data"`
+	HasMore bool         `json:"has_more"`
+
+	// NextCursor Pass as `after` (or Last-Event-ID) to continue.
+	NextCursor string `json:"next_cursor"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -454,6 +541,42 @@ type RotateTokenRequest struct {
 
 // Scope A built-in scope.
 type Scope string
+
+// ScopeSet defines model for ScopeSet.
+type ScopeSet struct {
+	Builtin []string      `json:"builtin"`
+	Custom  []CustomScope `json:"custom"`
+}
+
+// SetScopesRequest defines model for SetScopesRequest.
+type SetScopesRequest struct {
+	Custom []CustomScope `json:"custom"`
+}
+
+// SigningAlgorithm defines model for SigningAlgorithm.
+type SigningAlgorithm string
+
+// SigningKey defines model for SigningKey.
+type SigningKey struct {
+	// ActivatesAt Signs from then on.
+	ActivatesAt time.Time        `json:"activates_at"`
+	Algorithm   SigningAlgorithm `json:"algorithm"`
+
+	// CreatedAt Published in the JWKS from then on.
+	CreatedAt time.Time       `json:"created_at"`
+	Kid       string          `json:"kid"`
+	RetiredAt *time.Time      `json:"retired_at"`
+	RevokedAt *time.Time      `json:"revoked_at"`
+	State     SigningKeyState `json:"state"`
+}
+
+// SigningKeyState defines model for SigningKey.State.
+type SigningKeyState string
+
+// SigningKeyList defines model for SigningKeyList.
+type SigningKeyList struct {
+	Data []SigningKey `json:"data"`
+}
 
 // Token defines model for Token.
 type Token struct {
@@ -486,6 +609,18 @@ type TokenList struct {
 // TokenStatus defines model for TokenStatus.
 type TokenStatus string
 
+// UpdateWorkspaceRequest defines model for UpdateWorkspaceRequest.
+type UpdateWorkspaceRequest struct {
+	Name             *string           `json:"name,omitempty"`
+	SigningAlgorithm *SigningAlgorithm `json:"signing_algorithm,omitempty"`
+
+	// Slug Lowercase letters, digits, inner hyphens; unique.
+	Slug *string `json:"slug,omitempty"`
+
+	// Timezone IANA time zone name (display only).
+	Timezone *string `json:"timezone,omitempty"`
+}
+
 // VerifyRequest defines model for VerifyRequest.
 type VerifyRequest struct {
 	// Scopes Scopes the token must all hold (else `INSUFFICIENT_SCOPE`).
@@ -517,7 +652,8 @@ type Workspace struct {
 	Issuer string `json:"issuer"`
 
 	// Name Example: Acme
-	Name string `json:"name"`
+	Name             string           `json:"name"`
+	SigningAlgorithm SigningAlgorithm `json:"signing_algorithm"`
 
 	// Slug Example: acme
 	Slug string `json:"slug"`
@@ -610,6 +746,21 @@ type ListTokensParams struct {
 // ListTokensParamsStatus defines parameters for ListTokens.
 type ListTokensParamsStatus string
 
+// GetRevocationsParams defines parameters for GetRevocations.
+type GetRevocationsParams struct {
+	// After A cursor from an earlier page or stream event; omitted = from the start.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Entries per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// StreamRevocationsParams defines parameters for StreamRevocations.
+type StreamRevocationsParams struct {
+	// LastEventID The cursor of the last event received.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody = CreateAPIKeyRequest
 
@@ -621,6 +772,12 @@ type VerifyTokenJSONRequestBody = VerifyRequest
 
 // RotateTokenJSONRequestBody defines body for RotateToken for application/json ContentType.
 type RotateTokenJSONRequestBody = RotateTokenRequest
+
+// UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
+type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
+
+// SetScopesJSONRequestBody defines body for SetScopes for application/json ContentType.
+type SetScopesJSONRequestBody = SetScopesRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -645,6 +802,15 @@ type ServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(w http.ResponseWriter, r *http.Request, params ListAuditLogsParams)
+	// ListSigningKeys List signing keys
+	// (GET /v1/signing-keys)
+	ListSigningKeys(w http.ResponseWriter, r *http.Request)
+	// RotateSigningKey Rotate the signing key
+	// (POST /v1/signing-keys/rotate)
+	RotateSigningKey(w http.ResponseWriter, r *http.Request)
+	// RevokeSigningKey Emergency revocation of a signing key
+	// (POST /v1/signing-keys/{kid}/revoke)
+	RevokeSigningKey(w http.ResponseWriter, r *http.Request, kid string)
 	// ListTokens List tokens
 	// (GET /v1/tokens)
 	ListTokens(w http.ResponseWriter, r *http.Request, params ListTokensParams)
@@ -666,12 +832,27 @@ type ServerInterface interface {
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(w http.ResponseWriter, r *http.Request)
+	// UpdateWorkspace Change workspace settings
+	// (PATCH /v1/workspace)
+	UpdateWorkspace(w http.ResponseWriter, r *http.Request)
+	// GetScopes List the built-in and custom scopes
+	// (GET /v1/workspace/scopes)
+	GetScopes(w http.ResponseWriter, r *http.Request)
+	// SetScopes Replace the custom scopes
+	// (PUT /v1/workspace/scopes)
+	SetScopes(w http.ResponseWriter, r *http.Request)
 	// GetJWKS The workspace's JSON Web Key Set
 	// (GET /w/{workspace_id}/.well-known/jwks.json)
 	GetJWKS(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID)
 	// GetDiscovery Issuer discovery document
 	// (GET /w/{workspace_id}/.well-known/openid-configuration)
 	GetDiscovery(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID)
+	// GetRevocations The revocation feed
+	// (GET /w/{workspace_id}/revocations)
+	GetRevocations(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID, params GetRevocationsParams)
+	// StreamRevocations The revocation feed, pushed (Server-Sent Events)
+	// (GET /w/{workspace_id}/revocations/stream)
+	StreamRevocations(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID, params StreamRevocationsParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -902,6 +1083,60 @@ func (siw *ServerInterfaceWrapper) ListAuditLogs(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ListSigningKeys operation middleware
+func (siw *ServerInterfaceWrapper) ListSigningKeys(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSigningKeys(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateSigningKey operation middleware
+func (siw *ServerInterfaceWrapper) RotateSigningKey(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateSigningKey(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeSigningKey operation middleware
+func (siw *ServerInterfaceWrapper) RevokeSigningKey(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "kid" -------------
+	var kid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "kid", r.PathValue("kid"), &kid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "kid", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeSigningKey(w, r, kid)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListTokens operation middleware
 func (siw *ServerInterfaceWrapper) ListTokens(w http.ResponseWriter, r *http.Request) {
 
@@ -1094,6 +1329,48 @@ func (siw *ServerInterfaceWrapper) GetWorkspace(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// UpdateWorkspace operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWorkspace(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateWorkspace(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetScopes operation middleware
+func (siw *ServerInterfaceWrapper) GetScopes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetScopes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SetScopes operation middleware
+func (siw *ServerInterfaceWrapper) SetScopes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetScopes(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetJWKS operation middleware
 func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Request) {
 
@@ -1137,6 +1414,111 @@ func (siw *ServerInterfaceWrapper) GetDiscovery(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetDiscovery(w, r, workspaceId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetRevocations operation middleware
+func (siw *ServerInterfaceWrapper) GetRevocations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workspace_id" -------------
+	var workspaceId WorkspaceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspace_id", r.PathValue("workspace_id"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workspace_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRevocationsParams
+
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", r.URL.Query(), &params.After, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "after"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "after", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRevocations(w, r, workspaceId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StreamRevocations operation middleware
+func (siw *ServerInterfaceWrapper) StreamRevocations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workspace_id" -------------
+	var workspaceId WorkspaceID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspace_id", r.PathValue("workspace_id"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workspace_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamRevocationsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Last-Event-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Last-Event-ID", Err: err})
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamRevocations(w, r, workspaceId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1274,12 +1656,20 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/tokens/{id}/rotate", wrapper.RotateToken)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/audit-logs", wrapper.ListAuditLogs)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workspace", wrapper.GetWorkspace)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/workspace", wrapper.UpdateWorkspace)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workspace/scopes", wrapper.GetScopes)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/workspace/scopes", wrapper.SetScopes)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/signing-keys", wrapper.ListSigningKeys)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/signing-keys/rotate", wrapper.RotateSigningKey)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/signing-keys/{kid}/revoke", wrapper.RevokeSigningKey)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/api-keys", wrapper.ListAPIKeys)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys", wrapper.CreateAPIKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys/{id}/regenerate", wrapper.RegenerateAPIKey)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/api-keys/{id}", wrapper.DeleteAPIKey)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/openid-configuration", wrapper.GetDiscovery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/jwks.json", wrapper.GetJWKS)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/revocations", wrapper.GetRevocations)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/revocations/stream", wrapper.StreamRevocations)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/healthz", wrapper.Healthz)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/readyz", wrapper.Readyz)
 
@@ -2133,6 +2523,422 @@ type ListAuditLogsdefaultJSONResponse struct {
 }
 
 func (response ListAuditLogsdefaultJSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeysRequestObject struct {
+}
+
+type ListSigningKeysResponseObject interface {
+	VisitListSigningKeysResponse(w http.ResponseWriter) error
+}
+
+type ListSigningKeys200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListSigningKeys200JSONResponse struct {
+	Body    SigningKeyList
+	Headers ListSigningKeys200ResponseHeaders
+}
+
+func (response ListSigningKeys200JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSigningKeys401JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListSigningKeys403JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeys429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListSigningKeys429JSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSigningKeysdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListSigningKeysdefaultJSONResponse) VisitListSigningKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeyRequestObject struct {
+}
+
+type RotateSigningKeyResponseObject interface {
+	VisitRotateSigningKeyResponse(w http.ResponseWriter) error
+}
+
+type RotateSigningKey201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RotateSigningKey201JSONResponse struct {
+	Body    SigningKey
+	Headers RotateSigningKey201ResponseHeaders
+}
+
+func (response RotateSigningKey201JSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateSigningKey401JSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateSigningKey403JSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKey409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RotateSigningKey409JSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKey429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RotateSigningKey429JSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateSigningKeydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RotateSigningKeydefaultJSONResponse) VisitRotateSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKeyRequestObject struct {
+	Kid string `json:"kid"`
+}
+
+type RevokeSigningKeyResponseObject interface {
+	VisitRevokeSigningKeyResponse(w http.ResponseWriter) error
+}
+
+type RevokeSigningKey200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RevokeSigningKey200JSONResponse struct {
+	Body    SigningKey
+	Headers RevokeSigningKey200ResponseHeaders
+}
+
+func (response RevokeSigningKey200JSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKey401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeSigningKey401JSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeSigningKey403JSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeSigningKey404JSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKey429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RevokeSigningKey429JSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeSigningKeydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RevokeSigningKeydefaultJSONResponse) VisitRevokeSigningKeyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3133,6 +3939,420 @@ func (response GetWorkspacedefaultJSONResponse) VisitGetWorkspaceResponse(w http
 	return err
 }
 
+type UpdateWorkspaceRequestObject struct {
+	Body *UpdateWorkspaceJSONRequestBody
+}
+
+type UpdateWorkspaceResponseObject interface {
+	VisitUpdateWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkspace200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type UpdateWorkspace200JSONResponse struct {
+	Body    Workspace
+	Headers UpdateWorkspace200ResponseHeaders
+}
+
+func (response UpdateWorkspace200JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWorkspace400JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateWorkspace401JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWorkspace403JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateWorkspace409JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response UpdateWorkspace429JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspacedefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateWorkspacedefaultJSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScopesRequestObject struct {
+}
+
+type GetScopesResponseObject interface {
+	VisitGetScopesResponse(w http.ResponseWriter) error
+}
+
+type GetScopes200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type GetScopes200JSONResponse struct {
+	Body    ScopeSet
+	Headers GetScopes200ResponseHeaders
+}
+
+func (response GetScopes200JSONResponse) VisitGetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScopes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetScopes401JSONResponse) VisitGetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScopes429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response GetScopes429JSONResponse) VisitGetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScopesdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetScopesdefaultJSONResponse) VisitGetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopesRequestObject struct {
+	Body *SetScopesJSONRequestBody
+}
+
+type SetScopesResponseObject interface {
+	VisitSetScopesResponse(w http.ResponseWriter) error
+}
+
+type SetScopes200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type SetScopes200JSONResponse struct {
+	Body    ScopeSet
+	Headers SetScopes200ResponseHeaders
+}
+
+func (response SetScopes200JSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SetScopes400JSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopes401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SetScopes401JSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetScopes403JSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopes429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response SetScopes429JSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetScopesdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response SetScopesdefaultJSONResponse) VisitSetScopesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJWKSRequestObject struct {
 	WorkspaceId WorkspaceID `json:"workspace_id"`
 }
@@ -3267,6 +4487,189 @@ func (response GetDiscoverydefaultJSONResponse) VisitGetDiscoveryResponse(w http
 	return err
 }
 
+type GetRevocationsRequestObject struct {
+	WorkspaceId WorkspaceID `json:"workspace_id"`
+	Params      GetRevocationsParams
+}
+
+type GetRevocationsResponseObject interface {
+	VisitGetRevocationsResponse(w http.ResponseWriter) error
+}
+
+type GetRevocations200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetRevocations200JSONResponse struct {
+	Body    RevocationPage
+	Headers GetRevocations200ResponseHeaders
+}
+
+func (response GetRevocations200JSONResponse) VisitGetRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRevocations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRevocations400JSONResponse) VisitGetRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRevocations404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetRevocations404JSONResponse) VisitGetRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRevocationsdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetRevocationsdefaultJSONResponse) VisitGetRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamRevocationsRequestObject struct {
+	WorkspaceId WorkspaceID `json:"workspace_id"`
+	Params      StreamRevocationsParams
+}
+
+type StreamRevocationsResponseObject interface {
+	VisitStreamRevocationsResponse(w http.ResponseWriter) error
+}
+
+type StreamRevocations200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamRevocations200TexteventStreamResponse) VisitStreamRevocationsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamRevocations400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response StreamRevocations400JSONResponse) VisitStreamRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamRevocations404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response StreamRevocations404JSONResponse) VisitStreamRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamRevocationsdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response StreamRevocationsdefaultJSONResponse) VisitStreamRevocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// Healthz The process is up
@@ -3290,6 +4693,15 @@ type StrictServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// ListSigningKeys List signing keys
+	// (GET /v1/signing-keys)
+	ListSigningKeys(ctx context.Context, request ListSigningKeysRequestObject) (ListSigningKeysResponseObject, error)
+	// RotateSigningKey Rotate the signing key
+	// (POST /v1/signing-keys/rotate)
+	RotateSigningKey(ctx context.Context, request RotateSigningKeyRequestObject) (RotateSigningKeyResponseObject, error)
+	// RevokeSigningKey Emergency revocation of a signing key
+	// (POST /v1/signing-keys/{kid}/revoke)
+	RevokeSigningKey(ctx context.Context, request RevokeSigningKeyRequestObject) (RevokeSigningKeyResponseObject, error)
 	// ListTokens List tokens
 	// (GET /v1/tokens)
 	ListTokens(ctx context.Context, request ListTokensRequestObject) (ListTokensResponseObject, error)
@@ -3311,12 +4723,27 @@ type StrictServerInterface interface {
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
+	// UpdateWorkspace Change workspace settings
+	// (PATCH /v1/workspace)
+	UpdateWorkspace(ctx context.Context, request UpdateWorkspaceRequestObject) (UpdateWorkspaceResponseObject, error)
+	// GetScopes List the built-in and custom scopes
+	// (GET /v1/workspace/scopes)
+	GetScopes(ctx context.Context, request GetScopesRequestObject) (GetScopesResponseObject, error)
+	// SetScopes Replace the custom scopes
+	// (PUT /v1/workspace/scopes)
+	SetScopes(ctx context.Context, request SetScopesRequestObject) (SetScopesResponseObject, error)
 	// GetJWKS The workspace's JSON Web Key Set
 	// (GET /w/{workspace_id}/.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
 	// GetDiscovery Issuer discovery document
 	// (GET /w/{workspace_id}/.well-known/openid-configuration)
 	GetDiscovery(ctx context.Context, request GetDiscoveryRequestObject) (GetDiscoveryResponseObject, error)
+	// GetRevocations The revocation feed
+	// (GET /w/{workspace_id}/revocations)
+	GetRevocations(ctx context.Context, request GetRevocationsRequestObject) (GetRevocationsResponseObject, error)
+	// StreamRevocations The revocation feed, pushed (Server-Sent Events)
+	// (GET /w/{workspace_id}/revocations/stream)
+	StreamRevocations(ctx context.Context, request StreamRevocationsRequestObject) (StreamRevocationsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -3539,6 +4966,80 @@ func (sh *strictHandler) ListAuditLogs(w http.ResponseWriter, r *http.Request, p
 	}
 }
 
+// ListSigningKeys operation middleware
+func (sh *strictHandler) ListSigningKeys(w http.ResponseWriter, r *http.Request) {
+	var request ListSigningKeysRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSigningKeys(ctx, request.(ListSigningKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSigningKeys")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSigningKeysResponseObject); ok {
+		if err := validResponse.VisitListSigningKeysResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateSigningKey operation middleware
+func (sh *strictHandler) RotateSigningKey(w http.ResponseWriter, r *http.Request) {
+	var request RotateSigningKeyRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateSigningKey(ctx, request.(RotateSigningKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateSigningKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateSigningKeyResponseObject); ok {
+		if err := validResponse.VisitRotateSigningKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeSigningKey operation middleware
+func (sh *strictHandler) RevokeSigningKey(w http.ResponseWriter, r *http.Request, kid string) {
+	var request RevokeSigningKeyRequestObject
+
+	request.Kid = kid
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeSigningKey(ctx, request.(RevokeSigningKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeSigningKey")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeSigningKeyResponseObject); ok {
+		if err := validResponse.VisitRevokeSigningKeyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTokens operation middleware
 func (sh *strictHandler) ListTokens(w http.ResponseWriter, r *http.Request, params ListTokensParams) {
 	var request ListTokensRequestObject
@@ -3739,6 +5240,92 @@ func (sh *strictHandler) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// UpdateWorkspace operation middleware
+func (sh *strictHandler) UpdateWorkspace(w http.ResponseWriter, r *http.Request) {
+	var request UpdateWorkspaceRequestObject
+
+	var body UpdateWorkspaceJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkspace(ctx, request.(UpdateWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkspace")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateWorkspaceResponseObject); ok {
+		if err := validResponse.VisitUpdateWorkspaceResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetScopes operation middleware
+func (sh *strictHandler) GetScopes(w http.ResponseWriter, r *http.Request) {
+	var request GetScopesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetScopes(ctx, request.(GetScopesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetScopes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetScopesResponseObject); ok {
+		if err := validResponse.VisitGetScopesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetScopes operation middleware
+func (sh *strictHandler) SetScopes(w http.ResponseWriter, r *http.Request) {
+	var request SetScopesRequestObject
+
+	var body SetScopesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SetScopes(ctx, request.(SetScopesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetScopes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SetScopesResponseObject); ok {
+		if err := validResponse.VisitSetScopesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetJWKS operation middleware
 func (sh *strictHandler) GetJWKS(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID) {
 	var request GetJWKSRequestObject
@@ -3791,105 +5378,193 @@ func (sh *strictHandler) GetDiscovery(w http.ResponseWriter, r *http.Request, wo
 	}
 }
 
+// GetRevocations operation middleware
+func (sh *strictHandler) GetRevocations(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID, params GetRevocationsParams) {
+	var request GetRevocationsRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRevocations(ctx, request.(GetRevocationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRevocations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRevocationsResponseObject); ok {
+		if err := validResponse.VisitGetRevocationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StreamRevocations operation middleware
+func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Request, workspaceId WorkspaceID, params StreamRevocationsParams) {
+	var request StreamRevocationsRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamRevocations(ctx, request.(StreamRevocationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamRevocations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamRevocationsResponseObject); ok {
+		if err := validResponse.VisitStreamRevocationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Ljts2l/CrEPp/oJNC49tMbhMU2Mk06eckTWYz0y8fvjqwaOnYZi2RCknZ42YH2KfZB9snWfAiibIk",
-	"23NJU7QBisaWRZ7Dw3M/h5zPXsiSlFGgUngnn7054Ai4/niGwzkcnjEqOYvVgwhEyEkqCaPeifcPtkIx",
-	"ozMk54AiFmYJUIkSvEYTQKEaG/kIOrMOCtJsEpPQRwm+OsQz+OGo1ws6nu+JcA4JVlPLdQreiSckJ3Tm",
-	"XV/73htCF3Wg71+eoSeDJ09QTOhCIMk09IDClQwQphEKUg7LAKV4BsJHqzlQ9cYawRURchfM9yD5+vB0",
-	"KoHXQV9AyGikYa4wkWgCU8YBcTWG0Fnj3IRKmAHXk3/48OHwNJNzoJKEWELz4h49fthD4RzHMdAZ7EL4",
-	"X4fvsYQ3JCHyUP+/YVL4lIGQAuE4ZiuIUAocrQiN2ApNGdf0WzG+ECkOAR0w7qOMYgfPyNfvhDFR+zs8",
-	"f7BzpS5W7yHBhCp82zGLYSoRoQZMxrmCYzC8ISgBDQT4hZIrJEkC6ECYLXxQ8EVOCK6Gih3Qrn0vxRwn",
-	"IK2AnJ4PX8N6+GMd5un5EC1gjUiEDoIFrMf/+9//E2jCEfVziuXc8z2KEw0h8nyPw6eMcIi8E8kzcPFI",
-	"8NUboDM59076vZ7fwAXneNbATeopolkyAe6jKWcJ6hcIfMqAr0sMlLRU1h7BFGex9E76vpcQSpIs0Z8b",
-	"duAceDP8oYREaG5T07eCBj5uBz946Kv1W/hq9TuwuWQLoE07on8w+yHZ4svux4dcnJoQKX40yKzEVlwK",
-	"yRzfEatrNVikjArQvPscR1b+1LeQUQlUf8RpGiu5J4x2fxMK5c8eXOEkje0eS0xiPYUIWaom8zK6oGxF",
-	"kX6ARp5UtBYnOEoIHXnete8B54x7J94ER2NuwfpeAkJo1tk1g1k4CKmocKK+jHt9xTESy0x4J8e93rVL",
-	"jP/PYeqdeP+vW9q2rvlVdF9oVDRBqhvzM46njCcQIQsMHUxwhF5dvHvroxXXlm6dKqsyJRBHiGUSsSma",
-	"sIxGQilNZwkPOmrVZ4xOYxLekMI5rcJ8tEsojDRpkGKPCI28CYljQmeHAviShDDyEI454MgaPLEH6Z7e",
-	"nXSXc9AYISKQxAugPrKWRWP7nUAKHCh7MyHKhCpFP8fawF373kv9OAJ6O0JNi+EupS7nChlNrBiHC1Gi",
-	"I05WnEgwO7UHgY7uh0Ahh0jZVBw7CKXAEyIEYRQdGOZnHHEWwwNNwhXL4gglhCp3Y81ohIgUaMYx1b6M",
-	"46w1eRdNqNoh3dr7Guu3TL5U/Hy7jaBMjqd6eGUj9B4opYsnIaJMovydXYQ/vjvh3zIksnCuDDzLuFK6",
-	"1s1QDhb/TpSuj+bEwpmAW5KAYwnj2M7gUkHNjPQPCK5CgAj2oMDgPmSTMZRgus61mthgnA2fdxvPuK+2",
-	"OZ/bxtcHbHMW952pHNTmD+4/kxqgafiLdoEZJ7/flhMydwaXE4Z0iWMSKfHWok9nyLqLe4hE/x7snAHq",
-	"I2IQ8RFcpcqp8BGHJVtAZHSQ0tjRobJypebqIKXJFJMfGl62ZFQyRUfUAJpANWD4TqBPGZNYWcspJjFE",
-	"yIkvCKOiM6L3rc3+8uy5xCTGE8Nzt+LOYgKXOSMs8QQLQNUXtrPlw/sykQV0IlBGOeBwrhB4ZoJsFGMJ",
-	"/J7Ul6EiXKUQyjuI+J+MiMHDXg+peIhTHI81ngE6sD47whxQzGYziNCKyLmW0tzXVXqAwhK4onXGKUQP",
-	"EOMjGjzsHbnrCMrYuWW30IGePHDIHTyoSfjd9i3lLFTkvgP/O1OMldqQ68oeGp0oxliiJBPK/cpdh2km",
-	"M76H3zgY3H0/P0AcH9qohNA0k0jOsUQTDnghEEY8U/Q2SbYS4yBHNcVCKmWe0RRzAWqtKjIp8HKyGOpT",
-	"ylkKXBITIYYclAUYY01XhYT6pJgbDiVJFAU2gky/GDNZN+SrfBVZu9vhLWA9fnw1SJ5+Ol70l0/SI/5I",
-	"9lYP14PJ47Bp+gUxruk2WprlvFZvXvtejIU8rgK9evqfuGly9eo4E9tXTLPYal0TgNdmMXG7Cy8khxGk",
-	"MVsDbwKrnP1da3qv3jEhfB7//2rSFBqcJUy+2so2+O4+bizyY4EOm/wGobZ3DvnUKmiWKFgpcMEojtUC",
-	"ACfOyHIhZuQbYjIKVV5SqkL9SyQkYr8dVFNaGJhzvK6tX8/ZvoQPRM4vIOTGxuI4fjf1Tn7dE/Im/gsj",
-	"IHWLJTQEm1SKyRJsNgddzNmKIkbjNWI01OmveqLIXY4CUV/NR7WeLCLyNJSM1wmrnIt4i6zVHpsH5c5m",
-	"QrMlTsnYeKA6RFZ6bC0kNO30Bt76V99wo8GmcU/UGl4srZKurgGHhqCu0GgsOtYfbRIbnNNj636WlGvQ",
-	"PrCU46PkyafB8vGif/U0Pd6hfUjaSNEEJM75G0cRUYvB8bmzxIqqKGnCQp3svpmGdY1O0/ZiPmv3Kit0",
-	"uTSvXvuaB8Z4Zjdn+3brfbY7lu9CAVbTqDJfBWGHVtXVb+eY+1ApJfvV1IrBatcMComf1XuNasjO0bqO",
-	"y2Jbqoto2cXciLRK7/4iqadqwutMmwWj8ZxM8Ibeu7HBzVHfzEcnhBbft1jBDQ0LOFGBsTCK9MDWBZDO",
-	"Cz/ooHNrlsw7OJSFX0s4SiCZ6BSPmlvp31zl6dGKA1cU+G4F55rYdkLqLFcrHXEWEaBhwxJffbhEAc6i",
-	"4BmyqyuqmkVq6juBipXbiXS5IOd8h9aDPWid4KuhGdrv1YWhdCObC5RHR0dPUaGiqk4xOgiOB4MAMTkH",
-	"viICHjxDLCFSmpyCcp7QDzbMsHA6+zhV+6rYjcJfqih5jF6T54hNbcrP5vPzIAdhgWZkCdQx0OXW5sxc",
-	"Kyh+yoqVF7vkoxALOCRUABVEkiUols1TKibzjAgN4yyCSNd7bigjeb1lE5/nGYnlIbGlB/EMYVpUIxjV",
-	"4VlwbCvuBc/UaUxozhU7HC8rEBadJpH4kYiQLYE3RBVEiMyEfDUMflstxDjjpFnzKfqNBZlRQmdjHM/G",
-	"SxxnIMYiS1PGbQzfvrytK7JIOSjsBbBp6SaUq1ursmzWzMANKFd3+aUuOun4VfhK4UGEJmtbi1Jb0sjB",
-	"kKOTK79qBW4jSelWUtxkvlOKagmcN/Le1RSEAVRkQj42SrgNvD/f2OXJA+7G/gB3l3NccljF0AqIpk39",
-	"B+BYSeXmrpagS6+SLXa6+nZYE6Sh4sRIG5P9wxbzej1qkfk09bhFmR3Nz5VIhVBkokXdSmNSwKgoG++O",
-	"YQzA5ijm1YfXDXYxnlWp9+Ji8PBRc2ZhWX3z/LDlzUULnyzkegPWWdPwTGzE74LMmt67agSy3u2dLbTA",
-	"LIwjHc+Mv9zIDK8+vL5o8MlgLfZ2fBXVd2k/PWET/MLnreGQVmW1kDi/7Odo/FUyieM9RNV2hDjNIWZk",
-	"E5bvreuYazjj1vmFm7cksGr089RQudN1m3EcwjgFTli0pSlsDojFkZEpJCReC2TKPIXT2kM/oIiAQFjq",
-	"lEDuAph2liePjivtLb3G9pba4i90Dbvef4QmFafAdX9tDZwDjnIzZyvi5VfjtTjfNaEUUVU0k49dwWTO",
-	"2ELUvpvZmiheaLZ2/3hfG+7fQ4aySrUXCSaxchXVbprwAeEwZBmVOrGdt8vpOQiduYWxJlhVV/p2+cTN",
-	"pIVki/HTK52zOEr66RN+LB+teuuHvw8mj79cVvPWOY56OnSjY6U5x6F95jthbOuXd5qjdLj358nSJdhp",
-	"sS/Mq9vyuhYDx1OpZHMdBtvY6Y0csEPRCmn8UvKcTW7Sshrje8jE5L7KH5uEcentmAocqjCtIGRUUqpR",
-	"ef0TOJm2J0va4jOto53+I1NQwnGM5spkHEAsAAXDtxe/vHw5PBu+eHs5vjh7d/7CNgXuzXpb3D0D1xin",
-	"g1cfLh/c3pcryWDcwo0CW8gi9fY/T98Mf/QcnEoN/6u3EuPjxSB5+unxVa3q87Gq1r1Bb/DosN8/HDy5",
-	"7PdOeuq/f1e5+8RjqfgPi0InZElVME6UmBs9ukt5VnWlGedovkKdNegwV2WZga4CMk9y/qia4I+lzsj5",
-	"8dr3tO9gFJNyqqqFOU3ikotzWr/41/nw/Qv16f2Lf757rT8N3+a/1vmrkceLDdtLiC2aBXNOGIsB0xoz",
-	"mfd8g3oTTxVdsfdTh7Q+19j1K3aa1m1s2WSZi0xGOcVcyvSk2+0PHnd6nV6nf/Kk96TXXXVvOHXdap6G",
-	"zQsVcbYRQeGWNxWpfmd0Y95fLs92aoKKQVLwnMn8MndSo3lFkuubrrCHMONEri8UX5ndngDmwE8zE25v",
-	"eLU075SqFdwQ4whX1RxGuaLTbKvZU09eLlhtlym7EzplTU3jpmtcLVHomHjGlsCpMF51hMyENrnXQWc2",
-	"eHaTgjOQCBeI+6aZ0wwYUZ2uhiscynitDYTREQgjq1oQBYiEj5Za56pXEsSm05hQQHLOWTab13LF+rSN",
-	"mEM0oiqCzNu6yq4uPY1vYnzAEYIl8LVtyM3TmtrRRzGbdUZ0RL///rTSsdX5/nv0Qo8Kust+gJS86h90",
-	"c2MqUXD+7uISdZf9rllq1ywg0O3BYkSDU5t30qNO0HNDyFHW6x2F+Sb/l6GTfghBJ6ehqO/+Ruqfsxie",
-	"5SlXZe/EiOpN1CmzTdzseJ0BUZMYChBuN6ODTotGPcbRBEduK69JrvYDPXJEg81OtGJpHHCc/DDypOap",
-	"keebXN4PI8/24Y3NYr3gGcI2dtxoGVYY4BF1eoYN9CMDHQXljCKbTklIgMqxXoWCpz/8MPIMkanuQTW0",
-	"HXlBB723LbJCRUCY6hz+iJZHgzAHhOOVimyD495xYBmjbGwVmitwOHfOEyV4jRK8ANRHvV6v6EHVx0IS",
-	"QjMJ6CBkdEpmGTftKS5fjWiefEIh5lwFz0GtSy/wqw+Lhjt7IKzWQhc8Q0qKNZtrxEdUczwVK+CGpIOn",
-	"OUndLqYOetnUvoiwlJCk0jZYmSSoXmHRAmlppZPDohQevV9ojo1zOGHRGgWfRyZRqXZslOcqzRfjJ5jP",
-	"ZcZy5F1bZFlq4rIRNVnhwGadgw5qbAzT5Kn1dx047WtFU5ef83elq0tvr6UbputSDdj1PmcRAfH995ow",
-	"pvCCJUqYkKiPfibPTVdYTEKwjqT1r05TffRw0OkZyyVjKLXx6fnQ870lcGGUdK/TN++xFChOiXfiHXV6",
-	"nSPP12dptFXpznUG93ed0DGF2ALXofIM/2F/3zglM+j19ugv26/JyyaRG7q8fkk7jtPSNk+BWNfpW3St",
-	"qHfyq3ImsyTBfG0df5us1y16qS7Uz7QHWqxeeB/VHF19aKSdPu/Nz1+FPBq2ptDD3tE+1ClLDV+Iqm7n",
-	"Y9n3qMQpITOOTQ2kldTLfhen5DDP486aDi2+W1Hgtupdeg/K/gjQqv+ZLaNap0f7OdUtU8Gyqc2LL7lv",
-	"TttXw94ZPVegP90smVJYgZBoSrjYPNHyV+7fPu7192LksjinB+3B/eVZKjVi8HT3CPfMy13kpZAQxQuF",
-	"r+YIQsH0H1VIy8RWtjcnDWx7HRHKLQ0WsDZGiwgkyqrVHDjU2d/tbykrfM9ZtL5Zx7BpgTFtj0UCoNrT",
-	"aZpXbMFh76bfpgac62rsZcP/Ddnt37PsOp2SLX35OnDRLgaRwm7K30pae7vFwTlQ+1cX8DzMpc7BpQYh",
-	"37B13c8kujYiH0PT9QendM0oICFJHKNMx1tEqvg5D7Fs4ayDHDVRk/sf9eyO3Fdk57gO1gyIvlmfe2dO",
-	"Q+3tI4oTp1+Nm83+7+Tm6uUPLR0Z5Svd4nII3f1QE4QuhxlQxbgm5Xnbudss6YU+jh355ly2Mppl2kA8",
-	"K+rV1sAKyVJzFlbnGPaRs/cF/m2y1vvKdorC6u9oq77JdinbJZM68v1d7sJsN1tZRORhzGbtQdpbN3hB",
-	"bwEioXt5bYdEoJPSdJ23EuR9yA1hmhrzRoG6qZbRV69c+7vfs7e0qFc3IrQrHEpkOvrtfU2VwxdtF7cU",
-	"ZwAa7yAZNN6MUrsiJspDQn2QYAsoxs0BgnsBZk4rtEEzv94dHA3jTJAloJitgJt7QnyUt1C3QRfElE62",
-	"3PpU38EcUpam+0PKqCTxVkgfv6RKrx7vaFDop/reILVnoF7bvLcgvx9sm47U7/zFj4J/C04asg+memX4",
-	"xtXy6nGp4k3552bq3Snd76/fLw2gP165vwZI8zqYrY8RcxlPJlo1UN5qVAryrfpl6ticbZyPQCKbmLdz",
-	"zZz3sTfhVbRE7Xvl1ZdUX2U71FbNZQvD3zTXN821p+aSuarIdZZ90J4z/ZlQKYrmhwNa0VO6EzcoruPS",
-	"KUpzv1QHDaUwvRI+0r0Sfp5n1WPzTOuIbqZa0amFFWLdBmWUiq70Elqto6swrLgUTdibZtZ65uIkm64B",
-	"NuVuL+1J5Funbt0uMG/QO+od9vqHvf5lz2kka+3oaunWumF6t9Jb/gdnd92zJC0Bs16aEzKbIyHfMrt/",
-	"AhXU20MFFRcMap012Acv9+aUr55ARvllAzVlV/HQbPOQzpM1qsCzOYQLgQSZUSwzDr6+qdE3jVs8Vzum",
-	"ESrv2cgPOOmwV33Luyd0JxaWZb/uiM5ZHAnbJmVu6VNq0miIIHcNKXP6dZ619IGgU9vaY7sm9OECMaJY",
-	"afBMQBGiGmUeuC2p+S06VV1punHvrCtbm1NtQ6gH61fzyU8heUdevfzl92H/LRmKYSLTf58NHw3JcfaG",
-	"vHragaNeR5DZ/kWwakv1Xgry/py4jUbmFh25BB6R8Fu9a7tW/CP1SEtnhtnOahvobt2yqyp1DjzBCiPj",
-	"D0WQpEyxXj0iVIFQUPe0mlLn6tVSZHdVqN7bM+QHKt6017vauOvBt9T23za1rZt6t9hQvzmtkXOTYmcb",
-	"x+cpAiHxWrcEK/fg9imPn0C2MPc9B+Bb3VoVCi2Bl37tN1n5u8rKTyC3C8rN8nL5JfNFZdcxJV17VPbG",
-	"Nd1y0rZAf2iPIejCpjnkkJ9IFbVqb967flk5mOyeP9ZJATyVwEc0cE85B8j+nYSaBtBLazBxzwqjqxuC",
-	"TZO4PWtApIB42uS5Oqev7+K5Vg9oH93gKviG49/X9Zvy71Nr7RuSV4vY36LyP09UflN9d/Mw/qs4E0ZW",
-	"cXFf/y7neeWe12vsGP8JZHmo7wuKVAmkRaCcG96/mf+t4vDVbHPzjfwO+5XPDAeuup/dv4xy3e2sII4P",
-	"9Z1X3d9WC9HJmaiNN/XdKl+QLfX8LRxp/hyWOcqmU03l6b7KQb7G6lHtr3JtY4/qy5Y1bqjCvsQBCneV",
-	"ry7evUUfYIJewxpdVLpy7NnSm3to7l/gMV7aVo5hKVASHRYH0fL7SNuYp7zf7AtyUAlkl2L7TthMJ8pP",
-	"q//VeGZolhflJCn+3twXYJYqGtUTyb9+VO65AL7M58543HbuW7vyFrviaJs1pNd+8cQ0JTgPSmXnvpU3",
-	"qDnP7IqdJ85Zo+uP1/8XAAD//w==",
+	"7H2Lctu2tuivYHj3TOQMJcuPPKxMZq7rJq2TNMm102bPrnJFiFySUJEAA4CS1VzP7I+433A+bH/JGTxI",
+	"ghIpya+kJ/VMp5ElElhYWGthvfHFC1mSMgpUCq/3xZsAjoDrjyc4nED7hFHJWay+iECEnKSSMOr1vJ/Z",
+	"HMWMjpGcAIpYmCVAJUrwAg0BherdyEfQGXdQkGbDmIQ+SvBFG4/h+UG3G3Q83xPhBBKshpaLFLyeJyQn",
+	"dOxdXvreG0Knq5OevTxBT/efPkUxoVOBJNOzBxQuZIAwjVCQcpgFKMVjED6aT4CqJxYILoiQm+Y8A8kX",
+	"7eORBL469TmEjEZ6zjkmEg1hxDggrt4hdFw7NqESxsD14B8/fmwfZ3ICVJIQS6hf3OMnj7oonOA4BjqG",
+	"TQD/s32GJbwhCZFt/f+aQeFzBkIKhOOYzSFCKXA0JzRiczRiXONvzvhUpDgE1GLcRxnFDpyRr58JY6L2",
+	"9/T9zsaVulCdQYIJVfA2QxbDSCJCzTQZ52oeA+EVpxJQg4BfKblAkiSAWsJs4U5BFzkiuHpVbJjt0vdS",
+	"zHEC0jLI8fvT17A4/XF1zuP3p2gKC0Qi1AqmsBj859//FWjEEfVziuXE8z2KEz1D5Pkeh88Z4RB5Pckz",
+	"cOFI8MUboGM58Xp73a5fQwXv8biGmtS3iGbJELiPRpwlaK8A4HMGfFFCoLilsvYIRjiLpdfb872EUJJk",
+	"if5cswPvgdfPfyohEZra1PCNUwMfNE+//8hX67fzq9VvgOYDmwKt2xH9g9kPyaZ3ux8fc3aqA6T40QAz",
+	"F2thKThzcEOoLtXLImVUgKbdH3Bk+U/9FTIqgeqPOE1jxfeE0d0/hAL5iwcXOElju8cSk1gPIUKWqsG8",
+	"jE4pm1Okv0B9Typcix6OEkL7nnfpe8A5417PG+JowO20vpeAEJp0No1gFg5CKiz01B+D7p6iGIllJrze",
+	"Ybd76SLjHxxGXs/7X7vl2bZrfhW7LzQoGiHVjfkFxyPGE4iQnQy1hjhCr87fvfXRnOuTbpGqU2VEII4Q",
+	"yyRiIzRkGY2EEprOEnY6atUnjI5iEl4RwzmuwvxtF1EYadQgRR4R6ntDEseEjtsC+IyE0PcQjjngyB54",
+	"YgvUHd0cdR8moCFCRCCJp0B9ZE8WDe0DgdR0oM6bIVFHqBL0E6wPuEvfe6m/joBeD1Gj4nUXUx8mChiN",
+	"rBiHU1GCI3pzTiSYndoCQQe3g6CQQ6TOVBw7AKXAEyIEYRS1DPEzjjiLYUejcM6yOEIJoUrdWDAaISIF",
+	"GnNMtS7jKGt12kUdqPaV3ZXnNdRvmXyp6Pl6G0GZHIz065WN0HughC4ehogyifJnNiH+8OaIf8uQyMKJ",
+	"OuBZxpXQtWqGUrD4A1GqPpoSC2UCrokCjiUMYjuCiwU1MtI/ILgIASLYAgP7t8GbjKEE00Uu1cQS4Szp",
+	"vOtoxn20Sflc9/7qC+uUxW1HKl9q0ge3H0m9oHH4q1aBGSd/XpcSMncElxJO6QzHJFLsrVmfjpFVF7dg",
+	"ib1bOOfMpD4iBhAfwUWqlAofcZixKURGBimJHbXVKVdKrg5SkkwRedvQskWj4inap2aiIVQNhgcCfc6Y",
+	"xOq0HGESQ4Qc+4IwKjp9etvS7LsnzxkmMR4amrsWdRYDuMQZYYmHWACqPrCeLB/d1hFZzE4EyigHHE4U",
+	"AM+MkY1iLIHfkvgyWISLFEJ5Axb/iyExeNTtImUPcYrjgYYzQC2rsyPMAcVsPIYIzYmcaC7NdV0lByjM",
+	"gCtcZ5xCtIMY79PgUffAXUdQ2s4Nu4VaevDAQXews8LhN9u3lLNQofsG9O8MMVBiQy4qe2hkohhgiZJM",
+	"KPUrVx1Gmcz4Fnrj/v7N9/MjxHHbWiWEpplEcoIlGnLAU4Ew4pnCt3GylRAHOagpFlIJ84ymmAtQa1WW",
+	"SQGX48VQn1LOUuCSGAsx5KBOgAHWeFVAqE+KuKEtSaIwsGRk+sU7w0WNv8pXlrW7Hd4UFoMnF/vJ0efD",
+	"6d7saXrAH8vu/NFif/gkrBt+Soxqug6XZjmv1ZOXvhdjIQ+rk14c/R9cN7h6dJCJ9SumWWylrjHAV0Yx",
+	"drs7X0jaEaQxWwCvm1Yp+5vWdKaeMSZ8bv//btwUejqLmHy1lW3w3X1cWuSnAhw2/ANCfd456FOroFmi",
+	"5kqBC0ZxrBYAOHHeLBdi3nxDjEehSktKVKh/iYREbLeDakg7B+YcL1bWr8dsXsJHIifnEHJzxuI4fjfy",
+	"er9vOfMy/FPDIKsnltAzWKdSTGZgvTnofMLmFDEaLxCjoXZ/rTqK3OWoKVZX80mtJ4uIPA4l46uIVcpF",
+	"vIbXVr42X5Q7mwlNljglA6OBahNZybGFkFC300tw6199Q40Gmto9UWt4MbNCuroGHBqEukyjoehYfbSO",
+	"bXCOj7X7WWKuRvrATA4Okqef92dPpnsXR+nhBulD0lqMJiBxTt84iohaDI7fO0usiIoSJyzUzu6rSVj3",
+	"0KnbXszHzVplBS8fzKOXvqaBAR7bzVm/3Xqf7Y7lu1BMq3FUGa8CsIOr6urXU8xtiJSS/FbEioFq0wgK",
+	"iF/Uc7ViyI7RuI4PxbZUF9Gwi/kh0si927OkHqoOrhN9LBiJ53iCl+TelQ/cHPRlf3RCaPH3mlNwScIC",
+	"TpRhLIwgbdm4ANJ+4Z0Oem+PJfMMDmWh1xKOEkiG2sWjxlbyNxd5+m1FgXMKfLOAc4/YZkRqL1cjHnEW",
+	"EaBhzRJfffyAApxFwTNkV1dENQvX1AOBipXbgXS4IKd8B9f7W+A6wRen5tW97iozlGpkfYDy4ODgCBUi",
+	"qqoUo1ZwuL8fICYnwOdEwM4zxBIipfEpKOUJPbdmhp2ns41Sta2IXQr8pQqTh+g1+QGxkXX5WX9+buQg",
+	"LNCYzIA6B3S5tTkxrwQUP2fFyotd8lGIBbQJFUAFkWQGimRzl4rxPCNCwziLINLxnivySB5vWYbnh4zE",
+	"sk1s6EE8Q5gW0QhGtXkWHNqIe0EzqzgmNKeKDYqXZQgLTi1LZEKy5Fz711cFtwv8KvE2CsPl6KZUVi76",
+	"v7/j9p+f1P+67aNB+9PDXuWLTvvTw38o3i9OfcaVUdnjgCNvS9Z3Z65b7o9EhGwGvMaIIkJkxsJdWdcf",
+	"86kYZJzU/qjIxlixgxFAtM1zQnLASeOTmgAHgowpoeMBjseDGY4zEAORpSnj1gnSTB9rScIu01lU/RKa",
+	"AN4KvDrUG8u5hsaKKGW9vKhZYJW+XuoYn3YXCF+dLxCh4cKG/hRd1AoMyMHJz5pqwHPJJ+wGrtzYiRP5",
+	"a/BTLIUZqh4fM1HhePpUK1Ctn+PLlTXM3L9Rm47h0kQOSz5X8WplirpN/RlwrOTB8q6WUzvsPN3Ixfa1",
+	"uplOFd1G+uze3ko0j68aiTIfZtVMVKe8pueKYUgoMsa5zlwyHndUROk3m4xmwnqj8dXH1zVqSDyuYu/F",
+	"+f6jx/WOnFn1yffthifriWjaQD1TWWNIvzhBLQ3Jjo/evX6PWi+iH8+Pd5TKcHZ+jFpn+rdORYy/OKkD",
+	"htZOmokll4wg47q3L2rfXmxWuKeaKafGNorHxgSqJbhXH1+f16jZsBBb2zJqZzfJYz1g3fyFGbMCQ1qV",
+	"BwVX+2WKTu2vkkkcbyEObJKPk+9j3qyD8qw4JGrckhkXrP5EhYu0nv006z0QSudELZ0PlmeCPWtUSgtz",
+	"nFD5+LBZS3VQ8Yck9Qo+iZQCatzto0xAZIVBvYGvFcZa/dsF3aR0zSckNI58PaLS9ewUtWvYsEdqAQaN",
+	"FTj8HOnr9ypPA7uBne5sfI2dPsFikDDuEuKQsRiwfprChRyU1LGsLgqhdP0A63gEajGO3mAh29op0D79",
+	"cUfZCiGjktBsC2+dtfrdOR34avFkLdxcMzDWp19YozMC81pzVL0qN1qYY45DGKTACYvW5K5OALHYkh8S",
+	"Ei8EMtHowrbuoucoIiAQltpzmVsqJuvu6ePDShZet5amVhZfmAJLaZJoWLFdXCvdpurkerqTuFP+aWjU",
+	"+VsjSiE1i4jM353DcMLYVKz8bUarw7iG97zOY6MBJvQqurJiH2UPbc0Frvm0SdLn8BST1NHeOUg9mmgk",
+	"n5tB6HoUuhsAXgem0f6P4zHjRE4Sl11yTUWrBp7vaZ2gfu/MKLUxLRxKMsOywb2h3rRyVU5AKWkVIbrW",
+	"L4tdoNehbmWRl/5SqG1JcmXDmIiJDgBq/lUqxDWBbNLKOEjCbxj4qp5b1xtDZwlW4040Ur8Zl/PMRF0l",
+	"4eY7C3Z5WG125hU6mkV+PudSmKxCJxX8VBa6hohvJxTm0PK1w2GFddPskryCJLtxUHhJ9U8wiXPlyHhs",
+	"EQ5DllGpcwnyCgU9BqFjNxep1hqpeC+vR4XLcSLJpoOjCx0mOkj20qf8UD6edxeP/twfPrm7QPK1w0qr",
+	"EeilJGHvjrjXpozdTAIUPs7tabJ0C2y02s/No+tC6RYCx1tRkQwOgS3t9FLYvaI/O6jxS85zNrmRcW9B",
+	"iOT+iq8b93Lx7Uj0Qo7bpMO1wtv3fk0V+RQ1E436yzXDTo6/8fqnt4izmuqmN2wOPMQCUAxSAhc+isiY",
+	"SOEjQilwNFmkE6DiGcp0PGEpIHBY5wpXXPQno3XFNsdvj02Rk/rdJOO3IiLSGC+0s2mn3qZZ2bbfgJNR",
+	"c0CwKQZh1Msyx94kTeE4RhNlb7QgFoCC07fnv758eXpy+uLth8H5ybv3L2zhy9a8vsbHZuY1lk3r1ccP",
+	"O9d3oJVoML64pSSykEXq6d+O35z+6DkwlUfq795cDA6n+8nR5ycXK5lNn6rnqLff3X/c3ttr7z/9sNft",
+	"ddV//6qKk57HUvG/LQidkCVVSdRTctUcXJtOq+rhZN5zjpri/Kg5NNwzwrzoSnzzTU4fVfvtUymkcwFw",
+	"6Xva8DQnwaW/bI9oFJdiI8f1i3++Pz17oT6dvfjt3Wv96fRt/usqfdUKlWLDtpKaFsxVl8MSMZnnfAN6",
+	"HU0VUux2cu2swT5wFbmNusw6sqxThYrwVTnERMq0t7u7t/+k0+10O3u9p92n3d357hWHXlVTjsP6hd6q",
+	"kC6nww3TuUK2fPrXDycbxUlFjVDzOYP5ZYxsZePqllgREavUpFYEYcaJXJyrVVvnBGAO/DgzwZMlXwvN",
+	"ywxWstUQ4whX5SdGuQTVSNV0rwcvkaDowOSsEjpidRWXpuRSLVvoCMeYzYBTYXw9ETID2sh4B53YUIgb",
+	"UR+DRLgA3DeVUOaFPtW5HnCBQxkv9MljhA/CyMosRAEi4aOZFubqkQSx0SgmFJCccJaNJyuJFmlubvep",
+	"MrTzmoiyJEIP45uIDeAIwQz4wlaz5Sa6dj+hmI07fdqnDx8eV8odOg8fohf6rWB3thcgJQj0D7oyKJUo",
+	"eP/u/APane3tmqXumgUEurZO9GlwbKOI+q0e+sEgsp91uwdhvsn/z+BJfwlBJ8ehWN39pbwZzmJ4lucr",
+	"qINU9KneRB0AXYbNvq/jWWoQgwHC7WZ00HFR5cI4GuLIrYMzmQl7gX6zT4PlMo5iaRxwnDzve1LTVN/z",
+	"TWT2ed+zRSwDs1gveIaw9Wgu1dspCHCfOgV3ZvYDMzsKyhFFNhqRkACVA70KNZ/+8LzvGSRTXcBlcNv3",
+	"gg46s/VlQtmymOoEmD4t6+oxB4TjOV7oOQ8DSxhlVZjQVIHDiVOMn+AFSvAU0B7qdrtFAZeuqU4IzSSg",
+	"VsjoiIwzbnK7Xbrq0zyUiELMOQGBgpUSl8CvfllUq9huCiv1J8EzpLhYk7kGvE81xVMxB25Qun+Uo9Qt",
+	"Aeigl3W1PwhLCUkqbXWCCWnrFRb1QxZXOtQvSubR+4Um2GidQxYtUPClb8LOasf6eeTZ/GEUEPO5jD/3",
+	"vUsLLEuNhd2nJsYf2ByCoINqqyo0elaKI1pO7UdREeHn9F0pidDba/GG6aIUA3a9P7CIgHj4UCPGZC1h",
+	"iRImJNpDv5AfTElFTEKwGqpV3I5T3bdjv9M1p5mMoZTGx+9PPd+bARdGSHc7e+Y5lgLFKfF63kGn2znw",
+	"fF2Irk+V3YmOx/+pwwzGJ17AeqpUzp/t70sl5vvd7hbFGdtVSNiUgJoSiV/TjqMNNY1TALbrFP24p6jX",
+	"+11pqVmSYL6wFoVNvdD1LanOch1r1bZYvfA+qTF2dcV1M37OzM/fBD16bo2hR92DbbBTJo7cEVbdsqGy",
+	"aEixU0LGHJuMlkZUz/Z2cUraecR8XNfx491c2dcmZbTUHtT5I0CL/mc23GuVHq3nVLfsDRHSJLaKu9w3",
+	"p2aiZu+MnCvAHy3nG1KYg5BoRLhYLgf/nosfD7t7WxFymWqlX9qC+stGBOqN/aPNb7gF4zfhl4JDFC0U",
+	"uprDCAXRf1K2MhNryd6U6draFCKUWhpMYWEOLSKQKHOQJsBhlfzd5PAyX+sHFi2uVm5n8sdNzVDhWagW",
+	"RJnMbxsG37piri57/bJqj1m/whLv7t0y7zplRg1Frdpw0SoGkcJuyt+KW7ub2cHpRvO9M3hu5lKn6r+G",
+	"yZfOut0vJLo0LB9DXe+wY7pgFJCQJI5Rpu0tIpX9nJtYNp2jgxwxscL3P+rRHb6v8M7h6rTmhej+9Ll1",
+	"4jTYXv9G0a7lm1Gz2f+N1FztnNaQX1s+slt0VtO5rCuMsMthDFQRrvGlXnfsppP0XPcyinwTR1GHZuk2",
+	"EM+KLCp7wArJUtNIRvsYtuGzswL+Jl7rfuNzisL873hW3fN2ydslkTr8/SBXYdYfW1lEZDtm42Yj7a1r",
+	"vKC3AJHQhXA2by/QTmm6yJNC8iK+GjNNvfNGTXVVKaMTVi/9zc/ZFofq0SUL7QKHEplyWNvstFK53NT1",
+	"sCigrW3gt1/bVnAl5FskFesq3DVTMW6qb29lMlPq2zSb+fXm09EwzgSZAYrZHLhpsuejvP6waXZBbDil",
+	"uWXq6g7mM2Vpuv1MGZUkXjvTp7sU6dXa6BqBfqybbqo9A/XYctOvvLnuOhmpn/nO+yjdGyc13gcTvTJ0",
+	"40p59XUp4m3IcltPXAedSyxB9FBgkzoD1CqCbT4SZe5t4GZfBju+/QIC1NJP7fh9GuRpoO4oaD4hsa2E",
+	"EMr8UY9DhGIyAzWMTeMM9EctnwPjRF89VMrEyzv1/y0lizZoZm580qJdu4fuPYDfLQ+62+zwYIXpallx",
+	"19ZAKLNoo5fwOIoEwg5H6p7VdCUonkNTpCf0yjh5JS0dyz5V1o+fc18tS6MWo/YF2xHetHbb8ZFgNqCu",
+	"Q94EOJpSNtfMbIi8T62tor7ikMY4BIEMZwtteSHKUEaLnoYZzUvwbYVUIRa4Jk3RQa9194hYsD61MX6c",
+	"SZZgSUIcxwvUMiAddVGEFwINF3k7hp0OCg67R4EVPNjAJYoevBavdULG1PQ4+d136Kl0s8gbmvfCXMF+",
+	"L0Ju39TbQoQUfaK/nalXpLa4kudqgufL1HhmdEnWqlemSnSvdXP8hqbn0xv2Ov+0bYREsWsMeGYzV60I",
+	"M1IE0zy3Z1luGH+PyclRmPrPv/8/YrRPbYgdK/tBlxmWg3IYcRB5x8W8xhGZDghoxHgIOi+4SE/KxZ/o",
+	"oJ9ZrAi5T3VK7QTPwGbY2BQdm4TZQWcK9cReyGFUJr1CLThtpbluGmikpr6uQ7cT1IK6TwvP1WkEScqU",
+	"3KmVXHqH10mu7leUXLlwv5def19H1YsE+BhouHB5i40QvpIwM+x0NX+Vk+S8vcPqg5no63urXgOkudSw",
+	"CX/EtObPRKNLJa+CKRn2WqUcq9CcLHVLQiIbmqdzV1PeZqUOrqJa5wqHwp2JqbJSZ60rxma63rti7l0x",
+	"W5qBMhcVueiyXzQngfxCqBRFNneLVuSULngPiss5dM6FuW2ig06lMJqOj3Tyt58njuh389SRPl3OHUHH",
+	"di5lKxntgwiTukpoNTGYSIGKK1KE7Tu/0CMXfe1qFA6nwd5NclHcehlvv3vQbXf32t29D12n5Kax9qWh",
+	"ruWK+SqVFg5fOV3FbXXUoEvppTkxwKJJyX2qyrcWQVc3I/e3gcvto/7NM2JQ3np4RdhVNDRbDdHs4TqZ",
+	"QDg1TissMw6+vrfJN5UoPBc7vqssFv23dBxP/ZWng+vSEizLysY+nbA4EtY2NHf2KDFpJESQq4aUOQUI",
+	"zxoS29GxrVWwaeC67l1ZYkqCZwKKmJsR5oFbvJf31K/KSlO3eGNZ2VjGZ0vnPFi8mgx/Csk78urlr3+e",
+	"7r0lp+I0kem/Tk4fn5LD7A15ddSBg25HkPH2WX3V4tOtBOTtKXFLJZ8NMnIGPCLhfQLfeqn4NeVIQ6q5",
+	"2c5qXdtm2bIpze498AQriIw+VDpKVixCZQgFq5pWp8GfUrLsppS7M+vxaCl70zqard21c+8C+dvm6ugq",
+	"xTVnqF/v1sipSbs7jR2fuwiExAtd46jUg+u7PH4C2UDct2yAr1VrlSk0A17qtfe88nfllZ9ArmeUq/nl",
+	"8itni1RV5yhxo7HXHLTJ0D+1ddU6dmdCFHmzJLGSvpoX436o9P9z2/xpp4COWvRp4DYTDPKGkysSQC+t",
+	"5oh7Vhy6usLRVL3awCqRAuJRc0D0xpprtQ/iwRUuhq3psni5em/ubUqtbU3yalbuvVX+17HKryrv/kdF",
+	"g3Fxe+8m5XnudjapLYH9CWTZ/uQOWaqcZFMu1f3xv4EdvtnZXH8/r0N+5XfmtJbh5DaKgNE7e1WJbgBg",
+	"9V/TXmCBMIdOnwYrjVoCpIkVyr6hiMJFkcDVVnPmnqW6Y2+pwdlNjr68/j9MAJ0wntb2lekVHVTLPjfe",
+	"i4yzFHbfY07E9t6aht5sX9ltc8/x37sn+5v4pE0/n7IXiwApCR2LBjG0fBDulo3yas1u00A571ik7+rX",
+	"6nvE5tRmBdngk0Atk1j0QGghRsaUcZOwlOz0cltdadoh5tx0OepT7cJeziVCQHWqkX6mg47pwm2Ss9xf",
+	"QI+pWxzpx2tk1095W+k7TQHKW3E3sLdFocWDXgQRS6vQmLk/8P+KB74Jc0+g7ASvSDd02aP55M825fgZ",
+	"osi9pJoMdB4z4pCwGVjDGE0BUkTkM21fWUoKMUWUoZjRMXDdiIzUpsOdV5jgmkd33n799y817VuQubKq",
+	"DE+7V1jV5NWUV8rYrmQN75v295fbB7FX2sh/5aP+NkQBZfO/oTi4T62pOst1AqwxNLaQNOpwn+9+Kb4a",
+	"kOhytzOHOG7rW/Z2/5hPRSen5Sb7V1/9c4fcocdv4AxdrRGa/n86nF22RKwUetRmqJ3ofmInjErO4k0k",
+	"WH3Ykt8V3SR30XXKXeWr83dv0UcYotewQOeVUmbbpPPqXuDCDCk8wWsphqVASdQuuvfldx01EU95xeAd",
+	"UlA5yRaFaAZTKO8d/L3RzKlZXpSjBEUszBJzpfHXIJYyOaXZiHBjd7YKoM0y6Ua8BWoNF8jcQbVjWF9X",
+	"EFAmi3DfAqSuPRgBWF2j06e/FUbDCGQ40QVYuYNDSMwlauV3KdkbXnd8cyHJiMUxm/dp4K5h1xg15uKl",
+	"lMWx7RCph3ieN9UsLlOyXUt3lJGCgEq+qLpZgrIXddCnjKIWLrwsDwTSQQBkggAozaSuH6vcVLvTYM+c",
+	"OWj315ewHCMDq4EIUwSYxwS4TffleXWHLqQt78F9voTHxrp9hZnmKvotEqxfUKm7fqYWpqaZdG5SZaaC",
+	"mfa6uol+fvuT/TO//Gmv5vKnu0yzXrpqbH2utdpqWOlMdHO5dA1V6i9w/Dm5bgorX1+IWQGwRpalMV6Y",
+	"OiywhGuKqILKPW0BapGRubI5FzhpJiYgEOBwog04RgFhzfIhSxKddEz7FNOFrnwiIdZtcqkUPSNHDIQB",
+	"agUk6gWICKsYKub2dbtKXdOJgpL+dFW60voC1JITcDr9LpVoWxMs6iEORpAWNWGUzXdMF9kJYC6HoCtj",
+	"TVrh3iMkzNR9Gnzpa19t3+vZFs8ZJRdGQl4qEXkGIaMU8i7Oy/iSDHEQWVKbW32ud+UKUu9DgZqcy2Is",
+	"bLcAxCEEMnPanhhOKkVNBbSrCLfNYkXChdzVYLRLUiv7t+tfeg4f9CmJeuhwv08VmnvoS9/7Q5K+19P/",
+	"Dg6Sp/oOhb2Lo/TQaWXf9/y+Bxdp39540HeuReh7vb0nR4+e7j/uHh75fXtroh7ycL/vXfZpn67tGbIq",
+	"z6jFrFlSx/t+RJBv+DZCrXPgM+Dtc7VOw5g7dyCfqtBVe+X//kkRmNBwmLEzHjdddaBzMix0RdDFRkTV",
+	"IZyf37pdhvNFaVG6T+Wtk5zvKuVpzvcWE843Tnfcy0+X/x0AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -24,6 +24,11 @@ type Options struct {
 	AuthFailureLimit int
 	// JWKSMaxAge is the Cache-Control max-age of the issuer documents (default 5 minutes).
 	JWKSMaxAge time.Duration
+	// Heartbeat is the interval of revocation-stream heartbeats (default 15 s).
+	Heartbeat time.Duration
+	// Done ends every open revocation stream when closed (graceful shutdown would otherwise wait
+	// for them until its timeout).
+	Done <-chan struct{}
 }
 
 // Server implements the generated StrictServerInterface on top of core.Service.
@@ -34,6 +39,8 @@ type Server struct {
 	ipLimiter   *ratelimit.Limiter
 	failLimiter *ratelimit.Limiter
 	jwksMaxAge  time.Duration
+	heartbeat   time.Duration
+	done        <-chan struct{}
 }
 
 var _ StrictServerInterface = (*Server)(nil)
@@ -49,6 +56,9 @@ func New(svc *core.Service, opt Options) http.Handler {
 	if opt.JWKSMaxAge <= 0 {
 		opt.JWKSMaxAge = 5 * time.Minute
 	}
+	if opt.Heartbeat <= 0 {
+		opt.Heartbeat = 15 * time.Second
+	}
 	s := &Server{
 		svc:         svc,
 		errs:        errorWriter{log: opt.Logger},
@@ -56,6 +66,8 @@ func New(svc *core.Service, opt Options) http.Handler {
 		ipLimiter:   ratelimit.New(opt.IPRateLimit, time.Minute),
 		failLimiter: ratelimit.New(opt.AuthFailureLimit, time.Minute),
 		jwksMaxAge:  opt.JWKSMaxAge,
+		heartbeat:   opt.Heartbeat,
+		done:        opt.Done,
 	}
 	mux := http.NewServeMux()
 	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
@@ -48,10 +47,7 @@ func (s *Server) GetWorkspace(ctx context.Context, _ GetWorkspaceRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return GetWorkspace200JSONResponse{Body: Workspace{
-		Id: ws.ID, Name: ws.Name, Slug: ws.Slug, Timezone: ws.Timezone, Issuer: s.svc.Issuer(ws.ID),
-		DefaultAudience: ws.DefaultAudience, CreatedAt: ws.CreatedAt.UTC().Truncate(time.Second),
-	}}, nil
+	return GetWorkspace200JSONResponse{Body: s.workspaceOut(ws)}, nil
 }
 
 // ListAPIKeys implements GET /v1/api-keys.
@@ -105,7 +101,8 @@ func (s *Server) GetDiscovery(ctx context.Context, req GetDiscoveryRequestObject
 	}
 	cc := s.cacheControl()
 	return GetDiscovery200JSONResponse{
-		Body:    Discovery{Issuer: d.Issuer, JwksUri: d.JWKSURI, TokenSigningAlgValuesSupported: d.Algorithms},
+		Body: Discovery{Issuer: d.Issuer, JwksUri: d.JWKSURI, RevocationFeedUri: d.RevocationFeedURI,
+			RevocationStreamUri: d.RevocationStreamURI, TokenSigningAlgValuesSupported: d.Algorithms},
 		Headers: GetDiscovery200ResponseHeaders{CacheControl: &cc},
 	}, nil
 }

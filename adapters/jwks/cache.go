@@ -2,13 +2,15 @@ package jwks
 
 import (
 	"context"
+	"crypto"
 	"crypto/cipher"
-	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -16,44 +18,106 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-// keySet is the cached view of one workspace's signing keys.
+// keySet is the cached view of one workspace's signing keys: every stored key, parsed once. Which
+// of them are published and which one signs is derived from their times at each call (see
+// ports.KeyStates), so a pending key starts signing when its ActivatesAt comes, without a reload.
 type keySet struct {
-	keys   map[string]*cachedKey // published keys by kid
-	active *cachedKey            // the newest active key; nil if none
-	jwks   []byte                // the JWKS document of the published keys
-	stored int                   // number of keys in the store, published or not
-
-	activeSince time.Time
+	rows []ports.SigningKey    // as stored, newest (by CreatedAt) first; never modified
+	keys map[string]*cachedKey // every stored key by kid
+	doc  atomic.Pointer[jwksDoc]
 }
 
-// cachedKey is a published key, parsed once. Its private half is decrypted on first use for signing.
+// jwksDoc is a JWKS document built for one set of published keys.
+type jwksDoc struct {
+	kids []string // the published kids it holds, in order
+	body []byte
+	algs []string
+}
+
+// cachedKey is a stored key, parsed once. Its private half is decrypted on first use for signing.
 type cachedKey struct {
 	kid         string
 	workspaceID string
-	alg         string
-	method      jwt.SigningMethod
-	public      *ecdsa.PublicKey
+	alg         *algorithm
+	public      crypto.PublicKey
+	jwk         jwk
 	parser      *jwt.Parser
 	validator   *jwt.Validator
+	// err is why the stored key is unusable; such a key never verifies or signs, and a workspace
+	// that would publish it fails with EINTERNAL.
+	err error
 
 	sealed     []byte
 	once       sync.Once
-	private    *ecdsa.PrivateKey
+	private    crypto.Signer
 	privateErr error
 }
 
 // privateKey decrypts the private half once.
-func (k *cachedKey) privateKey(aead cipher.AEAD) (*ecdsa.PrivateKey, error) {
+func (k *cachedKey) privateKey(aead cipher.AEAD) (crypto.Signer, error) {
 	k.once.Do(func() {
-		k.private, k.privateErr = decryptPrivateKey(aead, k.workspaceID, k.kid, k.sealed, k.public)
+		k.private, k.privateErr = decryptPrivateKey(aead, k.workspaceID, k.kid, k.sealed, k.alg, k.public)
 		k.sealed = nil
 	})
 	return k.private, k.privateErr
 }
 
-// published reports whether a key in state is in the JWKS and verifies values. Signing-key rotation
-// extends it (pending and retiring keys).
-func published(state string) bool { return state == StateActive }
+// published returns the key kid if it is published at now (pending, active or retiring); nil if it
+// is unknown, retired or revoked.
+func (set *keySet) published(kid string, now time.Time) *cachedKey {
+	key := set.keys[kid]
+	if key == nil || !ports.Published(ports.KeyStates(set.rows, now)[kid]) {
+		return nil
+	}
+	return key
+}
+
+// active returns the key that signs at now; nil if none.
+func (set *keySet) active(now time.Time) *cachedKey {
+	if k := ports.ActiveKey(set.rows, now); k != nil {
+		return set.keys[k.KID]
+	}
+	return nil
+}
+
+// jwks returns the JWKS document of the keys published at now, newest first, building it only when
+// that set changed since the last call.
+func (set *keySet) jwks(now time.Time) (*jwksDoc, error) {
+	states := ports.KeyStates(set.rows, now)
+	kids := make([]string, 0, len(set.rows))
+	for i := range set.rows {
+		if kid := set.rows[i].KID; ports.Published(states[kid]) {
+			kids = append(kids, kid)
+		}
+	}
+	if d := set.doc.Load(); d != nil && slices.Equal(d.kids, kids) {
+		return d, nil
+	}
+	d := &jwksDoc{kids: kids, algs: []string{}}
+	body := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: make([]jwk, 0, len(kids))}
+	used := map[string]bool{}
+	for _, kid := range kids {
+		key := set.keys[kid]
+		if key.err != nil {
+			return nil, ports.Internal(key.err)
+		}
+		body.Keys = append(body.Keys, key.jwk)
+		used[key.alg.name] = true
+	}
+	for _, alg := range ports.SigningAlgorithms {
+		if used[alg] {
+			d.algs = append(d.algs, alg)
+		}
+	}
+	var err error
+	if d.body, err = json.Marshal(body); err != nil {
+		return nil, ports.Internal(err)
+	}
+	set.doc.Store(d)
+	return d, nil
+}
 
 // keySet returns the workspace's keys from the cache, loading them on a miss; loaded tells whether
 // they were just read from the store.
@@ -70,7 +134,7 @@ func (s *Signer) keySet(ctx context.Context, workspaceID string) (set *keySet, l
 			return nil, err
 		}
 		s.mu.Lock()
-		if s.epoch == epoch && set.stored > 0 {
+		if s.epoch == epoch && len(set.rows) > 0 {
 			s.sets[workspaceID] = set
 		}
 		s.mu.Unlock()
@@ -82,93 +146,81 @@ func (s *Signer) keySet(ctx context.Context, workspaceID string) (set *keySet, l
 	return v.(*keySet), true, nil
 }
 
-// drop removes set from the cache if it is still the workspace's entry, so the next read reloads.
-func (s *Signer) drop(workspaceID string, set *keySet) {
+// reload drops set from the cache if it is still the workspace's entry and loads the keys again.
+func (s *Signer) reload(ctx context.Context, workspaceID string, set *keySet) (*keySet, error) {
 	s.mu.Lock()
 	if s.sets[workspaceID] == set {
 		delete(s.sets, workspaceID)
 		s.epoch++
 	}
 	s.mu.Unlock()
+	set, _, err := s.keySet(ctx, workspaceID)
+	return set, err
 }
 
-// Forget drops the cached keys of a workspace; the next use reloads them from the store. Signing-key
-// rotation calls it after changing a workspace's keys.
+// Forget drops the cached keys of a workspace, or of every workspace when workspaceID is empty; the
+// next use reloads them from the store. It is called after a signing-key change on any replica.
+// Loads in flight when it is called are not cached.
 func (s *Signer) Forget(workspaceID string) {
 	s.mu.Lock()
-	delete(s.sets, workspaceID)
+	if workspaceID == "" {
+		clear(s.sets)
+	} else {
+		delete(s.sets, workspaceID)
+	}
 	s.epoch++
 	s.mu.Unlock()
 }
 
-// fetch reads and parses the workspace's keys from the store.
+// fetch reads and parses the workspace's keys from the store. A key that does not parse is kept,
+// marked unusable, so that one bad retired key does not take its workspace down.
 func (s *Signer) fetch(ctx context.Context, workspaceID string) (*keySet, error) {
 	rows, err := s.keys.SigningKeys(ctx, workspaceID)
 	if err != nil {
 		return nil, storeError(err)
 	}
-	set := &keySet{keys: make(map[string]*cachedKey, len(rows)), stored: len(rows)}
-	doc := struct {
-		Keys []ecJWK `json:"keys"`
-	}{Keys: []ecJWK{}}
+	set := &keySet{keys: make(map[string]*cachedKey, len(rows))}
 	for i := range rows {
 		row := &rows[i]
 		if row.WorkspaceID != workspaceID {
 			return nil, ports.Internal(fmt.Errorf("jwks: store returned key %s of another workspace", row.KID))
 		}
-		if !published(row.State) || set.keys[row.KID] != nil {
+		if set.keys[row.KID] != nil {
 			continue
 		}
-		key, jwk, err := s.parseKey(row)
-		if err != nil {
-			return nil, ports.Internal(fmt.Errorf("jwks: signing key %s of workspace %s: %w", row.KID, workspaceID, err))
-		}
-		set.keys[key.kid] = key
-		doc.Keys = append(doc.Keys, jwk)
-		if row.State == StateActive && (set.active == nil || activeSince(row).After(set.activeSince)) {
-			set.active, set.activeSince = key, activeSince(row)
-		}
+		set.keys[row.KID] = s.parseKey(row)
+		set.rows = append(set.rows, *row)
 	}
-	if set.jwks, err = json.Marshal(doc); err != nil {
-		return nil, ports.Internal(err)
-	}
+	slices.SortStableFunc(set.rows, func(a, b ports.SigningKey) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return set, nil
 }
 
-// activeSince is when a key became active, or its creation time if that is unknown.
-func activeSince(k *ports.SigningKey) time.Time {
-	if k.ActivatedAt != nil {
-		return *k.ActivatedAt
+// parseKey turns a stored key into a cachedKey whose parser pins the key's algorithm.
+func (s *Signer) parseKey(row *ports.SigningKey) *cachedKey {
+	key := &cachedKey{kid: row.KID, workspaceID: row.WorkspaceID}
+	fail := func(err error) *cachedKey {
+		key.err = fmt.Errorf("jwks: signing key %s of workspace %s: %w", row.KID, row.WorkspaceID, err)
+		return key
 	}
-	return k.CreatedAt
-}
-
-// parseKey turns a stored key into a cachedKey with its JWK.
-func (s *Signer) parseKey(row *ports.SigningKey) (*cachedKey, ecJWK, error) {
-	if row.Algorithm != AlgES256 {
-		return nil, ecJWK{}, fmt.Errorf("unsupported algorithm %q", row.Algorithm)
+	a := algorithms[row.Algorithm]
+	if a == nil {
+		return fail(errors.New("unsupported algorithm"))
 	}
-	jwk, pub, err := parsePublicJWK(row.PublicJWK, row.KID)
+	j, pub, err := parsePublicJWK(a, row.PublicJWK, row.KID)
 	if err != nil {
-		return nil, ecJWK{}, err
+		return fail(err)
 	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{row.Algorithm}),
+		jwt.WithValidMethods([]string{a.name}),
 		jwt.WithIssuer(ports.IssuerURL(s.publicURL, row.WorkspaceID)),
 		jwt.WithTimeFunc(s.clock.Now),
 		jwt.WithLeeway(0),
 		jwt.WithStrictDecoding(),
 	}
-	return &cachedKey{
-		kid:         row.KID,
-		workspaceID: row.WorkspaceID,
-		alg:         row.Algorithm,
-		method:      jwt.SigningMethodES256,
-		public:      pub,
-		parser:      jwt.NewParser(opts...),
-		validator:   jwt.NewValidator(opts...),
-		sealed:      row.PrivateKeyEncrypted,
-	}, jwk, nil
+	key.alg, key.public, key.jwk = a, pub, j
+	key.parser, key.validator = jwt.NewParser(opts...), jwt.NewValidator(opts...)
+	key.sealed = row.PrivateKeyEncrypted
+	return key
 }
 
 // storeError passes ports errors through and wraps anything else as EINTERNAL.

@@ -5,26 +5,29 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tooken/tooken/ports"
 )
 
 func TestHotPathDoesNotReadTheStore(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	value, err := f.signer.Sign(ctx, sampleClaims())
+	value, _, err := f.signer.Sign(ctx, sampleClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
 	reads := f.store.readCount()
 	for range 50 {
-		if _, err := f.signer.Sign(ctx, sampleClaims()); err != nil {
+		if _, _, err := f.signer.Sign(ctx, sampleClaims()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.signer.Verify(ctx, value); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.signer.JWKS(ctx, wsA); err != nil {
+		if _, _, err := f.signer.JWKS(ctx, wsA); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +39,7 @@ func TestHotPathDoesNotReadTheStore(t *testing.T) {
 func TestUnknownKidReloadsOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.signer.Sign(ctx, sampleClaims()); err != nil {
+	if _, _, err := f.signer.Sign(ctx, sampleClaims()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -48,8 +51,8 @@ func TestUnknownKidReloadsOnce(t *testing.T) {
 	}
 
 	// A key stored after the workspace was cached (by another replica, say) is found by the reload.
-	added := f.newKey(t, wsA)
-	value = forge(t, jwt.SigningMethodES256, f.privateKey(t, added), header(added), mapClaims(wsA))
+	added := f.newKey(t, wsA, ports.AlgEdDSA)
+	value = forge(t, jwt.SigningMethodEdDSA, f.privateKey(t, added), header(added), mapClaims(wsA))
 	claims, err := f.signer.Verify(ctx, value)
 	if err != nil || claims.KeyID != added.KID {
 		t.Fatalf("Verify = %+v, %v", claims, err)
@@ -65,31 +68,85 @@ func TestUnknownKidReloadsOnce(t *testing.T) {
 
 func TestForget(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
-	old, err := f.signer.Sign(ctx, sampleClaims())
-	if err != nil {
-		t.Fatal(err)
-	}
-	newer := f.newKey(t, wsA)
-	f.store.setState(wsA, f.keyA.KID, "retired")
+	old := expectSigner(t, f, sampleClaims(), f.keyA)
+	f.clock.Set(t0.Add(time.Minute))
+	newer := f.newKey(t, wsA, ports.AlgES256)
+	f.store.retire(t, f.keyA, f.clock.Now())
 
-	if v, _ := f.signer.Sign(ctx, sampleClaims()); segment(t, v, 0)["kid"] != f.keyA.KID {
-		t.Fatal("the cache should still sign with the old key before Forget")
-	}
+	expectSigner(t, f, sampleClaims(), f.keyA) // the cache does not know yet
 	reads := f.store.readCount()
 	f.signer.Forget(wsA)
 	f.signer.Forget("ws_never_loaded")
-	v, err := f.signer.Sign(ctx, sampleClaims())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if segment(t, v, 0)["kid"] != newer.KID {
-		t.Error("Sign did not pick up the new key after Forget")
-	}
+	expectSigner(t, f, sampleClaims(), newer)
 	if got := f.store.readCount() - reads; got != 1 {
 		t.Errorf("store read %d times after Forget, want 1", got)
 	}
 	expectInvalid(t, f.signer, "value of the retired key", old)
+}
+
+func TestForgetOneOrAll(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cB := sampleClaims()
+	cB.WorkspaceID, cB.Issuer = wsB, ""
+	useBoth := func() {
+		t.Helper()
+		expectSigner(t, f, sampleClaims(), f.keyA)
+		expectSigner(t, f, cB, f.keyB)
+		if _, _, err := f.signer.JWKS(ctx, wsB); err != nil {
+			t.Fatal(err)
+		}
+	}
+	useBoth()
+
+	for _, tc := range []struct {
+		forget string
+		reads  int
+	}{
+		{wsA, 1},
+		{wsB, 1},
+		{"ws_other", 0},
+		{"", 2},
+	} {
+		reads := f.store.readCount()
+		f.signer.Forget(tc.forget)
+		useBoth()
+		useBoth()
+		if got := f.store.readCount() - reads; got != tc.reads {
+			t.Errorf("after Forget(%q): %d reads, want %d", tc.forget, got, tc.reads)
+		}
+	}
+}
+
+// TestForgetDuringLoad checks that keys read before a Forget are not cached by a load that
+// finishes after it.
+func TestForgetDuringLoad(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.store.setHook(func() { once.Do(func() { close(entered); <-release }) })
+
+	done := make(chan error)
+	go func() {
+		_, _, err := f.signer.Sign(ctx, sampleClaims())
+		done <- err
+	}()
+	<-entered // the load read the keys and is about to return them
+	f.clock.Set(t0.Add(time.Minute))
+	newer := f.newKey(t, wsA, ports.AlgEdDSA)
+	f.store.setHook(nil)
+	f.signer.Forget(wsA)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	reads := f.store.readCount()
+	expectSigner(t, f, sampleClaims(), newer)
+	if got := f.store.readCount() - reads; got != 1 {
+		t.Errorf("store read %d times after a Forget that raced with a load, want 1", got)
+	}
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -104,19 +161,22 @@ func TestConcurrentUse(t *testing.T) {
 			c := sampleClaims()
 			c.JTI = "jti_" + strconv.Itoa(i)
 			for range 20 {
-				v, err := f.signer.Sign(ctx, c)
+				v, _, err := f.signer.Sign(ctx, c)
 				if err == nil {
 					_, err = f.signer.Verify(ctx, v)
 				}
 				if err == nil {
-					_, err = f.signer.JWKS(ctx, wsB)
+					_, _, err = f.signer.JWKS(ctx, wsB)
 				}
 				if err != nil {
 					errs <- err
 					return
 				}
-				if i%4 == 0 {
+				switch i % 8 {
+				case 0:
 					f.signer.Forget(wsA)
+				case 4:
+					f.signer.Forget("")
 				}
 			}
 		}()

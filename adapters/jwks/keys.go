@@ -1,39 +1,15 @@
 package jwks
 
 import (
+	"crypto"
 	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base32"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 )
-
-// AlgES256 is the JWS algorithm of the keys this package generates.
-const AlgES256 = "ES256"
-
-// StateActive is the state of a key that signs and verifies.
-const StateActive = "active"
-
-const coordSize = 32 // bytes of a P-256 coordinate
-
-// ecJWK is the public JSON Web Key of a P-256 key. D only exists to detect (and refuse) a stored JWK
-// that carries a private half.
-type ecJWK struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-	Kid string `json:"kid"`
-	Alg string `json:"alg"`
-	Use string `json:"use"`
-	D   string `json:"d,omitempty"`
-}
 
 var kidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -59,65 +35,13 @@ func validID(s string) bool {
 	return true
 }
 
-// publicJWK returns the public JWK of pub with the given kid.
-func publicJWK(pub *ecdsa.PublicKey, kid string) (ecJWK, error) {
-	b, err := pub.Bytes()
-	if err != nil {
-		return ecJWK{}, err
-	}
-	if len(b) != 1+2*coordSize || b[0] != 4 {
-		return ecJWK{}, errors.New("unexpected public key encoding")
-	}
-	return ecJWK{
-		Kty: "EC",
-		Crv: "P-256",
-		X:   base64.RawURLEncoding.EncodeToString(b[1 : 1+coordSize]),
-		Y:   base64.RawURLEncoding.EncodeToString(b[1+coordSize:]),
-		Kid: kid,
-		Alg: AlgES256,
-		Use: "sig",
-	}, nil
-}
-
-// parsePublicJWK parses a stored public JWK, checking that it is a P-256 signing key for ES256 with
-// the expected kid and no private half.
-func parsePublicJWK(raw []byte, kid string) (ecJWK, *ecdsa.PublicKey, error) {
-	var j ecJWK
-	if err := json.Unmarshal(raw, &j); err != nil {
-		return ecJWK{}, nil, fmt.Errorf("public JWK: %w", err)
-	}
-	switch {
-	case j.D != "":
-		return ecJWK{}, nil, errors.New("public JWK holds a private key")
-	case j.Kty != "EC" || j.Crv != "P-256":
-		return ecJWK{}, nil, errors.New("public JWK is not an EC P-256 key")
-	case j.Kid != kid:
-		return ecJWK{}, nil, errors.New("public JWK kid does not match the key")
-	case j.Alg != "" && j.Alg != AlgES256, j.Use != "" && j.Use != "sig":
-		return ecJWK{}, nil, errors.New("public JWK is not an ES256 signing key")
-	}
-	x, errX := base64.RawURLEncoding.Strict().DecodeString(j.X)
-	y, errY := base64.RawURLEncoding.Strict().DecodeString(j.Y)
-	if errX != nil || errY != nil || len(x) != coordSize || len(y) != coordSize {
-		return ecJWK{}, nil, errors.New("public JWK has malformed coordinates")
-	}
-	point := make([]byte, 0, 1+2*coordSize)
-	point = append(append(append(point, 4), x...), y...)
-	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
-	if err != nil {
-		return ecJWK{}, nil, fmt.Errorf("public JWK: %w", err)
-	}
-	j.Alg, j.Use = AlgES256, "sig"
-	return j, pub, nil
-}
-
 // additionalData binds a ciphertext to its key and workspace, so it cannot be moved to another key.
 func additionalData(workspaceID, kid string) []byte {
 	return []byte("tooken/signing-key/v1\x00" + workspaceID + "\x00" + kid)
 }
 
 // encryptPrivateKey returns nonce ‖ AES-256-GCM(PKCS#8 DER of priv).
-func encryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, priv *ecdsa.PrivateKey) ([]byte, error) {
+func encryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, priv crypto.Signer) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		return nil, err
@@ -128,8 +52,9 @@ func encryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, priv *ecdsa.Pr
 	return aead.Seal(nonce, nonce, der, additionalData(workspaceID, kid)), nil
 }
 
-// decryptPrivateKey reverses encryptPrivateKey and checks that the private key matches pub.
-func decryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, sealed []byte, pub *ecdsa.PublicKey) (*ecdsa.PrivateKey, error) {
+// decryptPrivateKey reverses encryptPrivateKey and checks that the private key is of algorithm a
+// and, when pub is not nil, matches it.
+func decryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, sealed []byte, a *algorithm, pub crypto.PublicKey) (crypto.Signer, error) {
 	ns := aead.NonceSize()
 	if len(sealed) < ns+aead.Overhead() {
 		return nil, errors.New("encrypted private key is too short")
@@ -143,12 +68,14 @@ func decryptPrivateKey(aead cipher.AEAD, workspaceID, kid string, sealed []byte,
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
-	priv, ok := k.(*ecdsa.PrivateKey)
-	if !ok || priv.Curve != elliptic.P256() {
-		return nil, errors.New("private key is not an EC P-256 key")
+	priv, ok := k.(crypto.Signer)
+	if !ok || !a.privateOK(k) {
+		return nil, fmt.Errorf("private key is not an %s key", a.name)
 	}
-	if pub != nil && !priv.PublicKey.Equal(pub) {
-		return nil, errors.New("private key does not match the public key")
+	if pub != nil {
+		if eq, ok := priv.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(pub) {
+			return nil, errors.New("private key does not match the public key")
+		}
 	}
 	return priv, nil
 }

@@ -1,22 +1,23 @@
-// Package jwks implements ports.Signer: per-workspace ES256 signing keys whose private halves are
-// encrypted at rest under the installation master key (AES-256-GCM), RFC 9068 access-token JWTs
-// signed and verified with golang-jwt, and the JWKS documents that publish the keys.
+// Package jwks implements ports.Signer: per-workspace signing keys (ES256 on P-256, EdDSA on
+// Ed25519, RS256 with RSA 2048) whose private halves are encrypted at rest under the installation
+// master key (AES-256-GCM), RFC 9068 access-token JWTs signed and verified with golang-jwt, the
+// algorithm pinned per key, and the JWKS documents that publish the keys.
 //
 // Parsed public keys and decrypted private keys are cached in memory per workspace, so signing and
-// verifying for a known workspace never touch the store. An unknown kid reloads the workspace's keys
-// once; Forget drops a workspace's entry after its keys change.
+// verifying for a known workspace never touch the store. Key states are derived from the cached
+// keys' times at every call (a pending key starts signing when its time comes, without a reload).
+// An unknown kid reloads the workspace's keys once; Forget drops a workspace's entry after its keys
+// change.
 package jwks
 
 import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -70,22 +71,27 @@ func New(keys ports.SigningKeyStore, masterKey []byte, publicURL string, clock p
 	return &Signer{keys: keys, aead: aead, publicURL: publicURL, clock: clock, sets: map[string]*keySet{}}, nil
 }
 
-// NewSigningKey generates an active ES256 key for the workspace, its private half encrypted under
-// the master key and bound to its kid and workspace. The key is not stored.
-func (s *Signer) NewSigningKey(_ context.Context, workspaceID string) (*ports.SigningKey, error) {
+// NewSigningKey generates a key of the given algorithm (ES256, EdDSA or RS256; EINVALID otherwise)
+// for the workspace, its private half encrypted under the master key and bound to its kid and
+// workspace, with CreatedAt = ActivatesAt = now. The key is not stored.
+func (s *Signer) NewSigningKey(_ context.Context, workspaceID, algorithm string) (*ports.SigningKey, error) {
+	a, err := lookupAlgorithm(algorithm)
+	if err != nil {
+		return nil, err
+	}
 	if workspaceID == "" {
 		return nil, ports.Internal(errors.New("jwks: NewSigningKey needs a workspace id"))
 	}
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	priv, err := a.generate()
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
 	kid := newKID()
-	jwk, err := publicJWK(&priv.PublicKey, kid)
+	j, err := publicJWK(a, priv.Public(), kid)
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
-	pub, err := json.Marshal(jwk)
+	pub, err := json.Marshal(j)
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
@@ -97,42 +103,53 @@ func (s *Signer) NewSigningKey(_ context.Context, workspaceID string) (*ports.Si
 	return &ports.SigningKey{
 		KID:                 kid,
 		WorkspaceID:         workspaceID,
-		Algorithm:           AlgES256,
-		State:               StateActive,
+		Algorithm:           a.name,
 		PublicJWK:           pub,
 		PrivateKeyEncrypted: sealed,
 		CreatedAt:           now,
-		ActivatedAt:         &now,
+		ActivatesAt:         now,
 	}, nil
 }
 
-// Sign returns the compact JWT of c signed with the workspace's newest active key. An empty Issuer
-// defaults to the workspace's issuer URL; any other issuer is refused, since it could never verify;
-// zero IssuedAt and NotBefore default to now.
-func (s *Signer) Sign(ctx context.Context, c ports.Claims) (string, error) {
+// Sign returns the compact JWT of c signed with the workspace's active key at now (see
+// ports.ActiveKey), and that key's kid. An empty Issuer defaults to the workspace's issuer URL; any
+// other issuer is refused, since it could never verify; zero IssuedAt and NotBefore default to now.
+// A workspace without an active key is an internal error (after one reload, in case its keys
+// changed on another replica).
+func (s *Signer) Sign(ctx context.Context, c ports.Claims) (value, kid string, err error) {
 	if c.WorkspaceID == "" || c.Subject == "" || c.JTI == "" {
-		return "", ports.Internal(errors.New("jwks: Sign needs a workspace id, a subject and a jti"))
+		return "", "", ports.Internal(errors.New("jwks: Sign needs a workspace id, a subject and a jti"))
 	}
 	iss := ports.IssuerURL(s.publicURL, c.WorkspaceID)
 	if c.Issuer != "" && c.Issuer != iss {
-		return "", ports.Internal(errors.New("jwks: Sign was given an issuer other than the workspace's"))
+		return "", "", ports.Internal(errors.New("jwks: Sign was given an issuer other than the workspace's"))
 	}
-	set, _, err := s.keySet(ctx, c.WorkspaceID)
+	set, loaded, err := s.keySet(ctx, c.WorkspaceID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if set.active == nil {
-		return "", ports.Internal(fmt.Errorf("jwks: workspace %s has no active signing key", c.WorkspaceID))
+	now := s.clock.Now()
+	key := set.active(now)
+	if key == nil && !loaded {
+		if set, err = s.reload(ctx, c.WorkspaceID, set); err != nil {
+			return "", "", err
+		}
+		key = set.active(now)
 	}
-	key := set.active
+	if key == nil {
+		return "", "", ports.Internal(fmt.Errorf("jwks: workspace %s has no active signing key", c.WorkspaceID))
+	}
+	if key.err != nil {
+		return "", "", ports.Internal(key.err)
+	}
 	priv, err := key.privateKey(s.aead)
 	if err != nil {
-		return "", ports.Internal(fmt.Errorf("jwks: signing key %s: %w", key.kid, err))
+		return "", "", ports.Internal(fmt.Errorf("jwks: signing key %s: %w", key.kid, err))
 	}
 
 	iat := c.IssuedAt
 	if iat.IsZero() {
-		iat = s.clock.Now()
+		iat = now
 	}
 	nbf := c.NotBefore
 	if nbf.IsZero() {
@@ -153,29 +170,33 @@ func (s *Signer) Sign(ctx context.Context, c ports.Claims) (string, error) {
 		claims.ExpiresAt = jwt.NewNumericDate(*c.ExpiresAt)
 	}
 	tok := &jwt.Token{
-		Header: map[string]any{"alg": key.alg, "kid": key.kid, "typ": TokenType},
+		Header: map[string]any{"alg": key.alg.name, "kid": key.kid, "typ": TokenType},
 		Claims: claims,
-		Method: key.method,
+		Method: key.alg.method,
 	}
-	value, err := tok.SignedString(priv)
-	if err != nil {
-		return "", ports.Internal(fmt.Errorf("jwks: signing with key %s: %w", key.kid, err))
+	if value, err = tok.SignedString(priv); err != nil {
+		return "", "", ports.Internal(fmt.Errorf("jwks: signing with key %s: %w", key.kid, err))
 	}
-	return value, nil
+	return value, key.kid, nil
 }
 
-// JWKS returns the workspace's JSON Web Key Set: {"keys":[…]} with every published key. It returns
-// ENOTFOUND if the workspace has no keys.
-func (s *Signer) JWKS(ctx context.Context, workspaceID string) ([]byte, error) {
+// JWKS returns the workspace's JSON Web Key Set, {"keys":[…]} with the keys published at now
+// (pending, active and retiring), newest first, and the distinct algorithms they use in the order
+// of ports.SigningAlgorithms. It returns ENOTFOUND if the workspace has no keys at all.
+func (s *Signer) JWKS(ctx context.Context, workspaceID string) (doc []byte, algs []string, err error) {
 	if !validID(workspaceID) {
-		return nil, ports.Errorf(ports.ENOTFOUND, "Workspace not found")
+		return nil, nil, ports.Errorf(ports.ENOTFOUND, "Workspace not found")
 	}
 	set, _, err := s.keySet(ctx, workspaceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if set.stored == 0 {
-		return nil, ports.Errorf(ports.ENOTFOUND, "Workspace not found")
+	if len(set.rows) == 0 {
+		return nil, nil, ports.Errorf(ports.ENOTFOUND, "Workspace not found")
 	}
-	return append([]byte(nil), set.jwks...), nil
+	d, err := set.jwks(s.clock.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	return slices.Clone(d.body), slices.Clone(d.algs), nil
 }

@@ -1,13 +1,17 @@
 package jwks
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"maps"
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,67 +39,118 @@ func TestNewRejectsBadConfig(t *testing.T) {
 var kidPattern = regexp.MustCompile(`^sig_[a-z2-7]{24}$`)
 
 func TestNewSigningKey(t *testing.T) {
+	fields := map[string][]string{
+		ports.AlgES256: {"alg", "crv", "kid", "kty", "use", "x", "y"},
+		ports.AlgEdDSA: {"alg", "crv", "kid", "kty", "use", "x"},
+		ports.AlgRS256: {"alg", "e", "kid", "kty", "n", "use"},
+	}
+	forEachAlg(t, func(t *testing.T, alg string) {
+		f := newFixtureAlg(t, alg)
+		k := f.keyA
+		if !kidPattern.MatchString(k.KID) || k.KID == f.keyB.KID {
+			t.Errorf("kid = %q (other %q)", k.KID, f.keyB.KID)
+		}
+		if k.WorkspaceID != wsA || k.Algorithm != alg || k.RetiredAt != nil || k.RevokedAt != nil {
+			t.Errorf("key = %+v", k)
+		}
+		if !k.CreatedAt.Equal(t0) || !k.ActivatesAt.Equal(t0) {
+			t.Errorf("times = %v, %v; want both now", k.CreatedAt, k.ActivatesAt)
+		}
+		var jwk map[string]string
+		if err := json.Unmarshal(k.PublicJWK, &jwk); err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Sorted(maps.Keys(jwk)); !slices.Equal(got, fields[alg]) {
+			t.Errorf("JWK fields = %v, want %v", got, fields[alg])
+		}
+		if jwk["alg"] != alg || jwk["use"] != "sig" || jwk["kid"] != k.KID {
+			t.Errorf("JWK = %v", jwk)
+		}
+		switch alg {
+		case ports.AlgES256:
+			if jwk["kty"] != "EC" || jwk["crv"] != "P-256" || len(jwk["x"]) != 43 || len(jwk["y"]) != 43 {
+				t.Errorf("JWK = %v, want an EC P-256 key with 32-byte coordinates", jwk)
+			}
+		case ports.AlgEdDSA:
+			if jwk["kty"] != "OKP" || jwk["crv"] != "Ed25519" || len(jwk["x"]) != 43 {
+				t.Errorf("JWK = %v, want an OKP Ed25519 key", jwk)
+			}
+		case ports.AlgRS256:
+			if jwk["kty"] != "RSA" || jwk["e"] != "AQAB" || len(jwk["n"]) != 342 {
+				t.Errorf("JWK = %v, want a 2048-bit RSA key with e=65537", jwk)
+			}
+			if bits := f.privateKey(t, k).(*rsa.PrivateKey).N.BitLen(); bits != 2048 {
+				t.Errorf("RSA key of %d bits", bits)
+			}
+		}
+		canonical, pub, err := parsePublicJWK(algorithms[alg], k.PublicJWK, k.KID)
+		if err != nil {
+			t.Fatalf("the JWK does not parse back: %v", err)
+		}
+		if b, _ := json.Marshal(canonical); !bytes.Equal(b, k.PublicJWK) {
+			t.Errorf("canonical JWK %s differs from the stored %s", b, k.PublicJWK)
+		}
+		if !f.privateKey(t, k).Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
+			t.Error("the private half does not match the JWK")
+		}
+	})
+}
+
+func TestNewSigningKeyRefusesUnknownAlgorithms(t *testing.T) {
 	f := newFixture(t)
-	k := f.keyA
-	if !kidPattern.MatchString(k.KID) || k.KID == f.keyB.KID {
-		t.Errorf("kid = %q (other %q)", k.KID, f.keyB.KID)
-	}
-	if k.WorkspaceID != wsA || k.Algorithm != "ES256" || k.State != "active" {
-		t.Errorf("key = %+v", k)
-	}
-	if !k.CreatedAt.Equal(t0) || k.ActivatedAt == nil || !k.ActivatedAt.Equal(t0) {
-		t.Errorf("times = %v, %v", k.CreatedAt, k.ActivatedAt)
-	}
-	var jwk map[string]string
-	if err := json.Unmarshal(k.PublicJWK, &jwk); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"alg", "crv", "kid", "kty", "use", "x", "y"}
-	if got := slices.Sorted(maps.Keys(jwk)); !slices.Equal(got, want) {
-		t.Errorf("JWK fields = %v, want %v", got, want)
-	}
-	if jwk["kty"] != "EC" || jwk["crv"] != "P-256" || jwk["alg"] != "ES256" || jwk["use"] != "sig" || jwk["kid"] != k.KID {
-		t.Errorf("JWK = %v", jwk)
-	}
-	if len(jwk["x"]) != 43 || len(jwk["y"]) != 43 {
-		t.Errorf("coordinates are not 32 bytes unpadded base64url: %q %q", jwk["x"], jwk["y"])
-	}
-	if _, _, err := parsePublicJWK(k.PublicJWK, k.KID); err != nil {
-		t.Errorf("the JWK does not parse back: %v", err)
+	for _, alg := range []string{"", "HS256", "none", "es256", "ES384", "RS512", "PS256", "Ed25519", "EdDSA ", "<script>"} {
+		k, err := f.signer.NewSigningKey(context.Background(), wsA, alg)
+		if k != nil || ports.ErrorCode(err) != ports.EINVALID {
+			t.Errorf("NewSigningKey(%q) = %v, %v; want invalid", alg, k, err)
+			continue
+		}
+		msg := ports.ErrorMessage(err)
+		if !strings.Contains(msg, "ES256, EdDSA, RS256") || (len(alg) > 2 && strings.Contains(msg, alg)) {
+			t.Errorf("NewSigningKey(%q) message = %q; want the supported algorithms, not the input", alg, msg)
+		}
 	}
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
-	f := newFixture(t)
-	in := sampleClaims()
-	value, err := f.signer.Sign(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := f.signer.Verify(context.Background(), value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := in
-	want.KeyID = f.keyA.KID
-	if !reflect.DeepEqual(got, &want) {
-		t.Errorf("Verify =\n%+v\nwant\n%+v", got, &want)
-	}
-
-	body := segment(t, value, 1)
-	for claim, v := range map[string]any{
-		"iss": ports.IssuerURL(testURL, wsA), "sub": in.Subject, "client_id": in.Subject, "jti": "jti_1",
-		"scope": "read:users write:orders", "wid": wsA,
-		"iat": float64(t0.Unix()), "nbf": float64(t0.Unix()), "exp": float64(t0.Add(time.Hour).Unix()),
-		"aud": []any{"https://api.example.com"},
-	} {
-		if !reflect.DeepEqual(body[claim], v) {
-			t.Errorf("claim %s = %#v, want %#v", claim, body[claim], v)
+	forEachAlg(t, func(t *testing.T, alg string) {
+		f := newFixtureAlg(t, alg)
+		in := sampleClaims()
+		value, kid, err := f.signer.Sign(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(body) != 10 {
-		t.Errorf("claims = %v, want exactly 10", body)
-	}
+		if kid != f.keyA.KID {
+			t.Errorf("Sign kid = %q, want %q", kid, f.keyA.KID)
+		}
+		want := map[string]any{"alg": alg, "kid": f.keyA.KID, "typ": "at+jwt"}
+		if got := segment(t, value, 0); !reflect.DeepEqual(got, want) {
+			t.Errorf("header = %v, want %v", got, want)
+		}
+		got, err := f.signer.Verify(context.Background(), value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantClaims := in
+		wantClaims.KeyID = f.keyA.KID
+		if !reflect.DeepEqual(got, &wantClaims) {
+			t.Errorf("Verify =\n%+v\nwant\n%+v", got, &wantClaims)
+		}
+
+		body := segment(t, value, 1)
+		for claim, v := range map[string]any{
+			"iss": ports.IssuerURL(testURL, wsA), "sub": in.Subject, "client_id": in.Subject, "jti": "jti_1",
+			"scope": "read:users write:orders", "wid": wsA,
+			"iat": float64(t0.Unix()), "nbf": float64(t0.Unix()), "exp": float64(t0.Add(time.Hour).Unix()),
+			"aud": []any{"https://api.example.com"},
+		} {
+			if !reflect.DeepEqual(body[claim], v) {
+				t.Errorf("claim %s = %#v, want %#v", claim, body[claim], v)
+			}
+		}
+		if len(body) != 10 {
+			t.Errorf("claims = %v, want exactly 10", body)
+		}
+	})
 }
 
 func TestSignWithoutExpiryAndDefaults(t *testing.T) {
@@ -103,7 +158,7 @@ func TestSignWithoutExpiryAndDefaults(t *testing.T) {
 	in := sampleClaims()
 	in.ExpiresAt, in.Issuer, in.IssuedAt, in.NotBefore = nil, "", time.Time{}, time.Time{}
 	in.Audience = []string{"a", "b"}
-	value, err := f.signer.Sign(context.Background(), in)
+	value, _, err := f.signer.Sign(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,29 +176,17 @@ func TestSignWithoutExpiryAndDefaults(t *testing.T) {
 	}
 }
 
-func TestSignHeader(t *testing.T) {
-	f := newFixture(t)
-	value, err := f.signer.Sign(context.Background(), sampleClaims())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{"alg": "ES256", "kid": f.keyA.KID, "typ": "at+jwt"}
-	if got := segment(t, value, 0); !reflect.DeepEqual(got, want) {
-		t.Errorf("header = %v, want %v", got, want)
-	}
-}
-
 func TestSignUsesNewestActiveKey(t *testing.T) {
 	f := newFixture(t)
 	f.clock.Set(t0.Add(time.Minute))
-	newer := f.newKey(t, wsA)
+	newer := f.newKey(t, wsA, ports.AlgEdDSA)
 	f.signer.Forget(wsA)
-	value, err := f.signer.Sign(context.Background(), sampleClaims())
+	value, kid, err := f.signer.Sign(context.Background(), sampleClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid := segment(t, value, 0)["kid"]; kid != newer.KID {
-		t.Errorf("signed with %v, want the newest key %s", kid, newer.KID)
+	if h := segment(t, value, 0); kid != newer.KID || h["kid"] != newer.KID || h["alg"] != "EdDSA" {
+		t.Errorf("signed with %v (kid %s), want the newest key %s", h, kid, newer.KID)
 	}
 	f.clock.Set(t0)
 	got, err := f.signer.Verify(context.Background(), value)
@@ -163,7 +206,7 @@ func TestSignErrors(t *testing.T) {
 	} {
 		c := sampleClaims()
 		mutate(&c)
-		if v, err := f.signer.Sign(context.Background(), c); err == nil || ports.ErrorCode(err) != ports.EINTERNAL {
+		if v, _, err := f.signer.Sign(context.Background(), c); err == nil || ports.ErrorCode(err) != ports.EINTERNAL {
 			t.Errorf("%s: Sign = %q, %v; want an internal error", name, v, err)
 		}
 	}
@@ -171,7 +214,7 @@ func TestSignErrors(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	f := newFixture(t)
-	value, err := f.signer.Sign(context.Background(), sampleClaims())
+	value, _, err := f.signer.Sign(context.Background(), sampleClaims())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,35 +261,5 @@ func TestExpiredButOtherwiseInvalid(t *testing.T) {
 	value := forge(t, jwt.SigningMethodES256, priv, header(f.keyA), mapClaims(wsA))
 	if _, err := f.signer.Verify(context.Background(), value); err != ports.ErrTokenExpired {
 		t.Errorf("control: Verify err = %v, want ErrTokenExpired", err)
-	}
-}
-
-func TestJWKSDocument(t *testing.T) {
-	f := newFixture(t)
-	retired := f.newKey(t, wsA)
-	f.store.setState(wsA, retired.KID, "retired")
-	doc, err := f.signer.JWKS(context.Background(), wsA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var set struct {
-		Keys []map[string]string `json:"keys"`
-	}
-	if err := json.Unmarshal(doc, &set); err != nil {
-		t.Fatal(err)
-	}
-	if len(set.Keys) != 1 || set.Keys[0]["kid"] != f.keyA.KID {
-		t.Fatalf("JWKS = %s, want only %s", doc, f.keyA.KID)
-	}
-	var stored map[string]string
-	_ = json.Unmarshal(f.keyA.PublicJWK, &stored)
-	if !reflect.DeepEqual(set.Keys[0], stored) {
-		t.Errorf("published %v, stored %v", set.Keys[0], stored)
-	}
-
-	for _, ws := range []string{"ws_nokeys", "", "../etc"} {
-		if _, err := f.signer.JWKS(context.Background(), ws); ports.ErrorCode(err) != ports.ENOTFOUND {
-			t.Errorf("JWKS(%q) err = %v, want not_found", ws, err)
-		}
 	}
 }

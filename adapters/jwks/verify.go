@@ -17,9 +17,10 @@ var peekParser = jwt.NewParser(jwt.WithStrictDecoding())
 
 var errHeader = errors.New("unacceptable header")
 
-// Verify checks value against its workspace's published keys: the algorithm pinned to the key, typ
-// at+jwt, the issuer of the wid claim, the key's workspace, and the required claims. A genuine value
-// whose exp has passed returns ports.ErrTokenExpired; any other failure to verify returns
+// Verify checks value against the key named by its kid, which must be one of its workspace's keys
+// published at now (pending, active or retiring): the algorithm pinned to that key, typ at+jwt, the
+// issuer of the wid claim, the key's workspace, and the required claims. A genuine value whose exp
+// has passed returns ports.ErrTokenExpired; any other failure to verify returns
 // ports.ErrInvalidToken; store failures are returned as they are.
 func (s *Signer) Verify(ctx context.Context, value string) (*ports.Claims, error) {
 	if value == "" || len(value) > maxTokenLen {
@@ -47,7 +48,7 @@ func (s *Signer) Verify(ctx context.Context, value string) (*ports.Claims, error
 		if _, crit := t.Header["crit"]; crit {
 			return nil, errHeader
 		}
-		if k, _ := t.Header["kid"].(string); k != key.kid {
+		if k, _ := t.Header["kid"].(string); k != key.kid || t.Method != key.alg.method {
 			return nil, errHeader
 		}
 		return key.public, nil
@@ -64,24 +65,26 @@ func (s *Signer) Verify(ctx context.Context, value string) (*ports.Claims, error
 	return claims.toPorts(key.kid), nil
 }
 
-// verificationKey returns the published key kid of the workspace, reloading the workspace's keys once
-// if the cached set does not know it. Unknown keys are ErrInvalidToken.
+// verificationKey returns the key kid of the workspace if it is published at now, reloading the
+// workspace's keys once if the cached set does not know the kid at all (a key added on another
+// replica). Unknown and unpublished keys are ErrInvalidToken; a published key that cannot be used is
+// EINTERNAL.
 func (s *Signer) verificationKey(ctx context.Context, workspaceID, kid string) (*cachedKey, error) {
 	set, loaded, err := s.keySet(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}
-	if key := set.keys[kid]; key != nil {
-		return key, nil
-	}
-	if !loaded {
-		s.drop(workspaceID, set)
-		if set, _, err = s.keySet(ctx, workspaceID); err != nil {
+	if set.keys[kid] == nil && !loaded {
+		if set, err = s.reload(ctx, workspaceID, set); err != nil {
 			return nil, err
 		}
-		if key := set.keys[kid]; key != nil {
-			return key, nil
-		}
 	}
-	return nil, ports.ErrInvalidToken
+	key := set.published(kid, s.clock.Now())
+	if key == nil {
+		return nil, ports.ErrInvalidToken
+	}
+	if key.err != nil {
+		return nil, ports.Internal(key.err)
+	}
+	return key, nil
 }

@@ -94,8 +94,9 @@ func (s *APIKeyStore) APIKeyByHash(ctx context.Context, hash []byte) (*ports.API
 	return db.apiKeyOut(db.apiKeys[id]), nil
 }
 
-// RegenerateAPIKey replaces the key's secret hash and last 4 characters and records ev, together;
-// ENOTFOUND if the key is not in the workspace, ECONFLICT if another key has the new hash.
+// RegenerateAPIKey replaces the key's secret hash and last 4 characters and records ev, together, and
+// announces ChangeAPIKey; ENOTFOUND if the key is not in the workspace, ECONFLICT if another key has
+// the new hash.
 func (s *APIKeyStore) RegenerateAPIKey(ctx context.Context, workspaceID, id string, hash []byte, last4 string, ev *ports.AuditEvent) (*ports.APIKey, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -119,10 +120,12 @@ func (s *APIKeyStore) RegenerateAPIKey(ctx context.Context, workspaceID, id stri
 	r.Last4 = last4
 	db.hashes[string(r.SecretHash)] = r.ID
 	db.appendEvents(events)
+	db.hub.Publish(ports.Change{Kind: ports.ChangeAPIKey, WorkspaceID: workspaceID, ID: id})
 	return db.apiKeyOut(r), nil
 }
 
-// DeleteAPIKey removes the key and records ev together; ENOTFOUND if it is not in the workspace.
+// DeleteAPIKey removes the key and records ev together and announces ChangeAPIKey; ENOTFOUND if it is
+// not in the workspace.
 func (s *APIKeyStore) DeleteAPIKey(ctx context.Context, workspaceID, id string, ev *ports.AuditEvent) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -141,6 +144,7 @@ func (s *APIKeyStore) DeleteAPIKey(ctx context.Context, workspaceID, id string, 
 	delete(db.hashes, string(r.SecretHash))
 	delete(db.apiKeys, r.ID)
 	db.appendEvents(events)
+	db.hub.Publish(ports.Change{Kind: ports.ChangeAPIKey, WorkspaceID: workspaceID, ID: id})
 	return nil
 }
 

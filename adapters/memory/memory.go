@@ -2,6 +2,7 @@
 // the port docs exactly, like the SQL adapters: mutations and their audit events are applied together
 // under one lock (or not at all), every read is scoped by workspace, times are kept in UTC at
 // microsecond precision, and records are copied in and out so callers never share stored data.
+// Changes are delivered in process (adapters/internal/changehub) once applied.
 package memory
 
 import (
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tooken/tooken/adapters/internal/changehub"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -30,9 +32,15 @@ type DB struct {
 	tokens      map[string]*tokenRow
 	tokenNames  map[string]string // workspace id + lower-case name → token id
 	signingKeys map[string]*signingKeyRow
+	scopes      map[string][]ports.Scope // workspace id → custom scopes, by name
 	events      []eventRow
 	eventIDs    map[string]bool
+	feed        []ports.Revocation // in Seq order
+	feedSeq     int64
 
+	// hub delivers committed changes; stores publish to it while holding mu, so that subscribers
+	// see changes in commit order.
+	hub         *changehub.Hub
 	unavailable atomic.Bool
 }
 
@@ -70,7 +78,9 @@ func New() *DB {
 		tokens:      map[string]*tokenRow{},
 		tokenNames:  map[string]string{},
 		signingKeys: map[string]*signingKeyRow{},
+		scopes:      map[string][]ports.Scope{},
 		eventIDs:    map[string]bool{},
+		hub:         changehub.New(changehub.DefaultBuffer),
 	}
 }
 
@@ -84,6 +94,8 @@ func (db *DB) Stores() ports.Stores {
 		Usage:       &UsageStore{db: db},
 		Audit:       &AuditLog{db: db},
 		SigningKeys: &SigningKeyStore{db: db},
+		Feed:        &RevocationFeed{db: db},
+		Changes:     db.hub,
 		Ready:       &Pinger{db: db},
 	}
 }
@@ -237,8 +249,19 @@ func copySigningKey(k *ports.SigningKey) *ports.SigningKey {
 	c := *k
 	c.PublicJWK = bytes.Clone(k.PublicJWK)
 	c.PrivateKeyEncrypted = bytes.Clone(k.PrivateKeyEncrypted)
-	c.ActivatedAt = copyTimePtr(k.ActivatedAt)
+	c.RetiredAt = copyTimePtr(k.RetiredAt)
+	c.RevokedAt = copyTimePtr(k.RevokedAt)
 	return &c
+}
+
+// storedSigningKey copies k for storage, with its times normalised.
+func storedSigningKey(k *ports.SigningKey) *ports.SigningKey {
+	c := copySigningKey(k)
+	c.CreatedAt = normTime(k.CreatedAt)
+	c.ActivatesAt = normTime(k.ActivatesAt)
+	c.RetiredAt = normTimePtr(k.RetiredAt)
+	c.RevokedAt = normTimePtr(k.RevokedAt)
+	return c
 }
 
 // checkPage returns EINVALID unless p is a page the ports allow (Page ≥ 1, 1 ≤ PerPage ≤ 100).

@@ -96,8 +96,9 @@ func (s *TokenStore) Tokens(ctx context.Context, workspaceID string, f ports.Tok
 }
 
 // RevokeToken marks the token revoked at `at` and records ev, together, unless it is already revoked:
-// then it returns the token unchanged with revoked=false and records nothing. ENOTFOUND if the token is
-// not in the workspace.
+// then it returns the token unchanged with revoked=false and records nothing. The current value, and
+// the previous one while its grace period lasts, enter the revocation feed, and ChangeToken is
+// announced. ENOTFOUND if the token is not in the workspace.
 func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at time.Time, ev *ports.AuditEvent) (*ports.Token, bool, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, false, err
@@ -118,13 +119,20 @@ func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at
 	}
 	r.RevokedAt = normTimePtr(&at)
 	db.appendEvents(events)
+	db.appendRevocation(&r.Token, r.CurrentJTI, at)
+	if r.PreviousJTI != "" && r.PreviousValidUntil != nil && r.PreviousValidUntil.After(normTime(at)) {
+		db.appendRevocation(&r.Token, r.PreviousJTI, at)
+	}
+	db.hub.Publish(ports.Change{Kind: ports.ChangeToken, WorkspaceID: workspaceID, ID: id})
 	return copyToken(&r.Token), true, nil
 }
 
-// RotateToken makes rot.NewJTI the current value id and records ev, together, provided the token is
-// not revoked and its current value id is still rot.FromJTI; otherwise ECONFLICT. ENOTFOUND if the
-// token is not in the workspace. FromJTI stays valid as PreviousJTI only with a grace period
-// (PreviousValidUntil); without one both are cleared.
+// RotateToken makes rot.NewJTI (signed by rot.NewKID) the current value id and records ev, together,
+// provided the token is not revoked and its current value id is still rot.FromJTI; otherwise
+// ECONFLICT. ENOTFOUND if the token is not in the workspace. FromJTI and its kid stay valid as the
+// previous value only with a grace period (PreviousValidUntil); without one they are cleared.
+// FromJTI enters the revocation feed from the end of the grace period (or rot.At), and ChangeToken
+// is announced.
 func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, rot ports.Rotation, ev *ports.AuditEvent) (*ports.Token, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -146,13 +154,20 @@ func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, ro
 	if err != nil {
 		return nil, err
 	}
-	r.CurrentJTI = rot.NewJTI
-	r.RotatedAt = normTimePtr(&rot.At)
-	r.PreviousJTI, r.PreviousValidUntil = "", nil
-	if rot.PreviousValidUntil != nil {
-		r.PreviousJTI, r.PreviousValidUntil = rot.FromJTI, normTimePtr(rot.PreviousValidUntil)
+	revokedAt := rot.At
+	if r.PreviousJTI != "" && r.PreviousValidUntil != nil && r.PreviousValidUntil.After(rot.At) {
+		db.appendRevocation(&r.Token, r.PreviousJTI, rot.At) // its grace period ends early
 	}
+	r.PreviousJTI, r.PreviousKID, r.PreviousValidUntil = "", "", nil
+	if rot.PreviousValidUntil != nil {
+		r.PreviousJTI, r.PreviousKID, r.PreviousValidUntil = rot.FromJTI, r.CurrentKID, normTimePtr(rot.PreviousValidUntil)
+		revokedAt = *rot.PreviousValidUntil
+	}
+	r.CurrentJTI, r.CurrentKID = rot.NewJTI, rot.NewKID
+	r.RotatedAt = normTimePtr(&rot.At)
 	db.appendEvents(events)
+	db.appendRevocation(&r.Token, rot.FromJTI, revokedAt)
+	db.hub.Publish(ports.Change{Kind: ports.ChangeToken, WorkspaceID: workspaceID, ID: id})
 	return copyToken(&r.Token), nil
 }
 

@@ -59,7 +59,7 @@ type WorkspaceStore struct{ db *DB }
 var _ ports.WorkspaceStore = (*WorkspaceStore)(nil)
 
 // CreateWorkspace stores ws, its owner, its signing key and ev together; ECONFLICT if the slug (or an
-// id) is taken, in which case nothing is stored.
+// id) is taken, in which case nothing is stored. An empty SigningAlgorithm is stored as ES256.
 func (s *WorkspaceStore) CreateWorkspace(ctx context.Context, ws *ports.Workspace, owner *ports.Member, key *ports.SigningKey, ev *ports.AuditEvent) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -86,13 +86,12 @@ func (s *WorkspaceStore) CreateWorkspace(ctx context.Context, ws *ports.Workspac
 	}
 	w := *ws
 	w.CreatedAt = normTime(ws.CreatedAt)
+	w.SigningAlgorithm = cmp.Or(ws.SigningAlgorithm, ports.AlgES256)
 	m := *owner
 	m.WorkspaceID = ws.ID
 	m.CreatedAt = normTime(owner.CreatedAt)
-	k := copySigningKey(key)
+	k := storedSigningKey(key)
 	k.WorkspaceID = ws.ID
-	k.CreatedAt = normTime(key.CreatedAt)
-	k.ActivatedAt = normTimePtr(key.ActivatedAt)
 
 	db.workspaces[w.ID] = &w
 	db.slugs[w.Slug] = w.ID
@@ -166,31 +165,89 @@ func (db *DB) memberEmail(memberID, fallback string) string {
 	return fallback
 }
 
-// SigningKeyStore implements ports.SigningKeyStore.
-type SigningKeyStore struct{ db *DB }
+// UpdateWorkspace stores ws's Name, Slug, Timezone and SigningAlgorithm and ev together and announces
+// ChangeWorkspace; ENOTFOUND if it does not exist, ECONFLICT if the slug is taken by another workspace.
+func (s *WorkspaceStore) UpdateWorkspace(ctx context.Context, ws *ports.Workspace, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	w, ok := db.workspaces[ws.ID]
+	if !ok {
+		return ports.Errorf(ports.ENOTFOUND, "Workspace %s not found", ws.ID)
+	}
+	if owner := db.slugs[ws.Slug]; owner != "" && owner != ws.ID {
+		return ports.Errorf(ports.ECONFLICT, "Slug %q is already taken", ws.Slug)
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	delete(db.slugs, w.Slug)
+	w.Name, w.Slug, w.Timezone, w.SigningAlgorithm = ws.Name, ws.Slug, ws.Timezone, ws.SigningAlgorithm
+	db.slugs[w.Slug] = w.ID
+	db.appendEvents(events)
+	db.hub.Publish(ports.Change{Kind: ports.ChangeWorkspace, WorkspaceID: w.ID})
+	return nil
+}
 
-var _ ports.SigningKeyStore = (*SigningKeyStore)(nil)
-
-// SigningKeys lists the workspace's keys, newest first; empty if it has none.
-func (s *SigningKeyStore) SigningKeys(ctx context.Context, workspaceID string) ([]ports.SigningKey, error) {
+// WorkspaceIDs lists workspace ids greater than after, ascending, at most limit.
+func (s *WorkspaceStore) WorkspaceIDs(ctx context.Context, after string, limit int) ([]string, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
 	db := s.db
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	var rows []*signingKeyRow
-	for _, k := range db.signingKeys {
-		if k.WorkspaceID == workspaceID {
-			rows = append(rows, k)
+	ids := []string{}
+	for id := range db.workspaces {
+		if id > after {
+			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(rows, func(a, b *signingKeyRow) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.seq, a.seq))
-	})
-	out := make([]ports.SigningKey, len(rows))
-	for i, r := range rows {
-		out[i] = *copySigningKey(&r.SigningKey)
+	slices.Sort(ids)
+	return ids[:min(len(ids), max(limit, 0))], nil
+}
+
+// CustomScopes lists the workspace's custom scopes by name; empty when none.
+func (s *WorkspaceStore) CustomScopes(ctx context.Context, workspaceID string) ([]ports.Scope, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
 	}
-	return out, nil
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return append([]ports.Scope{}, db.scopes[workspaceID]...), nil
+}
+
+// SetCustomScopes replaces the workspace's custom scopes with scopes and records ev, together, and
+// announces ChangeWorkspace; ENOTFOUND if the workspace does not exist, ECONFLICT if a name is given
+// twice.
+func (s *WorkspaceStore) SetCustomScopes(ctx context.Context, workspaceID string, scopes []ports.Scope, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, ok := db.workspaces[workspaceID]; !ok {
+		return ports.Errorf(ports.ENOTFOUND, "Workspace %s not found", workspaceID)
+	}
+	sorted := slices.Clone(scopes)
+	slices.SortFunc(sorted, func(a, b ports.Scope) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].Name == sorted[i-1].Name {
+			return ports.Errorf(ports.ECONFLICT, "Custom scope %q is given twice", sorted[i].Name)
+		}
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	db.scopes[workspaceID] = sorted
+	db.appendEvents(events)
+	db.hub.Publish(ports.Change{Kind: ports.ChangeWorkspace, WorkspaceID: workspaceID})
+	return nil
 }

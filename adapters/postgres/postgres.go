@@ -2,12 +2,18 @@
 // versioned goose migrations. The queries live in adapters/internal/sqlstore, shared with SQLite;
 // this package supplies the PostgreSQL dialect: $n bindvars, timestamptz times and SQLSTATE
 // translation (23505 → conflict; connection classes → unavailable).
+//
+// Changes travel between replicas through the database: each announcing mutation runs pg_notify in
+// its own transaction (delivered on commit only), and ChangeStream listens on one connection per DB.
+// Revocation-feed appends are serialised until commit by an advisory lock, so that a reader's cursor
+// (the feed's seq) never passes an entry that commits later with a smaller seq.
 package postgres
 
 import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"time"
@@ -39,6 +45,8 @@ type (
 	AuditLog = sqlstore.AuditLog
 	// SigningKeyStore implements ports.SigningKeyStore.
 	SigningKeyStore = sqlstore.SigningKeyStore
+	// RevocationFeed implements ports.RevocationFeed.
+	RevocationFeed = sqlstore.RevocationFeed
 	// Pinger implements ports.Pinger.
 	Pinger = sqlstore.Pinger
 )
@@ -51,12 +59,14 @@ var (
 	_ ports.UsageStore      = (*UsageStore)(nil)
 	_ ports.AuditLog        = (*AuditLog)(nil)
 	_ ports.SigningKeyStore = (*SigningKeyStore)(nil)
+	_ ports.RevocationFeed  = (*RevocationFeed)(nil)
 	_ ports.Pinger          = (*Pinger)(nil)
 )
 
 // DB is an open PostgreSQL database holding Tooken's data.
 type DB struct {
-	store *sqlstore.DB
+	store   *sqlstore.DB
+	changes *ChangeStream
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string) and checks that it
@@ -85,10 +95,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		Time:           sqlstore.UTCMicro,
 		IsUnique:       isUnique,
 		IsUnavailable:  isUnavailable,
+		Notify:         `SELECT pg_notify('` + notifyChannel + `', ?)`,
+		FeedLock:       fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, feedLockKey),
+		ForUpdate:      ` FOR NO KEY UPDATE`,
 	}
 	conn.SetMaxIdleConns(10)
 	conn.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{store: sqlstore.New(conn, conn, d)}, nil
+	return &DB{store: sqlstore.New(conn, conn, d), changes: newChangeStream(dsn)}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters unless the DSN sets it: queries with
@@ -119,11 +132,15 @@ func migrateOptions() ([]goose.ProviderOption, error) {
 // Migrate applies every pending migration; running it again is a no-op.
 func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.store.Close() }
+// Close closes the change listener (ending every subscription) and the connection pool.
+func (db *DB) Close() error { return errors.Join(db.changes.close(), db.store.Close()) }
 
-// Stores returns every store port backed by the database.
-func (db *DB) Stores() ports.Stores { return db.store.Stores() }
+// Stores returns every store port backed by the database; Changes listens on its own connection.
+func (db *DB) Stores() ports.Stores {
+	s := db.store.Stores()
+	s.Changes = db.changes
+	return s
+}
 
 func isUnique(err error) bool {
 	var e *pq.Error

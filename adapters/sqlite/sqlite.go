@@ -6,6 +6,10 @@
 // The database runs in WAL mode with foreign keys on and a busy timeout. Writes go through a single
 // connection whose transactions begin IMMEDIATE, so concurrent writers queue in Go instead of failing
 // with SQLITE_BUSY; reads use a separate pool and never wait for writers.
+//
+// Changes (ports.ChangeStream) are delivered in process: each store publishes what it committed to a
+// hub shared by the DB's subscribers. SQLite serves a single replica; another process writing to the
+// same file (the CLI) is not announced, and the revocation feed is the safety net for revocations.
 package sqlite
 
 import (
@@ -45,6 +49,8 @@ type (
 	AuditLog = sqlstore.AuditLog
 	// SigningKeyStore implements ports.SigningKeyStore.
 	SigningKeyStore = sqlstore.SigningKeyStore
+	// RevocationFeed implements ports.RevocationFeed.
+	RevocationFeed = sqlstore.RevocationFeed
 	// Pinger implements ports.Pinger.
 	Pinger = sqlstore.Pinger
 )
@@ -57,6 +63,7 @@ var (
 	_ ports.UsageStore      = (*UsageStore)(nil)
 	_ ports.AuditLog        = (*AuditLog)(nil)
 	_ ports.SigningKeyStore = (*SigningKeyStore)(nil)
+	_ ports.RevocationFeed  = (*RevocationFeed)(nil)
 	_ ports.Pinger          = (*Pinger)(nil)
 )
 
@@ -145,7 +152,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Migrate applies every pending migration; running it again is a no-op.
 func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
 
-// Close closes the database.
+// Close closes the database and the channels of its change subscribers.
 func (db *DB) Close() error { return db.store.Close() }
 
 // Stores returns every store port backed by the database.

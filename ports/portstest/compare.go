@@ -87,6 +87,7 @@ func workspaceDiff(got, want *ports.Workspace) diff {
 	d.str("Slug", got.Slug, want.Slug)
 	d.str("Timezone", got.Timezone, want.Timezone)
 	d.str("DefaultAudience", got.DefaultAudience, want.DefaultAudience)
+	d.str("SigningAlgorithm", got.SigningAlgorithm, want.SigningAlgorithm)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	return d
 }
@@ -138,7 +139,9 @@ func tokenDiff(got, want *ports.Token) diff {
 	d.timePtr("RevokedAt", got.RevokedAt, want.RevokedAt)
 	d.timePtr("RotatedAt", got.RotatedAt, want.RotatedAt)
 	d.str("CurrentJTI", got.CurrentJTI, want.CurrentJTI)
+	d.str("CurrentKID", got.CurrentKID, want.CurrentKID)
 	d.str("PreviousJTI", got.PreviousJTI, want.PreviousJTI)
+	d.str("PreviousKID", got.PreviousKID, want.PreviousKID)
 	d.timePtr("PreviousValidUntil", got.PreviousValidUntil, want.PreviousValidUntil)
 	return d
 }
@@ -188,13 +191,25 @@ func signingKeyDiff(got, want *ports.SigningKey) diff {
 	d.str("KID", got.KID, want.KID)
 	d.str("WorkspaceID", got.WorkspaceID, want.WorkspaceID)
 	d.str("Algorithm", got.Algorithm, want.Algorithm)
-	d.str("State", got.State, want.State)
 	if !sameJSON(got.PublicJWK, want.PublicJWK) {
 		d.add("PublicJWK", string(got.PublicJWK), string(want.PublicJWK))
 	}
 	d.bytes("PrivateKeyEncrypted", got.PrivateKeyEncrypted, want.PrivateKeyEncrypted)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
-	d.timePtr("ActivatedAt", got.ActivatedAt, want.ActivatedAt)
+	d.time("ActivatesAt", got.ActivatesAt, want.ActivatesAt)
+	d.timePtr("RetiredAt", got.RetiredAt, want.RetiredAt)
+	d.timePtr("RevokedAt", got.RevokedAt, want.RevokedAt)
+	return d
+}
+
+// revocationDiff compares a feed entry with the one expected, except Seq (assigned by the store).
+func revocationDiff(got, want *ports.Revocation) diff {
+	var d diff
+	d.str("WorkspaceID", got.WorkspaceID, want.WorkspaceID)
+	d.str("TokenID", got.TokenID, want.TokenID)
+	d.str("JTI", got.JTI, want.JTI)
+	d.timePtr("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	d.time("RevokedAt", got.RevokedAt, want.RevokedAt)
 	return d
 }
 
@@ -215,7 +230,8 @@ func cloneSigningKey(k *ports.SigningKey) *ports.SigningKey {
 	c := *k
 	c.PublicJWK = bytes.Clone(k.PublicJWK)
 	c.PrivateKeyEncrypted = bytes.Clone(k.PrivateKeyEncrypted)
-	c.ActivatedAt = cloneTime(k.ActivatedAt)
+	c.RetiredAt = cloneTime(k.RetiredAt)
+	c.RevokedAt = cloneTime(k.RevokedAt)
 	return &c
 }
 

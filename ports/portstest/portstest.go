@@ -37,6 +37,8 @@ func TestStores(t *testing.T, newStores Factory) {
 	t.Run("UsageStore", func(t *testing.T) { TestUsageStore(t, newStores) })
 	t.Run("AuditLog", func(t *testing.T) { TestAuditLog(t, newStores) })
 	t.Run("SigningKeyStore", func(t *testing.T) { TestSigningKeyStore(t, newStores) })
+	t.Run("RevocationFeed", func(t *testing.T) { TestRevocationFeed(t, newStores) })
+	t.Run("ChangeStream", func(t *testing.T) { TestChangeStream(t, newStores) })
 }
 
 func testBundleComplete(e *env) {
@@ -44,7 +46,8 @@ func testBundleComplete(e *env) {
 	for name, missing := range map[string]bool{
 		"Accounts": s.Accounts == nil, "Workspaces": s.Workspaces == nil, "APIKeys": s.APIKeys == nil,
 		"Tokens": s.Tokens == nil, "Usage": s.Usage == nil, "Audit": s.Audit == nil,
-		"SigningKeys": s.SigningKeys == nil, "Ready": s.Ready == nil,
+		"SigningKeys": s.SigningKeys == nil, "Feed": s.Feed == nil, "Changes": s.Changes == nil,
+		"Ready": s.Ready == nil,
 	} {
 		if missing {
 			e.t.Errorf("ports.Stores.%s is nil", name)
@@ -155,12 +158,13 @@ func (e *env) newTenantOf(acc *ports.Account) *tenant {
 func (e *env) tenantRecord(acc *ports.Account) *tenant {
 	id := newID("ws_")
 	ws := &ports.Workspace{
-		ID:              id,
-		Name:            "Acme " + id[3:9],
-		Slug:            "acme-" + id[3:],
-		Timezone:        "Europe/Paris",
-		DefaultAudience: "https://api.acme.test/" + id,
-		CreatedAt:       e.at(-24 * time.Hour),
+		ID:               id,
+		Name:             "Acme " + id[3:9],
+		Slug:             "acme-" + id[3:],
+		Timezone:         "Europe/Paris",
+		DefaultAudience:  "https://api.acme.test/" + id,
+		SigningAlgorithm: ports.AlgES256,
+		CreatedAt:        e.at(-24 * time.Hour),
 	}
 	return &tenant{
 		Account: acc,
@@ -173,18 +177,18 @@ func (e *env) tenantRecord(acc *ports.Account) *tenant {
 	}
 }
 
+// signingKeyRecord builds, without storing, an ES256 key of the workspace that signs from its creation.
 func signingKeyRecord(wsID string, at time.Time) *ports.SigningKey {
 	kid := newID("kid_")
 	return &ports.SigningKey{
 		KID:         kid,
 		WorkspaceID: wsID,
-		Algorithm:   "ES256",
-		State:       "active",
+		Algorithm:   ports.AlgES256,
 		PublicJWK: []byte(`{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"` + kid +
 			`","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`),
 		PrivateKeyEncrypted: randomBytes(93),
 		CreatedAt:           at,
-		ActivatedAt:         ptr(at.Add(time.Second)),
+		ActivatesAt:         at,
 	}
 }
 

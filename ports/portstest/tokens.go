@@ -9,8 +9,10 @@ import (
 )
 
 // TestTokenStore checks a ports.TokenStore: round trips of every field, name uniqueness, revocation and
-// its idempotency, rotation as a compare-and-swap, the audit events of each mutation, lists (filters,
-// paging, newest first), concurrent revocations and rotations, and workspace isolation.
+// its idempotency, rotation as a compare-and-swap, the kids of the current and previous values, the
+// audit events of each mutation, lists (filters, paging, newest first), concurrent revocations and
+// rotations, and workspace isolation. The revocation feed entries of revocations and rotations are
+// checked by TestRevocationFeed, and their announcements by TestChangeStream.
 func TestTokenStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "CreateTokenRoundTripsEveryField", testTokenRoundTrip)
 	run(t, newStores, "CreateTokenKeepsUnsetFieldsNil", testTokenNilFields)
@@ -29,6 +31,7 @@ func TestTokenStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "RotateTokenFromStaleJTIConflicts", testRotateTokenStale)
 	run(t, newStores, "RotateRevokedTokenConflicts", testRotateRevokedToken)
 	run(t, newStores, "RotateUnknownTokenIsNotFound", testRotateTokenNotFound)
+	testTokenKIDs(t, newStores)
 	testTokenLists(t, newStores)
 	testTokenConcurrency(t, newStores)
 	testTokenIsolation(t, newStores)
@@ -44,7 +47,9 @@ func (e *env) fullToken(tn *tenant, name string) *ports.Token {
 	tok.LastUsedAt = ptr(e.at(time.Minute + 123*time.Microsecond))
 	tok.RevokedAt = ptr(e.at(3 * time.Minute))
 	tok.RotatedAt = ptr(e.at(2 * time.Minute))
+	tok.CurrentKID = tn.Key.KID
 	tok.PreviousJTI = newID("jti_")
+	tok.PreviousKID = newID("kid_")
 	tok.PreviousValidUntil = ptr(e.at(time.Hour))
 	return tok
 }

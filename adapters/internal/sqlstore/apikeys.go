@@ -92,23 +92,26 @@ func (s *APIKeyStore) one(ctx context.Context, q sqlx.QueryerContext, id, where 
 }
 
 // RegenerateAPIKey replaces the key's secret hash and last 4 characters and records ev, in one
-// transaction; ENOTFOUND if the key is not in the workspace.
+// transaction, and announces ChangeAPIKey; ENOTFOUND if the key is not in the workspace.
 func (s *APIKeyStore) RegenerateAPIKey(ctx context.Context, workspaceID, id string, hash []byte, last4 string, ev *ports.AuditEvent) (*ports.APIKey, error) {
 	db := s.db
 	var k *ports.APIKey
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
 		n, err := db.exec(ctx, tx, `UPDATE api_keys SET secret_hash = ?, last4 = ? WHERE workspace_id = ? AND id = ?`,
 			hash, last4, workspaceID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n == 0 {
-			return notFoundErr(fmt.Sprintf("API key %s not found", id))
+			return nil, notFoundErr(fmt.Sprintf("API key %s not found", id))
 		}
 		if k, err = s.one(ctx, tx, id, `WHERE k.workspace_id = ? AND k.id = ?`, workspaceID, id); err != nil {
-			return err
+			return nil, err
 		}
-		return db.insertEvents(ctx, tx, ev)
+		if err := db.insertEvents(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		return []ports.Change{{Kind: ports.ChangeAPIKey, WorkspaceID: workspaceID, ID: id}}, nil
 	})
 	if err != nil {
 		return nil, db.wrap(err, "", apiKeyConflict)
@@ -116,19 +119,22 @@ func (s *APIKeyStore) RegenerateAPIKey(ctx context.Context, workspaceID, id stri
 	return k, nil
 }
 
-// DeleteAPIKey removes the key and records ev in one transaction; ENOTFOUND if it is not in the
-// workspace.
+// DeleteAPIKey removes the key and records ev in one transaction and announces ChangeAPIKey;
+// ENOTFOUND if it is not in the workspace.
 func (s *APIKeyStore) DeleteAPIKey(ctx context.Context, workspaceID, id string, ev *ports.AuditEvent) error {
 	db := s.db
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
 		n, err := db.exec(ctx, tx, `DELETE FROM api_keys WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n == 0 {
-			return notFoundErr(fmt.Sprintf("API key %s not found", id))
+			return nil, notFoundErr(fmt.Sprintf("API key %s not found", id))
 		}
-		return db.insertEvents(ctx, tx, ev)
+		if err := db.insertEvents(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		return []ports.Change{{Kind: ports.ChangeAPIKey, WorkspaceID: workspaceID, ID: id}}, nil
 	})
 	return db.wrap(err, "", "")
 }

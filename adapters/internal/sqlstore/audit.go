@@ -99,7 +99,8 @@ func (s *AuditLog) AuditEvents(ctx context.Context, workspaceID string, f ports.
 		return nil, 0, db.wrap(err, "", "")
 	}
 	var rows []auditRow
-	query := `SELECT ` + auditColumns + ` FROM audit_events` + cond + ` ORDER BY occurred_at DESC, seq DESC` + limit(f.Page)
+	page, args := limit(f.Page, args)
+	query := `SELECT ` + auditColumns + ` FROM audit_events` + cond + ` ORDER BY occurred_at DESC, seq DESC` + page
 	if err := db.sel(ctx, db.read, &rows, query, args...); err != nil {
 		return nil, 0, db.wrap(err, "", "")
 	}
@@ -116,45 +117,6 @@ func (s *AuditLog) AuditEvents(ctx context.Context, workspaceID string, f ports.
 		}
 	}
 	return events, total, nil
-}
-
-// SigningKeyStore implements ports.SigningKeyStore.
-type SigningKeyStore struct{ db *DB }
-
-type signingKeyRow struct {
-	KID                 string `db:"kid"`
-	WorkspaceID         string `db:"workspace_id"`
-	Algorithm           string `db:"algorithm"`
-	State               string `db:"state"`
-	PublicJWK           []byte `db:"public_jwk"`
-	PrivateKeyEncrypted []byte `db:"private_key_encrypted"`
-	CreatedAt           Time   `db:"created_at"`
-	ActivatedAt         Time   `db:"activated_at"`
-}
-
-const signingKeyColumns = `kid, workspace_id, algorithm, state, public_jwk, private_key_encrypted, created_at, activated_at`
-
-func (db *DB) insertSigningKey(ctx context.Context, tx *sqlx.Tx, k *ports.SigningKey) error {
-	_, err := db.exec(ctx, tx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.KID, k.WorkspaceID, k.Algorithm, k.State, rawText(k.PublicJWK), k.PrivateKeyEncrypted,
-		db.t(k.CreatedAt), db.nt(k.ActivatedAt))
-	return db.wrap(err, "", fmt.Sprintf("signing key %s already exists", k.KID))
-}
-
-// SigningKeys lists the workspace's keys, newest first; empty if the workspace has none.
-func (s *SigningKeyStore) SigningKeys(ctx context.Context, workspaceID string) ([]ports.SigningKey, error) {
-	var rows []signingKeyRow
-	if err := s.db.sel(ctx, s.db.read, &rows, `SELECT `+signingKeyColumns+` FROM signing_keys
-WHERE workspace_id = ? ORDER BY created_at DESC, kid DESC`, workspaceID); err != nil {
-		return nil, s.db.wrap(err, "", "")
-	}
-	keys := make([]ports.SigningKey, len(rows))
-	for i, r := range rows {
-		keys[i] = ports.SigningKey{KID: r.KID, WorkspaceID: r.WorkspaceID, Algorithm: r.Algorithm, State: r.State,
-			PublicJWK: rawJSON(r.PublicJWK), PrivateKeyEncrypted: r.PrivateKeyEncrypted,
-			CreatedAt: r.CreatedAt.T, ActivatedAt: r.ActivatedAt.Ptr()}
-	}
-	return keys, nil
 }
 
 // UsageStore implements ports.UsageStore.

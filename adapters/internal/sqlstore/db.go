@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
+	"github.com/tooken/tooken/adapters/internal/changehub"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -31,6 +32,18 @@ type Dialect struct {
 	IsUnique func(error) bool
 	// IsUnavailable reports whether err means the database cannot be reached or cannot serve.
 	IsUnavailable func(error) bool
+	// Notify, when set, is the statement that announces a change inside the transaction committing
+	// it, with the change's JSON (see EncodeChange) as its one argument; the database delivers it to
+	// every replica on commit (PostgreSQL: SELECT pg_notify(…)). When empty, changes are published to
+	// an in-process hub after each commit, and Stores().Changes is that hub.
+	Notify string
+	// FeedLock, when set, is run before appending to the revocation feed; it must serialise appends
+	// until commit, so that seq order is commit order and no reader's cursor passes an entry that
+	// commits late. Empty when writers are serialised anyway (SQLite's single writer).
+	FeedLock string
+	// ForUpdate is appended to a SELECT of one row to lock it until commit against concurrent
+	// lockers (PostgreSQL: " FOR NO KEY UPDATE"); empty when writers are serialised anyway.
+	ForUpdate string
 }
 
 // DB is an opened database with its dialect. Writes go through write and reads through read; they
@@ -40,11 +53,15 @@ type DB struct {
 	read, write           *sqlx.DB
 	readStmts, writeStmts *stmtCache
 	d                     *Dialect
+	hub                   *changehub.Hub // nil when the dialect notifies (Dialect.Notify)
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
 func New(read, write *sqlx.DB, d *Dialect) *DB {
 	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
+	if d.Notify == "" {
+		db.hub = changehub.New(changehub.DefaultBuffer)
+	}
 	db.readStmts = db.writeStmts
 	if read != write {
 		db.readStmts = newStmtCache(read)
@@ -55,8 +72,12 @@ func New(read, write *sqlx.DB, d *Dialect) *DB {
 // Writer returns the pool that writes (and migrates).
 func (db *DB) Writer() *sqlx.DB { return db.write }
 
-// Close closes the prepared statements and the pools.
+// Close closes the prepared statements and the pools, and ends the subscriptions to the in-process
+// change hub.
 func (db *DB) Close() error {
+	if db.hub != nil {
+		db.hub.Close()
+	}
 	err := errors.Join(db.writeStmts.close(), db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.readStmts.close(), db.read.Close())
@@ -64,8 +85,13 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Stores returns every store port backed by db.
+// Stores returns every store port backed by db. Changes is the in-process hub, or nil when the
+// dialect notifies through the database: the adapter then supplies its own listener.
 func (db *DB) Stores() ports.Stores {
+	var changes ports.ChangeStream
+	if db.hub != nil {
+		changes = db.hub
+	}
 	return ports.Stores{
 		Accounts:    &AccountStore{db},
 		Workspaces:  &WorkspaceStore{db},
@@ -74,6 +100,8 @@ func (db *DB) Stores() ports.Stores {
 		Usage:       &UsageStore{db},
 		Audit:       &AuditLog{db},
 		SigningKeys: &SigningKeyStore{db},
+		Feed:        &RevocationFeed{db},
+		Changes:     changes,
 		Ready:       &Pinger{db},
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// maxStmts bounds each pool's statement cache. The queries are static strings, but list filters and
-// pages (LIMIT/OFFSET are inlined) produce variants; beyond the bound, queries run unprepared.
+// maxStmts bounds each pool's statement cache. The queries are static strings; list filters produce
+// a few variants (pages do not: LIMIT and OFFSET are bound parameters). Beyond the bound, queries run
+// unprepared.
 const maxStmts = 256
 
 // stmtCache holds the prepared statements of one pool, by rebound query text. A statement is

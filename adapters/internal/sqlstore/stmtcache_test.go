@@ -180,3 +180,26 @@ func TestStmtCacheClose(t *testing.T) {
 		}
 	}
 }
+
+func TestPagesShareOneStatement(t *testing.T) {
+	db := testDB(t)
+	ctx := t.Context()
+	for id := range 5 {
+		if _, err := db.exec(ctx, db.write, `INSERT INTO t (id, v) VALUES (?, ?)`, id, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for page := 1; page <= 4; page++ {
+		clause, args := limit(ports.Page{Page: page, PerPage: 2}, []any{"x"})
+		var ids []int
+		if err := db.sel(ctx, db.read, &ids, `SELECT id FROM t WHERE v = ? ORDER BY id`+clause, args...); err != nil {
+			t.Fatalf("page %d: %v", page, err)
+		}
+		if want := min(2, max(5-2*(page-1), 0)); len(ids) != want || (want > 0 && ids[0] != 2*(page-1)) {
+			t.Errorf("page %d: %v", page, ids)
+		}
+	}
+	if n := cached(db.readStmts); n != 1 {
+		t.Errorf("read cache holds %d statements after 4 pages, want 1", n)
+	}
+}

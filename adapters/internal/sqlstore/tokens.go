@@ -28,7 +28,9 @@ type tokenRow struct {
 	RevokedAt          Time   `db:"revoked_at"`
 	RotatedAt          Time   `db:"rotated_at"`
 	CurrentJTI         string `db:"current_jti"`
+	CurrentKID         string `db:"current_kid"`
 	PreviousJTI        string `db:"previous_jti"`
+	PreviousKID        string `db:"previous_kid"`
 	PreviousValidUntil Time   `db:"previous_valid_until"`
 }
 
@@ -36,7 +38,8 @@ func (r *tokenRow) token() (ports.Token, error) {
 	t := ports.Token{ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Metadata: rawJSON(r.Metadata),
 		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.T, ExpiresAt: r.ExpiresAt.Ptr(),
 		LastUsedAt: r.LastUsedAt.Ptr(), RevokedAt: r.RevokedAt.Ptr(), RotatedAt: r.RotatedAt.Ptr(),
-		CurrentJTI: r.CurrentJTI, PreviousJTI: r.PreviousJTI, PreviousValidUntil: r.PreviousValidUntil.Ptr()}
+		CurrentJTI: r.CurrentJTI, CurrentKID: r.CurrentKID, PreviousJTI: r.PreviousJTI, PreviousKID: r.PreviousKID,
+		PreviousValidUntil: r.PreviousValidUntil.Ptr()}
 	if err := json.Unmarshal(r.Scopes, &t.Scopes); err != nil {
 		return t, fmt.Errorf("token %s scopes: %w", r.ID, err)
 	}
@@ -47,7 +50,7 @@ func (r *tokenRow) token() (ports.Token, error) {
 }
 
 const tokenColumns = `id, workspace_id, name, scopes, audience, metadata, created_by, created_at, expires_at,
-last_used_at, revoked_at, rotated_at, current_jti, previous_jti, previous_valid_until`
+last_used_at, revoked_at, rotated_at, current_jti, current_kid, previous_jti, previous_kid, previous_valid_until`
 
 func tokenNotFound(id string) string { return fmt.Sprintf("Token %s not found", id) }
 
@@ -65,10 +68,11 @@ func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.
 	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := db.exec(ctx, tx, `INSERT INTO tokens (`+tokenColumns+`, name_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.WorkspaceID, t.Name, scopes, audience, rawText(t.Metadata), t.CreatedBy,
 			db.t(t.CreatedAt), db.nt(t.ExpiresAt), db.nt(t.LastUsedAt), db.nt(t.RevokedAt), db.nt(t.RotatedAt),
-			t.CurrentJTI, t.PreviousJTI, db.nt(t.PreviousValidUntil), strings.ToLower(t.Name)); err != nil {
+			t.CurrentJTI, t.CurrentKID, t.PreviousJTI, t.PreviousKID, db.nt(t.PreviousValidUntil),
+			strings.ToLower(t.Name)); err != nil {
 			return err
 		}
 		return db.insertEvents(ctx, tx, ev)
@@ -126,7 +130,8 @@ func (s *TokenStore) Tokens(ctx context.Context, workspaceID string, f ports.Tok
 		return nil, 0, db.wrap(err, "", "")
 	}
 	var rows []tokenRow
-	query := `SELECT ` + tokenColumns + ` FROM tokens` + cond + ` ORDER BY created_at DESC, id DESC` + limit(f.Page)
+	page, args := limit(f.Page, args)
+	query := `SELECT ` + tokenColumns + ` FROM tokens` + cond + ` ORDER BY created_at DESC, id DESC` + page
 	if err := db.sel(ctx, db.read, &rows, query, args...); err != nil {
 		return nil, 0, db.wrap(err, "", "")
 	}
@@ -141,33 +146,42 @@ func (s *TokenStore) Tokens(ctx context.Context, workspaceID string, f ports.Tok
 	return tokens, total, nil
 }
 
-// limit returns the LIMIT/OFFSET clause of a page; a zero page means every row.
-func limit(p ports.Page) string {
+// limit returns the LIMIT/OFFSET clause of a page with bound parameters, and args with their
+// values appended, so that every page shares one prepared statement; a zero page means every row.
+func limit(p ports.Page, args []any) (string, []any) {
 	if p.PerPage <= 0 {
-		return ""
+		return "", args
 	}
-	return fmt.Sprintf(" LIMIT %d OFFSET %d", p.PerPage, max(p.Offset(), 0))
+	return " LIMIT ? OFFSET ?", append(args, p.PerPage, max(p.Offset(), 0))
 }
 
 // RevokeToken marks the token revoked at `at` and records ev in one transaction, unless it is
-// already revoked: then it returns the token unchanged with revoked=false and records nothing.
+// already revoked: then it returns the token unchanged with revoked=false and records nothing. The
+// current value, and the previous one while its grace period lasts, enter the revocation feed in the
+// same transaction, and ChangeToken is announced.
 func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at time.Time, ev *ports.AuditEvent) (*ports.Token, bool, error) {
 	db := s.db
 	var t *ports.Token
 	var revoked bool
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
 		n, err := db.exec(ctx, tx, `UPDATE tokens SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`,
 			db.t(at), workspaceID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if t, err = s.get(ctx, tx, workspaceID, id); err != nil {
-			return err
+			return nil, err
 		}
 		if revoked = n > 0; !revoked {
-			return nil
+			return nil, nil
 		}
-		return db.insertEvents(ctx, tx, ev)
+		if err := db.insertEvents(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		if err := db.appendRevocations(ctx, tx, revokedValues(t, at)...); err != nil {
+			return nil, err
+		}
+		return []ports.Change{{Kind: ports.ChangeToken, WorkspaceID: workspaceID, ID: id}}, nil
 	})
 	if err != nil {
 		return nil, false, db.wrap(err, "", "")
@@ -175,34 +189,67 @@ func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at
 	return t, revoked, nil
 }
 
-// RotateToken makes r.NewJTI the current value id and records ev in one transaction, provided the
-// token is not revoked and its current value id is still r.FromJTI; otherwise ECONFLICT. FromJTI
-// becomes the previous value id only with a grace period; without one, no previous value remains.
+// revokedValues returns the feed entries of revoking t at `at`: its current value, and its previous
+// one while the grace period lasts (PreviousValidUntil after at).
+func revokedValues(t *ports.Token, at time.Time) []ports.Revocation {
+	entry := func(jti string) ports.Revocation {
+		return ports.Revocation{WorkspaceID: t.WorkspaceID, TokenID: t.ID, JTI: jti, ExpiresAt: t.ExpiresAt, RevokedAt: at}
+	}
+	out := []ports.Revocation{entry(t.CurrentJTI)}
+	if t.PreviousJTI != "" && t.PreviousValidUntil != nil && t.PreviousValidUntil.After(at.Truncate(time.Microsecond)) {
+		out = append(out, entry(t.PreviousJTI))
+	}
+	return out
+}
+
+// RotateToken makes r.NewJTI (signed by r.NewKID) the current value id and records ev in one
+// transaction, provided the token is not revoked and its current value id is still r.FromJTI;
+// otherwise ECONFLICT. With a grace period, FromJTI and its kid become the previous value; without
+// one, no previous value remains. r.FromJTI enters the revocation feed from the end of the grace
+// period (or r.At), and ChangeToken is announced.
 func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, r ports.Rotation, ev *ports.AuditEvent) (*ports.Token, error) {
 	db := s.db
-	previous := ""
+	previous, revokedAt := "", r.At
 	if r.PreviousValidUntil != nil {
-		previous = r.FromJTI
+		previous, revokedAt = r.FromJTI, *r.PreviousValidUntil
 	}
 	var t *ports.Token
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		n, err := db.exec(ctx, tx, `UPDATE tokens
-SET current_jti = ?, previous_jti = ?, previous_valid_until = ?, rotated_at = ?
-WHERE workspace_id = ? AND id = ? AND current_jti = ? AND revoked_at IS NULL`,
-			r.NewJTI, previous, db.nt(r.PreviousValidUntil), db.t(r.At), workspaceID, id, r.FromJTI)
+	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
+		old, err := s.get(ctx, tx, workspaceID, id)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		// The right-hand side of SET reads the row as it was, so previous_kid takes the old current_kid.
+		n, err := db.exec(ctx, tx, `UPDATE tokens
+SET current_jti = ?, current_kid = ?, previous_jti = ?,
+    previous_kid = CASE WHEN ? = '' THEN '' ELSE current_kid END,
+    previous_valid_until = ?, rotated_at = ?
+WHERE workspace_id = ? AND id = ? AND current_jti = ? AND revoked_at IS NULL`,
+			r.NewJTI, r.NewKID, previous, previous, db.nt(r.PreviousValidUntil), db.t(r.At), workspaceID, id, r.FromJTI)
+		if err != nil {
+			return nil, err
 		}
 		if t, err = s.get(ctx, tx, workspaceID, id); err != nil {
-			return err
+			return nil, err
 		}
 		if n == 0 {
 			if t.RevokedAt != nil {
-				return ports.Errorf(ports.ECONFLICT, "token %s is revoked", id)
+				return nil, ports.Errorf(ports.ECONFLICT, "token %s is revoked", id)
 			}
-			return ports.Errorf(ports.ECONFLICT, "token %s was rotated concurrently", id)
+			return nil, ports.Errorf(ports.ECONFLICT, "token %s was rotated concurrently", id)
 		}
-		return db.insertEvents(ctx, tx, ev)
+		if err := db.insertEvents(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		entries := []ports.Revocation{{WorkspaceID: workspaceID, TokenID: id, JTI: r.FromJTI, ExpiresAt: t.ExpiresAt, RevokedAt: revokedAt}}
+		if old.PreviousJTI != "" && old.PreviousValidUntil != nil && old.PreviousValidUntil.After(r.At) {
+			// the grace period of the value rotated out before ends early
+			entries = append(entries, ports.Revocation{WorkspaceID: workspaceID, TokenID: id, JTI: old.PreviousJTI, ExpiresAt: t.ExpiresAt, RevokedAt: r.At})
+		}
+		if err := db.appendRevocations(ctx, tx, entries...); err != nil {
+			return nil, err
+		}
+		return []ports.Change{{Kind: ports.ChangeToken, WorkspaceID: workspaceID, ID: id}}, nil
 	})
 	if err != nil {
 		return nil, db.wrap(err, "", "")

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tooken/tooken/adapters/argon2id"
@@ -39,6 +40,12 @@ type Config struct {
 	ShutdownTimeout  time.Duration // graceful shutdown bound (default 15 s)
 	UsageFlush       time.Duration // last_used_at flush interval (default 5 s)
 
+	JWKSMaxAge        time.Duration // JWKS Cache-Control max-age; new keys are announced this long (5 min)
+	KeyRotationPeriod time.Duration // automatic signing-key rotation (default 90 days)
+	KeyMaintenance    time.Duration // how often keys are rotated/retired and the feed pruned (1 min)
+	Reconcile         time.Duration // safety-net re-read of the revocation feed (default 10 s)
+	Heartbeat         time.Duration // revocation-stream heartbeat (default 15 s)
+
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
 }
@@ -52,8 +59,9 @@ type Main struct {
 	// URL is the base URL clients reach the server at.
 	URL string
 
-	ln  net.Listener
-	srv *http.Server
+	ln      net.Listener
+	srv     *http.Server
+	streams chan struct{} // closed at shutdown: ends the revocation streams
 }
 
 // store is what both storage adapters provide.
@@ -78,7 +86,8 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
 	}
-	m := &Main{cfg: cfg}
+	cfg.JWKSMaxAge = cmp.Or(cfg.JWKSMaxAge, 5*time.Minute)
+	m := &Main{cfg: cfg, streams: make(chan struct{})}
 	masterKey, err := m.openStore(ctx)
 	if err != nil {
 		return nil, err
@@ -97,9 +106,11 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.URL = publicURL
-	m.Service = core.New(core.Config{PublicURL: publicURL}, stores, signer, cfg.Clock, argon2id.New())
+	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod},
+		stores, signer, cfg.Clock, argon2id.New())
 	m.Handler = httpapi.New(m.Service, httpapi.Options{Logger: cfg.Logger,
-		RateLimit: cfg.RateLimit, IPRateLimit: cfg.IPRateLimit, AuthFailureLimit: cfg.AuthFailureLimit})
+		RateLimit: cfg.RateLimit, IPRateLimit: cfg.IPRateLimit, AuthFailureLimit: cfg.AuthFailureLimit,
+		JWKSMaxAge: cfg.JWKSMaxAge, Heartbeat: cfg.Heartbeat, Done: m.streams})
 	return m, nil
 }
 
@@ -179,14 +190,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	flushCtx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
-	flushed := make(chan struct{})
-	go func() {
-		defer close(flushed)
-		m.Service.RunUsageFlusher(flushCtx, cmp.Or(m.cfg.UsageFlush, 5*time.Second), func(err error) {
-			m.cfg.Logger.Warn("flushing last_used_at", "error", err)
-		})
-	}()
+	m.srv.RegisterOnShutdown(func() { close(m.streams) })
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := m.startBackground(bgCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	m.cfg.Logger.Info("tooken serving", "url", m.URL)
@@ -198,12 +204,43 @@ func (m *Main) Run(ctx context.Context) error {
 		err = m.srv.Shutdown(sctx)
 		cancel()
 	}
-	stopFlush()
-	<-flushed
+	stopBackground()
+	background.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// startBackground runs the replica's background work until ctx ends: the last_used_at flusher (which
+// flushes once more on the way out), the change listener that keeps caches in step with the other
+// replicas, the revocation-feed reconciler under it, and signing-key maintenance.
+func (m *Main) startBackground(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	logErr := func(what string) func(error) {
+		return func(err error) { m.cfg.Logger.Warn(what, "error", err) }
+	}
+	wg.Go(func() {
+		m.Service.RunUsageFlusher(ctx, cmp.Or(m.cfg.UsageFlush, 5*time.Second), logErr("flushing last_used_at"))
+	})
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if err := m.Service.RunChangeListener(ctx); err != nil {
+				logErr("change listener")(err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	})
+	wg.Go(func() {
+		m.Service.RunReconciler(ctx, cmp.Or(m.cfg.Reconcile, 10*time.Second), logErr("reconciling caches"))
+	})
+	wg.Go(func() {
+		m.Service.RunKeyMaintenance(ctx, cmp.Or(m.cfg.KeyMaintenance, time.Minute), logErr("signing-key maintenance"))
+	})
+	return &wg
 }
 
 // Close releases the database.

@@ -133,6 +133,10 @@ func testClosed(t *testing.T, h Harness) {
 	wantCode(t, s.Ready.Ready(t.Context()), ports.EUNAVAILABLE, "Ready after Close")
 	_, err := s.Accounts.AccountByEmail(t.Context(), "x@example.test")
 	wantCode(t, err, ports.EUNAVAILABLE, "AccountByEmail after Close")
+	_, err = s.Changes.Subscribe(t.Context())
+	wantCode(t, err, ports.EUNAVAILABLE, "Changes.Subscribe after Close")
+	_, err = s.Feed.RevocationsSince(t.Context(), 0, 10)
+	wantCode(t, err, ports.EUNAVAILABLE, "RevocationsSince after Close")
 }
 
 // check is the state of one check on a migrated database shared by all checks.
