@@ -14,26 +14,36 @@ import (
 // ErrTokenRevoked or ErrTokenRotated for tokens, and passes store failures through. A credential seen
 // before costs no database access and, for tokens, no signature check.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, error) {
+	p, t, err := s.authenticate(ctx, bearer)
+	if ports.ErrorCode(err) == ports.EUNAUTHORIZED {
+		s.recordAuthFailure(ctx, err, t)
+	}
+	return p, err
+}
+
+// authenticate resolves bearer; on failure it also returns the token concerned, when it is known.
+func (s *Service) authenticate(ctx context.Context, bearer string) (*Principal, *ports.Token, error) {
 	switch {
 	case bearer == "" || len(bearer) > 8192:
-		return nil, ports.ErrMissingCredential
+		return nil, nil, ports.ErrMissingCredential
 	case strings.HasPrefix(bearer, APIKeyPrefix):
 		if !ValidAPIKeyFormat(bearer) {
-			return nil, ports.ErrMissingCredential
+			return nil, nil, ports.ErrMissingCredential
 		}
-		return s.authenticateAPIKey(ctx, bearer)
+		p, err := s.authenticateAPIKey(ctx, bearer)
+		return p, nil, err
 	case strings.Count(bearer, ".") == 2:
 		c, t, err := s.checkValue(ctx, bearer)
 		if err != nil {
-			return nil, err
+			return nil, t, err
 		}
 		s.usage.add(ports.Usage{Kind: KindToken, ID: t.ID, At: s.Now()})
 		return &Principal{
 			WorkspaceID: t.WorkspaceID, Kind: KindToken, ID: t.ID, Email: t.CreatedBy,
 			Scopes: c.Scopes, ExpiresAt: t.ExpiresAt, Audience: t.Audience,
-		}, nil
+		}, nil, nil
 	default:
-		return nil, ports.ErrMissingCredential
+		return nil, nil, ports.ErrMissingCredential
 	}
 }
 

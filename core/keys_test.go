@@ -57,14 +57,14 @@ func TestMaintenanceRotatesOnScheduleAndRetiresKeysNoValueNeeds(t *testing.T) {
 	owner := e.workspace("acme")
 	old := e.token(owner, "old", "tokens:read")
 	e.clock.Advance(90 * 24 * time.Hour)
-	if err := e.svc.MaintainKeys(e.ctx); err != nil {
+	if err := e.svc.Maintain(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := keyStates(t, e, owner); got[ports.KeyPending] != 1 {
 		t.Fatalf("a 90-day-old key must be rotated: %v", got)
 	}
 	e.clock.Advance(5 * time.Minute)
-	if err := e.svc.MaintainKeys(e.ctx); err != nil {
+	if err := e.svc.Maintain(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := keyStates(t, e, owner); got[ports.KeyRetiring] != 1 {
@@ -73,7 +73,7 @@ func TestMaintenanceRotatesOnScheduleAndRetiresKeysNoValueNeeds(t *testing.T) {
 	if _, err := e.svc.RotateToken(e.ctx, owner, old.Token.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.MaintainKeys(e.ctx); err != nil {
+	if err := e.svc.Maintain(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := keyStates(t, e, owner); got[ports.KeyRetired] != 1 || got[ports.KeyActive] != 1 {

@@ -38,6 +38,7 @@ type Service struct {
 	workspaces *cache[ports.Workspace] // workspace settings by id
 	scopes     *cache[[]ports.Scope]   // custom scopes by workspace id
 	usage      *usageBuffer
+	failures   failureBuffer
 	watchers   watchers
 }
 

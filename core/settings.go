@@ -81,6 +81,8 @@ type UpdateWorkspaceInput struct {
 	Slug             *string
 	Timezone         *string
 	SigningAlgorithm *string // takes effect at the next signing-key rotation
+	// AuditRetentionDays keeps audit events this many days (1-36500); 0 keeps them forever.
+	AuditRetentionDays *int
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
@@ -118,6 +120,15 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p *Principal, in UpdateWo
 			return nil, invalid("signing_algorithm", "signing_algorithm must be ES256, EdDSA or RS256")
 		}
 		ws.SigningAlgorithm, changed["signing_algorithm"] = *in.SigningAlgorithm, *in.SigningAlgorithm
+	}
+	if d := in.AuditRetentionDays; d != nil {
+		if *d < 0 || *d > 36500 {
+			return nil, invalid("audit_retention_days", "audit_retention_days must be between 1 and 36500, or 0 to keep events forever")
+		}
+		ws.AuditRetentionDays, changed["audit_retention_days"] = nil, *d
+		if *d > 0 {
+			ws.AuditRetentionDays = d
+		}
 	}
 	ev := s.event(ctx, p.actor(), ws.ID, "workspace.updated", ports.Target{Type: "workspace", ID: ws.ID, Name: ws.Name}, changed)
 	if err := s.stores.Workspaces.UpdateWorkspace(ctx, ws, ev); err != nil {

@@ -112,12 +112,12 @@ func keyTargetOf(k *ports.SigningKey) ports.Target {
 	return ports.Target{Type: "signing_key", ID: k.KID, Name: k.Algorithm}
 }
 
-// RunKeyMaintenance runs MaintainKeys every interval until ctx ends.
-func (s *Service) RunKeyMaintenance(ctx context.Context, interval time.Duration, onError func(error)) {
+// RunMaintenance runs Maintain every interval until ctx ends.
+func (s *Service) RunMaintenance(ctx context.Context, interval time.Duration, onError func(error)) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		if err := s.MaintainKeys(ctx); err != nil && ctx.Err() == nil {
+		if err := s.Maintain(ctx); err != nil && ctx.Err() == nil {
 			onError(err)
 		}
 		select {
@@ -128,11 +128,12 @@ func (s *Service) RunKeyMaintenance(ctx context.Context, interval time.Duration,
 	}
 }
 
-// MaintainKeys walks every workspace: it rotates an active key older than KeyRotationPeriod (unless
-// a key is pending), retires retiring keys that no live value needs any more, gives a workspace
-// without an active key one, and prunes expired revocation-feed entries. Safe on several replicas at
-// once: the stores let one rotation win and retirement is idempotent.
-func (s *Service) MaintainKeys(ctx context.Context) error {
+// Maintain walks every workspace: it rotates an active key older than KeyRotationPeriod (unless a key
+// is pending), retires retiring keys that no live value needs any more, gives a workspace without an
+// active key one, deletes audit events past the workspace's retention, and prunes expired
+// revocation-feed entries. Safe on several replicas at once: the stores let one rotation win, and
+// retirement and pruning are idempotent.
+func (s *Service) Maintain(ctx context.Context) error {
 	system := ports.Actor{Type: "system", ID: "key-maintenance"}
 	after := ""
 	for {
@@ -142,6 +143,9 @@ func (s *Service) MaintainKeys(ctx context.Context) error {
 		}
 		for _, id := range ids {
 			if err := s.maintainWorkspaceKeys(ctx, system, id); err != nil && ports.ErrorCode(err) != ports.ECONFLICT {
+				return err
+			}
+			if err := s.applyRetention(ctx, id); err != nil {
 				return err
 			}
 			after = id
@@ -182,5 +186,15 @@ func (s *Service) maintainWorkspaceKeys(ctx context.Context, system ports.Actor,
 	case active != nil && !pending && now.Sub(active.ActivatesAt) >= s.cfg.KeyRotationPeriod:
 		_, err = s.rotateKey(ctx, system, workspaceID, s.cfg.KeyAnnounce, "signing_key.rotated")
 	}
+	return err
+}
+
+// applyRetention deletes a workspace's audit events older than its retention setting, if it has one.
+func (s *Service) applyRetention(ctx context.Context, workspaceID string) error {
+	ws, err := s.stores.Workspaces.Workspace(ctx, workspaceID)
+	if err != nil || ws.AuditRetentionDays == nil {
+		return err
+	}
+	_, err = s.stores.Audit.PruneAuditEvents(ctx, workspaceID, s.Now().AddDate(0, 0, -*ws.AuditRetentionDays))
 	return err
 }

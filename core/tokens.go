@@ -18,6 +18,8 @@ type CreateTokenInput struct {
 	ExpiresAt *string
 	Audience  []string
 	Metadata  json.RawMessage
+	// RotationPeriod (seconds, ≥ 300) bounds each value's exp; the holder rotates before it lapses.
+	RotationPeriod *int64
 }
 
 // IssuedToken is a token together with the value just issued for it (shown once).
@@ -62,12 +64,21 @@ func (s *Service) CreateToken(ctx context.Context, p *Principal, in CreateTokenI
 		}
 		t.ExpiresAt = &exp
 	}
-	if len(t.Audience) == 0 {
-		ws, err := s.workspace(ctx, p.WorkspaceID)
-		if err != nil {
-			return nil, err
+	if rp := in.RotationPeriod; rp != nil {
+		if *rp < MinRotationPeriod || *rp > MaxDuration {
+			return nil, invalid("rotation_period", fmt.Sprintf("rotation_period must be between %d and %d seconds", MinRotationPeriod, MaxDuration))
 		}
+		t.RotationPeriod = rp
+	}
+	ws, err := s.workspace(ctx, p.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Audience) == 0 {
 		t.Audience = []string{ws.DefaultAudience}
+	}
+	if err := applyPolicy(ws.Policy, t, now, true); err != nil {
+		return nil, err
 	}
 	if err := p.withinGrant(t); err != nil {
 		return nil, err
@@ -108,11 +119,19 @@ func escalation(msg string) error {
 	return &ports.Error{Code: ports.EFORBIDDEN, Message: "Cannot mint beyond your own grant: " + msg}
 }
 
-// sign issues a new value for t's current value id and records the key that signed it.
+// sign issues a new value for t's current value id and records the key that signed it. With a
+// rotation period the value expires that long after now, or at the token's expiry if sooner.
 func (s *Service) sign(ctx context.Context, t *ports.Token, now time.Time) (string, error) {
+	exp := t.ExpiresAt
+	if t.RotationPeriod != nil {
+		lapse := now.Add(time.Duration(*t.RotationPeriod) * time.Second).Truncate(time.Second)
+		if exp == nil || lapse.Before(*exp) {
+			exp = &lapse
+		}
+	}
 	value, kid, err := s.signer.Sign(ctx, ports.Claims{
 		Issuer: s.Issuer(t.WorkspaceID), Subject: t.ID, WorkspaceID: t.WorkspaceID, JTI: t.CurrentJTI,
-		Audience: t.Audience, Scopes: t.Scopes, IssuedAt: now, NotBefore: now, ExpiresAt: t.ExpiresAt,
+		Audience: t.Audience, Scopes: t.Scopes, IssuedAt: now, NotBefore: now, ExpiresAt: exp,
 	})
 	t.CurrentKID = kid
 	return value, err
@@ -196,6 +215,13 @@ func (s *Service) RotateToken(ctx context.Context, p *Principal, id string, grac
 	now := s.Now()
 	if st := t.Status(now); st != ports.StatusActive {
 		return nil, ports.Errorf(ports.ECONFLICT, "Token %s is %s and cannot be rotated", id, st)
+	}
+	ws, err := s.workspace(ctx, p.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyPolicy(ws.Policy, t, t.CreatedAt, false); err != nil {
+		return nil, err
 	}
 	r := ports.Rotation{FromJTI: t.CurrentJTI, NewJTI: newID("jti_"), At: now}
 	if gracePeriod != nil && *gracePeriod > 0 {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -57,19 +58,24 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	return nil
 }
 
-// RunUsageFlusher flushes last-used times every interval until ctx ends, then once more.
-func (s *Service) RunUsageFlusher(ctx context.Context, interval time.Duration, onError func(error)) {
+// Flush writes the buffered last-used times and the aggregated authentication failures.
+func (s *Service) Flush(ctx context.Context) error {
+	return errors.Join(s.FlushUsage(ctx), s.FlushAuthFailures(ctx))
+}
+
+// RunFlusher flushes every interval until ctx ends, then once more.
+func (s *Service) RunFlusher(ctx context.Context, interval time.Duration, onError func(error)) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
+			if err := s.Flush(context.WithoutCancel(ctx)); err != nil {
 				onError(err)
 			}
 			return
 		case <-tick.C:
-			if err := s.FlushUsage(ctx); err != nil {
+			if err := s.Flush(ctx); err != nil {
 				onError(err)
 			}
 		}

@@ -32,7 +32,20 @@ type Workspace struct {
 	DefaultAudience string // JWT aud for tokens created without one
 	// SigningAlgorithm is the algorithm of the workspace's next signing keys: ES256, EdDSA or RS256.
 	SigningAlgorithm string
-	CreatedAt        time.Time
+	// AuditRetentionDays, when set, is how long audit events are kept; nil keeps them forever.
+	AuditRetentionDays *int
+	// Policy is the workspace's expiration policy.
+	Policy    Policy
+	CreatedAt time.Time
+}
+
+// Policy is a workspace's expiration policy, enforced when tokens are created and rotated. Durations
+// are in seconds; nil means no limit.
+type Policy struct {
+	MaxLifetime       *int64 // expires_at at most this long after creation
+	DefaultLifetime   *int64 // applied when expires_at is omitted
+	RequireExpiry     bool   // every token must have an expires_at
+	MaxRotationPeriod *int64 // every token must have a rotation_period no longer than this
 }
 
 // Scope is a custom scope a workspace registers for its downstream services.
@@ -90,9 +103,12 @@ type Token struct {
 	CreatedBy   string
 	CreatedAt   time.Time
 	ExpiresAt   *time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
-	RotatedAt   *time.Time
+	// RotationPeriod (seconds), when set, bounds each value's exp to this long after it is issued; the
+	// holder keeps the token alive by rotating it (itself) before each value lapses.
+	RotationPeriod *int64
+	LastUsedAt     *time.Time
+	RevokedAt      *time.Time
+	RotatedAt      *time.Time
 
 	CurrentJTI string
 	CurrentKID string // the signing key of the current value
@@ -150,6 +166,12 @@ type AuditEvent struct {
 	RequestID   string
 	Metadata    map[string]any
 	OccurredAt  time.Time
+
+	// The store sets these when it writes the event: its position in the workspace's chain, the hash
+	// of the event before it ("" for the first) and its own hash (AuditHash(PrevHash, event)).
+	ChainSeq int64
+	PrevHash string
+	Hash     string
 }
 
 // SigningKey is a workspace's JWT signing key. The private half is encrypted at rest. Its state is

@@ -7,7 +7,9 @@ import (
 
 // Every store method is scoped by a workspace id that the caller took from the authenticated principal;
 // a resource of another workspace is reported as ENOTFOUND, exactly like a missing one. Every mutation
-// writes its audit event (when one is given) in the same transaction as the change itself.
+// writes its audit event (when one is given) in the same transaction as the change itself, chained to
+// the workspace's previous event (ChainSeq, PrevHash, Hash) inside that transaction, serialised per
+// workspace so that concurrent writers cannot fork the chain.
 
 // AccountStore keeps accounts.
 type AccountStore interface {
@@ -28,8 +30,9 @@ type WorkspaceStore interface {
 	Member(ctx context.Context, workspaceID, memberID string) (*Member, error)
 	// MemberByAccount returns the membership of an account in the workspace; ENOTFOUND if none.
 	MemberByAccount(ctx context.Context, workspaceID, accountID string) (*Member, error)
-	// UpdateWorkspace stores ws's Name, Slug, Timezone and SigningAlgorithm and ev in one transaction;
-	// ENOTFOUND if it does not exist, ECONFLICT if the slug is taken by another workspace.
+	// UpdateWorkspace stores ws's Name, Slug, Timezone, SigningAlgorithm, AuditRetentionDays and
+	// Policy and ev in one transaction; ENOTFOUND if it does not exist, ECONFLICT if the slug is taken
+	// by another workspace.
 	UpdateWorkspace(ctx context.Context, ws *Workspace, ev *AuditEvent) error
 	// WorkspaceIDs lists workspace ids greater than after, ascending, at most limit (maintenance jobs
 	// walk every workspace with it).
@@ -87,6 +90,12 @@ type TokenStore interface {
 	// one while its grace period lasts) with RevokedAt = at and the token's ExpiresAt, and announces
 	// ChangeToken. Returns ENOTFOUND if the token is not in the workspace.
 	RevokeToken(ctx context.Context, workspaceID, id string, at time.Time, ev *AuditEvent) (t *Token, revoked bool, err error)
+	// NonCompliantTokens returns the ids (newest first, at most limit) and the number of the
+	// workspace's tokens active at now that break p: no expiry while p.RequireExpiry; an expiry more
+	// than p.MaxLifetime after creation, or none, while MaxLifetime is set; a rotation period longer
+	// than p.MaxRotationPeriod, or none, while MaxRotationPeriod is set. (DefaultLifetime concerns
+	// only new tokens.)
+	NonCompliantTokens(ctx context.Context, workspaceID string, p Policy, now time.Time, limit int) (ids []string, total int, err error)
 	// RotateToken makes r.NewJTI (signed by r.NewKID) the current value id and records ev, in one
 	// transaction, provided the token is not revoked and its current value id is still r.FromJTI;
 	// otherwise ECONFLICT. In the same transaction it appends r.FromJTI to the revocation feed with
@@ -117,6 +126,13 @@ type AuditLog interface {
 	AppendAuditEvents(ctx context.Context, events ...*AuditEvent) error
 	// AuditEvents lists the workspace's events matching f, newest first, and the total matching f.
 	AuditEvents(ctx context.Context, workspaceID string, f AuditFilter) ([]AuditEvent, int, error)
+	// AuditChain lists the workspace's events with ChainSeq > after in chain order, at most limit, as
+	// stored (for verification: nothing is recomputed).
+	AuditChain(ctx context.Context, workspaceID string, after int64, limit int) ([]AuditEvent, error)
+	// PruneAuditEvents deletes the longest start of the workspace's chain whose events all occurred
+	// before `before` (so an old event written after a kept one stays) and returns how many. The
+	// oldest kept event keeps its PrevHash, so the rest of the chain still verifies.
+	PruneAuditEvents(ctx context.Context, workspaceID string, before time.Time) (int, error)
 }
 
 // SigningKeyStore keeps signing keys. The first key is created with its workspace. Every mutation

@@ -19,7 +19,7 @@ func tokenOut(t *ports.Token, now time.Time) Token {
 		Id: t.ID, Name: t.Name, Scopes: nonNil(t.Scopes), Status: TokenStatus(t.Status(now)),
 		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utc(t.ExpiresAt), LastUsedAt: sec(t.LastUsedAt),
 		CreatedBy: t.CreatedBy, RevokedAt: sec(t.RevokedAt), RotatedAt: sec(t.RotatedAt),
-		Audience: nonNil(t.Audience), Metadata: md,
+		Audience: nonNil(t.Audience), Metadata: md, RotationPeriod: t.RotationPeriod,
 	}
 }
 
@@ -28,7 +28,7 @@ func issuedOut(t *ports.Token, value string, now time.Time) IssuedToken {
 	return IssuedToken{
 		Id: o.Id, Name: o.Name, Scopes: o.Scopes, Status: o.Status, CreatedAt: o.CreatedAt,
 		ExpiresAt: o.ExpiresAt, LastUsedAt: o.LastUsedAt, CreatedBy: o.CreatedBy, RevokedAt: o.RevokedAt,
-		RotatedAt: o.RotatedAt, Audience: o.Audience, Metadata: o.Metadata, Token: value,
+		RotatedAt: o.RotatedAt, Audience: o.Audience, Metadata: o.Metadata, RotationPeriod: o.RotationPeriod, Token: value,
 	}
 }
 

@@ -406,6 +406,11 @@ type CreateTokenRequest struct {
 	// Name Unique in the workspace, case-insensitively (revoked tokens included).
 	Name string `json:"name"`
 
+	// RotationPeriod Seconds. Each value of the token then expires at most this long after it is issued (never
+	// after `expires_at`); the holder keeps the token alive by rotating it (a token may rotate
+	// itself) before each value lapses — the Go SDK's rotating credential does it unattended.
+	RotationPeriod *int64 `json:"rotation_period,omitempty"`
+
 	// Scopes Built-in scopes; an unknown one is `400`.
 	Scopes []string `json:"scopes"`
 }
@@ -463,11 +468,14 @@ type IssuedToken struct {
 	Metadata   map[string]interface{} `json:"metadata"`
 
 	// Name Example: billing-service
-	Name      string      `json:"name"`
-	RevokedAt *time.Time  `json:"revoked_at"`
-	RotatedAt *time.Time  `json:"rotated_at"`
-	Scopes    []string    `json:"scopes"`
-	Status    TokenStatus `json:"status"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	RotatedAt *time.Time `json:"rotated_at"`
+
+	// RotationPeriod Seconds; see CreateTokenRequest.
+	RotationPeriod *int64      `json:"rotation_period"`
+	Scopes         []string    `json:"scopes"`
+	Status         TokenStatus `json:"status"`
 
 	// Token The JWT value. Shown only in create and rotate responses.
 	Token string `json:"token"`
@@ -505,6 +513,32 @@ type ListMeta struct {
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
 	Total   int `json:"total"`
+}
+
+// Policy defines model for Policy.
+type Policy struct {
+	// DefaultLifetime Seconds; applied when expires_at is omitted.
+	DefaultLifetime *int64 `json:"default_lifetime"`
+
+	// MaxLifetime Seconds; tokens must expire at most this long after creation.
+	MaxLifetime *int64 `json:"max_lifetime"`
+
+	// MaxRotationPeriod Seconds; every token must have a rotation_period no longer than this.
+	MaxRotationPeriod *int64 `json:"max_rotation_period"`
+
+	// RequireExpiry Every token must have an expires_at.
+	RequireExpiry bool `json:"require_expiry"`
+}
+
+// PolicyReport defines model for PolicyReport.
+type PolicyReport struct {
+	// NonCompliant Active tokens that break the policy now (a policy change never revokes them).
+	NonCompliant struct {
+		// TokenIds Newest first, at most 100.
+		TokenIds []string `json:"token_ids"`
+		Total    int      `json:"total"`
+	} `json:"non_compliant"`
+	Policy Policy `json:"policy"`
 }
 
 // Revocation defines model for Revocation.
@@ -593,11 +627,14 @@ type Token struct {
 	Metadata   map[string]interface{} `json:"metadata"`
 
 	// Name Example: billing-service
-	Name      string      `json:"name"`
-	RevokedAt *time.Time  `json:"revoked_at"`
-	RotatedAt *time.Time  `json:"rotated_at"`
-	Scopes    []string    `json:"scopes"`
-	Status    TokenStatus `json:"status"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	RotatedAt *time.Time `json:"rotated_at"`
+
+	// RotationPeriod Seconds; see CreateTokenRequest.
+	RotationPeriod *int64      `json:"rotation_period"`
+	Scopes         []string    `json:"scopes"`
+	Status         TokenStatus `json:"status"`
 }
 
 // TokenList defines model for TokenList.
@@ -611,8 +648,10 @@ type TokenStatus string
 
 // UpdateWorkspaceRequest defines model for UpdateWorkspaceRequest.
 type UpdateWorkspaceRequest struct {
-	Name             *string           `json:"name,omitempty"`
-	SigningAlgorithm *SigningAlgorithm `json:"signing_algorithm,omitempty"`
+	// AuditRetentionDays Keep audit events this many days; 0 keeps them forever (the default).
+	AuditRetentionDays *int              `json:"audit_retention_days,omitempty"`
+	Name               *string           `json:"name,omitempty"`
+	SigningAlgorithm   *SigningAlgorithm `json:"signing_algorithm,omitempty"`
 
 	// Slug Lowercase letters, digits, inner hyphens; unique.
 	Slug *string `json:"slug,omitempty"`
@@ -642,8 +681,10 @@ type VerifyResponseCode string
 
 // Workspace defines model for Workspace.
 type Workspace struct {
-	CreatedAt       time.Time `json:"created_at"`
-	DefaultAudience string    `json:"default_audience"`
+	// AuditRetentionDays null = keep audit events forever.
+	AuditRetentionDays *int      `json:"audit_retention_days"`
+	CreatedAt          time.Time `json:"created_at"`
+	DefaultAudience    string    `json:"default_audience"`
 
 	// Id Example: ws_4k2m9q7x1v8p3r6t0w5y2b7c
 	Id string `json:"id"`
@@ -776,6 +817,9 @@ type RotateTokenJSONRequestBody = RotateTokenRequest
 // UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
 type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
 
+// SetPolicyJSONRequestBody defines body for SetPolicy for application/json ContentType.
+type SetPolicyJSONRequestBody = Policy
+
 // SetScopesJSONRequestBody defines body for SetScopes for application/json ContentType.
 type SetScopesJSONRequestBody = SetScopesRequest
 
@@ -835,6 +879,12 @@ type ServerInterface interface {
 	// UpdateWorkspace Change workspace settings
 	// (PATCH /v1/workspace)
 	UpdateWorkspace(w http.ResponseWriter, r *http.Request)
+	// GetPolicy The expiration policy and the tokens that break it
+	// (GET /v1/workspace/policy)
+	GetPolicy(w http.ResponseWriter, r *http.Request)
+	// SetPolicy Replace the expiration policy
+	// (PUT /v1/workspace/policy)
+	SetPolicy(w http.ResponseWriter, r *http.Request)
 	// GetScopes List the built-in and custom scopes
 	// (GET /v1/workspace/scopes)
 	GetScopes(w http.ResponseWriter, r *http.Request)
@@ -1343,6 +1393,34 @@ func (siw *ServerInterfaceWrapper) UpdateWorkspace(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// GetPolicy operation middleware
+func (siw *ServerInterfaceWrapper) GetPolicy(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPolicy(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SetPolicy operation middleware
+func (siw *ServerInterfaceWrapper) SetPolicy(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetPolicy(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetScopes operation middleware
 func (siw *ServerInterfaceWrapper) GetScopes(w http.ResponseWriter, r *http.Request) {
 
@@ -1657,6 +1735,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/audit-logs", wrapper.ListAuditLogs)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workspace", wrapper.GetWorkspace)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/workspace", wrapper.UpdateWorkspace)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workspace/policy", wrapper.GetPolicy)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/workspace/policy", wrapper.SetPolicy)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/workspace/scopes", wrapper.GetScopes)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/workspace/scopes", wrapper.SetScopes)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/signing-keys", wrapper.ListSigningKeys)
@@ -3780,6 +3860,20 @@ func (response RotateToken409JSONResponse) VisitRotateTokenResponse(w http.Respo
 	return err
 }
 
+type RotateToken422JSONResponse struct{ UnprocessableJSONResponse }
+
+func (response RotateToken422JSONResponse) VisitRotateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateToken429JSONResponse struct{ RateLimitedJSONResponse }
 
 func (response RotateToken429JSONResponse) VisitRotateTokenResponse(w http.ResponseWriter) error {
@@ -4083,6 +4177,279 @@ type UpdateWorkspacedefaultJSONResponse struct {
 }
 
 func (response UpdateWorkspacedefaultJSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicyRequestObject struct {
+}
+
+type GetPolicyResponseObject interface {
+	VisitGetPolicyResponse(w http.ResponseWriter) error
+}
+
+type GetPolicy200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type GetPolicy200JSONResponse struct {
+	Body    PolicyReport
+	Headers GetPolicy200ResponseHeaders
+}
+
+func (response GetPolicy200JSONResponse) VisitGetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicy401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetPolicy401JSONResponse) VisitGetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicy403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetPolicy403JSONResponse) VisitGetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicy429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response GetPolicy429JSONResponse) VisitGetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPolicydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetPolicydefaultJSONResponse) VisitGetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicyRequestObject struct {
+	Body *SetPolicyJSONRequestBody
+}
+
+type SetPolicyResponseObject interface {
+	VisitSetPolicyResponse(w http.ResponseWriter) error
+}
+
+type SetPolicy200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type SetPolicy200JSONResponse struct {
+	Body    PolicyReport
+	Headers SetPolicy200ResponseHeaders
+}
+
+func (response SetPolicy200JSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicy400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SetPolicy400JSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicy401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SetPolicy401JSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicy403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SetPolicy403JSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicy429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response SetPolicy429JSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPolicydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response SetPolicydefaultJSONResponse) VisitSetPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4726,6 +5093,12 @@ type StrictServerInterface interface {
 	// UpdateWorkspace Change workspace settings
 	// (PATCH /v1/workspace)
 	UpdateWorkspace(ctx context.Context, request UpdateWorkspaceRequestObject) (UpdateWorkspaceResponseObject, error)
+	// GetPolicy The expiration policy and the tokens that break it
+	// (GET /v1/workspace/policy)
+	GetPolicy(ctx context.Context, request GetPolicyRequestObject) (GetPolicyResponseObject, error)
+	// SetPolicy Replace the expiration policy
+	// (PUT /v1/workspace/policy)
+	SetPolicy(ctx context.Context, request SetPolicyRequestObject) (SetPolicyResponseObject, error)
 	// GetScopes List the built-in and custom scopes
 	// (GET /v1/workspace/scopes)
 	GetScopes(ctx context.Context, request GetScopesRequestObject) (GetScopesResponseObject, error)
@@ -5271,6 +5644,61 @@ func (sh *strictHandler) UpdateWorkspace(w http.ResponseWriter, r *http.Request)
 	}
 }
 
+// GetPolicy operation middleware
+func (sh *strictHandler) GetPolicy(w http.ResponseWriter, r *http.Request) {
+	var request GetPolicyRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPolicy(ctx, request.(GetPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPolicyResponseObject); ok {
+		if err := validResponse.VisitGetPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetPolicy operation middleware
+func (sh *strictHandler) SetPolicy(w http.ResponseWriter, r *http.Request) {
+	var request SetPolicyRequestObject
+
+	var body SetPolicyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SetPolicy(ctx, request.(SetPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SetPolicyResponseObject); ok {
+		if err := validResponse.VisitSetPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetScopes operation middleware
 func (sh *strictHandler) GetScopes(w http.ResponseWriter, r *http.Request) {
 	var request GetScopesRequestObject
@@ -5437,134 +5865,145 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lctu2tuivYHj3TOQMJcuPPKxMZq7rJq2TNMm102bPrnJFiFySUJEAA4CS1VzP7I+433A+bH/JGTxI",
-	"ghIpya+kJ/VMp5ElElhYWGthvfHFC1mSMgpUCq/3xZsAjoDrjyc4nED7hFHJWay+iECEnKSSMOr1vJ/Z",
-	"HMWMjpGcAIpYmCVAJUrwAg0BherdyEfQGXdQkGbDmIQ+SvBFG4/h+UG3G3Q83xPhBBKshpaLFLyeJyQn",
-	"dOxdXvreG0Knq5OevTxBT/efPkUxoVOBJNOzBxQuZIAwjVCQcpgFKMVjED6aT4CqJxYILoiQm+Y8A8kX",
-	"7eORBL469TmEjEZ6zjkmEg1hxDggrt4hdFw7NqESxsD14B8/fmwfZ3ICVJIQS6hf3OMnj7oonOA4BjqG",
-	"TQD/s32GJbwhCZFt/f+aQeFzBkIKhOOYzSFCKXA0JzRiczRiXONvzvhUpDgE1GLcRxnFDpyRr58JY6L2",
-	"9/T9zsaVulCdQYIJVfA2QxbDSCJCzTQZ52oeA+EVpxJQg4BfKblAkiSAWsJs4U5BFzkiuHpVbJjt0vdS",
-	"zHEC0jLI8fvT17A4/XF1zuP3p2gKC0Qi1AqmsBj859//FWjEEfVziuXE8z2KEz1D5Pkeh88Z4RB5Pckz",
-	"cOFI8MUboGM58Xp73a5fQwXv8biGmtS3iGbJELiPRpwlaK8A4HMGfFFCoLilsvYIRjiLpdfb872EUJJk",
-	"if5cswPvgdfPfyohEZra1PCNUwMfNE+//8hX67fzq9VvgOYDmwKt2xH9g9kPyaZ3ux8fc3aqA6T40QAz",
-	"F2thKThzcEOoLtXLImVUgKbdH3Bk+U/9FTIqgeqPOE1jxfeE0d0/hAL5iwcXOElju8cSk1gPIUKWqsG8",
-	"jE4pm1Okv0B9Typcix6OEkL7nnfpe8A5417PG+JowO20vpeAEJp0No1gFg5CKiz01B+D7p6iGIllJrze",
-	"Ybd76SLjHxxGXs/7X7vl2bZrfhW7LzQoGiHVjfkFxyPGE4iQnQy1hjhCr87fvfXRnOuTbpGqU2VEII4Q",
-	"yyRiIzRkGY2EEprOEnY6atUnjI5iEl4RwzmuwvxtF1EYadQgRR4R6ntDEseEjtsC+IyE0PcQjjngyB54",
-	"YgvUHd0cdR8moCFCRCCJp0B9ZE8WDe0DgdR0oM6bIVFHqBL0E6wPuEvfe6m/joBeD1Gj4nUXUx8mChiN",
-	"rBiHU1GCI3pzTiSYndoCQQe3g6CQQ6TOVBw7AKXAEyIEYRS1DPEzjjiLYUejcM6yOEIJoUrdWDAaISIF",
-	"GnNMtS7jKGt12kUdqPaV3ZXnNdRvmXyp6Pl6G0GZHIz065WN0HughC4ehogyifJnNiH+8OaIf8uQyMKJ",
-	"OuBZxpXQtWqGUrD4A1GqPpoSC2UCrokCjiUMYjuCiwU1MtI/ILgIASLYAgP7t8GbjKEE00Uu1cQS4Szp",
-	"vOtoxn20Sflc9/7qC+uUxW1HKl9q0ge3H0m9oHH4q1aBGSd/XpcSMncElxJO6QzHJFLsrVmfjpFVF7dg",
-	"ib1bOOfMpD4iBhAfwUWqlAofcZixKURGBimJHbXVKVdKrg5SkkwRedvQskWj4inap2aiIVQNhgcCfc6Y",
-	"xOq0HGESQ4Qc+4IwKjp9etvS7LsnzxkmMR4amrsWdRYDuMQZYYmHWACqPrCeLB/d1hFZzE4EyigHHE4U",
-	"AM+MkY1iLIHfkvgyWISLFEJ5Axb/iyExeNTtImUPcYrjgYYzQC2rsyPMAcVsPIYIzYmcaC7NdV0lByjM",
-	"gCtcZ5xCtIMY79PgUffAXUdQ2s4Nu4VaevDAQXews8LhN9u3lLNQofsG9O8MMVBiQy4qe2hkohhgiZJM",
-	"KPUrVx1Gmcz4Fnrj/v7N9/MjxHHbWiWEpplEcoIlGnLAU4Ew4pnCt3GylRAHOagpFlIJ84ymmAtQa1WW",
-	"SQGX48VQn1LOUuCSGAsx5KBOgAHWeFVAqE+KuKEtSaIwsGRk+sU7w0WNv8pXlrW7Hd4UFoMnF/vJ0efD",
-	"6d7saXrAH8vu/NFif/gkrBt+Soxqug6XZjmv1ZOXvhdjIQ+rk14c/R9cN7h6dJCJ9SumWWylrjHAV0Yx",
-	"drs7X0jaEaQxWwCvm1Yp+5vWdKaeMSZ8bv//btwUejqLmHy1lW3w3X1cWuSnAhw2/ANCfd456FOroFmi",
-	"5kqBC0ZxrBYAOHHeLBdi3nxDjEehSktKVKh/iYREbLeDakg7B+YcL1bWr8dsXsJHIifnEHJzxuI4fjfy",
-	"er9vOfMy/FPDIKsnltAzWKdSTGZgvTnofMLmFDEaLxCjoXZ/rTqK3OWoKVZX80mtJ4uIPA4l46uIVcpF",
-	"vIbXVr42X5Q7mwlNljglA6OBahNZybGFkFC300tw6199Q40Gmto9UWt4MbNCuroGHBqEukyjoehYfbSO",
-	"bXCOj7X7WWKuRvrATA4Okqef92dPpnsXR+nhBulD0lqMJiBxTt84iohaDI7fO0usiIoSJyzUzu6rSVj3",
-	"0KnbXszHzVplBS8fzKOXvqaBAR7bzVm/3Xqf7Y7lu1BMq3FUGa8CsIOr6urXU8xtiJSS/FbEioFq0wgK",
-	"iF/Uc7ViyI7RuI4PxbZUF9Gwi/kh0si927OkHqoOrhN9LBiJ53iCl+TelQ/cHPRlf3RCaPH3mlNwScIC",
-	"TpRhLIwgbdm4ANJ+4Z0Oem+PJfMMDmWh1xKOEkiG2sWjxlbyNxd5+m1FgXMKfLOAc4/YZkRqL1cjHnEW",
-	"EaBhzRJfffyAApxFwTNkV1dENQvX1AOBipXbgXS4IKd8B9f7W+A6wRen5tW97iozlGpkfYDy4ODgCBUi",
-	"qqoUo1ZwuL8fICYnwOdEwM4zxBIipfEpKOUJPbdmhp2ns41Sta2IXQr8pQqTh+g1+QGxkXX5WX9+buQg",
-	"LNCYzIA6B3S5tTkxrwQUP2fFyotd8lGIBbQJFUAFkWQGimRzl4rxPCNCwziLINLxnivySB5vWYbnh4zE",
-	"sk1s6EE8Q5gW0QhGtXkWHNqIe0EzqzgmNKeKDYqXZQgLTi1LZEKy5Fz711cFtwv8KvE2CsPl6KZUVi76",
-	"v7/j9p+f1P+67aNB+9PDXuWLTvvTw38o3i9OfcaVUdnjgCNvS9Z3Z65b7o9EhGwGvMaIIkJkxsJdWdcf",
-	"86kYZJzU/qjIxlixgxFAtM1zQnLASeOTmgAHgowpoeMBjseDGY4zEAORpSnj1gnSTB9rScIu01lU/RKa",
-	"AN4KvDrUG8u5hsaKKGW9vKhZYJW+XuoYn3YXCF+dLxCh4cKG/hRd1AoMyMHJz5pqwHPJJ+wGrtzYiRP5",
-	"a/BTLIUZqh4fM1HhePpUK1Ctn+PLlTXM3L9Rm47h0kQOSz5X8WplirpN/RlwrOTB8q6WUzvsPN3Ixfa1",
-	"uplOFd1G+uze3ko0j68aiTIfZtVMVKe8pueKYUgoMsa5zlwyHndUROk3m4xmwnqj8dXH1zVqSDyuYu/F",
-	"+f6jx/WOnFn1yffthifriWjaQD1TWWNIvzhBLQ3Jjo/evX6PWi+iH8+Pd5TKcHZ+jFpn+rdORYy/OKkD",
-	"htZOmokll4wg47q3L2rfXmxWuKeaKafGNorHxgSqJbhXH1+f16jZsBBb2zJqZzfJYz1g3fyFGbMCQ1qV",
-	"BwVX+2WKTu2vkkkcbyEObJKPk+9j3qyD8qw4JGrckhkXrP5EhYu0nv006z0QSudELZ0PlmeCPWtUSgtz",
-	"nFD5+LBZS3VQ8Yck9Qo+iZQCatzto0xAZIVBvYGvFcZa/dsF3aR0zSckNI58PaLS9ewUtWvYsEdqAQaN",
-	"FTj8HOnr9ypPA7uBne5sfI2dPsFikDDuEuKQsRiwfprChRyU1LGsLgqhdP0A63gEajGO3mAh29op0D79",
-	"cUfZCiGjktBsC2+dtfrdOR34avFkLdxcMzDWp19YozMC81pzVL0qN1qYY45DGKTACYvW5K5OALHYkh8S",
-	"Ei8EMtHowrbuoucoIiAQltpzmVsqJuvu6ePDShZet5amVhZfmAJLaZJoWLFdXCvdpurkerqTuFP+aWjU",
-	"+VsjSiE1i4jM353DcMLYVKz8bUarw7iG97zOY6MBJvQqurJiH2UPbc0Frvm0SdLn8BST1NHeOUg9mmgk",
-	"n5tB6HoUuhsAXgem0f6P4zHjRE4Sl11yTUWrBp7vaZ2gfu/MKLUxLRxKMsOywb2h3rRyVU5AKWkVIbrW",
-	"L4tdoNehbmWRl/5SqG1JcmXDmIiJDgBq/lUqxDWBbNLKOEjCbxj4qp5b1xtDZwlW4040Ur8Zl/PMRF0l",
-	"4eY7C3Z5WG125hU6mkV+PudSmKxCJxX8VBa6hohvJxTm0PK1w2GFddPskryCJLtxUHhJ9U8wiXPlyHhs",
-	"EQ5DllGpcwnyCgU9BqFjNxep1hqpeC+vR4XLcSLJpoOjCx0mOkj20qf8UD6edxeP/twfPrm7QPK1w0qr",
-	"EeilJGHvjrjXpozdTAIUPs7tabJ0C2y02s/No+tC6RYCx1tRkQwOgS3t9FLYvaI/O6jxS85zNrmRcW9B",
-	"iOT+iq8b93Lx7Uj0Qo7bpMO1wtv3fk0V+RQ1E436yzXDTo6/8fqnt4izmuqmN2wOPMQCUAxSAhc+isiY",
-	"SOEjQilwNFmkE6DiGcp0PGEpIHBY5wpXXPQno3XFNsdvj02Rk/rdJOO3IiLSGC+0s2mn3qZZ2bbfgJNR",
-	"c0CwKQZh1Msyx94kTeE4RhNlb7QgFoCC07fnv758eXpy+uLth8H5ybv3L2zhy9a8vsbHZuY1lk3r1ccP",
-	"O9d3oJVoML64pSSykEXq6d+O35z+6DkwlUfq795cDA6n+8nR5ycXK5lNn6rnqLff3X/c3ttr7z/9sNft",
-	"ddV//6qKk57HUvG/LQidkCVVSdRTctUcXJtOq+rhZN5zjpri/Kg5NNwzwrzoSnzzTU4fVfvtUymkcwFw",
-	"6Xva8DQnwaW/bI9oFJdiI8f1i3++Pz17oT6dvfjt3Wv96fRt/usqfdUKlWLDtpKaFsxVl8MSMZnnfAN6",
-	"HU0VUux2cu2swT5wFbmNusw6sqxThYrwVTnERMq0t7u7t/+k0+10O3u9p92n3d357hWHXlVTjsP6hd6q",
-	"kC6nww3TuUK2fPrXDycbxUlFjVDzOYP5ZYxsZePqllgREavUpFYEYcaJXJyrVVvnBGAO/DgzwZMlXwvN",
-	"ywxWstUQ4whX5SdGuQTVSNV0rwcvkaDowOSsEjpidRWXpuRSLVvoCMeYzYBTYXw9ETID2sh4B53YUIgb",
-	"UR+DRLgA3DeVUOaFPtW5HnCBQxkv9MljhA/CyMosRAEi4aOZFubqkQSx0SgmFJCccJaNJyuJFmlubvep",
-	"MrTzmoiyJEIP45uIDeAIwQz4wlaz5Sa6dj+hmI07fdqnDx8eV8odOg8fohf6rWB3thcgJQj0D7oyKJUo",
-	"eP/u/APane3tmqXumgUEurZO9GlwbKOI+q0e+sEgsp91uwdhvsn/z+BJfwlBJ8ehWN39pbwZzmJ4lucr",
-	"qINU9KneRB0AXYbNvq/jWWoQgwHC7WZ00HFR5cI4GuLIrYMzmQl7gX6zT4PlMo5iaRxwnDzve1LTVN/z",
-	"TWT2ed+zRSwDs1gveIaw9Wgu1dspCHCfOgV3ZvYDMzsKyhFFNhqRkACVA70KNZ/+8LzvGSRTXcBlcNv3",
-	"gg46s/VlQtmymOoEmD4t6+oxB4TjOV7oOQ8DSxhlVZjQVIHDiVOMn+AFSvAU0B7qdrtFAZeuqU4IzSSg",
-	"VsjoiIwzbnK7Xbrq0zyUiELMOQGBgpUSl8CvfllUq9huCiv1J8EzpLhYk7kGvE81xVMxB25Qun+Uo9Qt",
-	"Aeigl3W1PwhLCUkqbXWCCWnrFRb1QxZXOtQvSubR+4Um2GidQxYtUPClb8LOasf6eeTZ/GEUEPO5jD/3",
-	"vUsLLEuNhd2nJsYf2ByCoINqqyo0elaKI1pO7UdREeHn9F0pidDba/GG6aIUA3a9P7CIgHj4UCPGZC1h",
-	"iRImJNpDv5AfTElFTEKwGqpV3I5T3bdjv9M1p5mMoZTGx+9PPd+bARdGSHc7e+Y5lgLFKfF63kGn2znw",
-	"fF2Irk+V3YmOx/+pwwzGJ17AeqpUzp/t70sl5vvd7hbFGdtVSNiUgJoSiV/TjqMNNY1TALbrFP24p6jX",
-	"+11pqVmSYL6wFoVNvdD1LanOch1r1bZYvfA+qTF2dcV1M37OzM/fBD16bo2hR92DbbBTJo7cEVbdsqGy",
-	"aEixU0LGHJuMlkZUz/Z2cUraecR8XNfx491c2dcmZbTUHtT5I0CL/mc23GuVHq3nVLfsDRHSJLaKu9w3",
-	"p2aiZu+MnCvAHy3nG1KYg5BoRLhYLgf/nosfD7t7WxFymWqlX9qC+stGBOqN/aPNb7gF4zfhl4JDFC0U",
-	"uprDCAXRf1K2MhNryd6U6draFCKUWhpMYWEOLSKQKHOQJsBhlfzd5PAyX+sHFi2uVm5n8sdNzVDhWagW",
-	"RJnMbxsG37piri57/bJqj1m/whLv7t0y7zplRg1Frdpw0SoGkcJuyt+KW7ub2cHpRvO9M3hu5lKn6r+G",
-	"yZfOut0vJLo0LB9DXe+wY7pgFJCQJI5Rpu0tIpX9nJtYNp2jgxwxscL3P+rRHb6v8M7h6rTmhej+9Ll1",
-	"4jTYXv9G0a7lm1Gz2f+N1FztnNaQX1s+slt0VtO5rCuMsMthDFQRrvGlXnfsppP0XPcyinwTR1GHZuk2",
-	"EM+KLCp7wArJUtNIRvsYtuGzswL+Jl7rfuNzisL873hW3fN2ydslkTr8/SBXYdYfW1lEZDtm42Yj7a1r",
-	"vKC3AJHQhXA2by/QTmm6yJNC8iK+GjNNvfNGTXVVKaMTVi/9zc/ZFofq0SUL7QKHEplyWNvstFK53NT1",
-	"sCigrW3gt1/bVnAl5FskFesq3DVTMW6qb29lMlPq2zSb+fXm09EwzgSZAYrZHLhpsuejvP6waXZBbDil",
-	"uWXq6g7mM2Vpuv1MGZUkXjvTp7sU6dXa6BqBfqybbqo9A/XYctOvvLnuOhmpn/nO+yjdGyc13gcTvTJ0",
-	"40p59XUp4m3IcltPXAedSyxB9FBgkzoD1CqCbT4SZe5t4GZfBju+/QIC1NJP7fh9GuRpoO4oaD4hsa2E",
-	"EMr8UY9DhGIyAzWMTeMM9EctnwPjRF89VMrEyzv1/y0lizZoZm580qJdu4fuPYDfLQ+62+zwYIXpallx",
-	"19ZAKLNoo5fwOIoEwg5H6p7VdCUonkNTpCf0yjh5JS0dyz5V1o+fc18tS6MWo/YF2xHetHbb8ZFgNqCu",
-	"Q94EOJpSNtfMbIi8T62tor7ikMY4BIEMZwtteSHKUEaLnoYZzUvwbYVUIRa4Jk3RQa9194hYsD61MX6c",
-	"SZZgSUIcxwvUMiAddVGEFwINF3k7hp0OCg67R4EVPNjAJYoevBavdULG1PQ4+d136Kl0s8gbmvfCXMF+",
-	"L0Ju39TbQoQUfaK/nalXpLa4kudqgufL1HhmdEnWqlemSnSvdXP8hqbn0xv2Ov+0bYREsWsMeGYzV60I",
-	"M1IE0zy3Z1luGH+PyclRmPrPv/8/YrRPbYgdK/tBlxmWg3IYcRB5x8W8xhGZDghoxHgIOi+4SE/KxZ/o",
-	"oJ9ZrAi5T3VK7QTPwGbY2BQdm4TZQWcK9cReyGFUJr1CLThtpbluGmikpr6uQ7cT1IK6TwvP1WkEScqU",
-	"3KmVXHqH10mu7leUXLlwv5def19H1YsE+BhouHB5i40QvpIwM+x0NX+Vk+S8vcPqg5no63urXgOkudSw",
-	"CX/EtObPRKNLJa+CKRn2WqUcq9CcLHVLQiIbmqdzV1PeZqUOrqJa5wqHwp2JqbJSZ60rxma63rti7l0x",
-	"W5qBMhcVueiyXzQngfxCqBRFNneLVuSULngPiss5dM6FuW2ig06lMJqOj3Tyt58njuh389SRPl3OHUHH",
-	"di5lKxntgwiTukpoNTGYSIGKK1KE7Tu/0CMXfe1qFA6nwd5NclHcehlvv3vQbXf32t29D12n5Kax9qWh",
-	"ruWK+SqVFg5fOV3FbXXUoEvppTkxwKJJyX2qyrcWQVc3I/e3gcvto/7NM2JQ3np4RdhVNDRbDdHs4TqZ",
-	"QDg1TissMw6+vrfJN5UoPBc7vqssFv23dBxP/ZWng+vSEizLysY+nbA4EtY2NHf2KDFpJESQq4aUOQUI",
-	"zxoS29GxrVWwaeC67l1ZYkqCZwKKmJsR5oFbvJf31K/KSlO3eGNZ2VjGZ0vnPFi8mgx/Csk78urlr3+e",
-	"7r0lp+I0kem/Tk4fn5LD7A15ddSBg25HkPH2WX3V4tOtBOTtKXFLJZ8NMnIGPCLhfQLfeqn4NeVIQ6q5",
-	"2c5qXdtm2bIpze498AQriIw+VDpKVixCZQgFq5pWp8GfUrLsppS7M+vxaCl70zqard21c+8C+dvm6ugq",
-	"xTVnqF/v1sipSbs7jR2fuwiExAtd46jUg+u7PH4C2UDct2yAr1VrlSk0A17qtfe88nfllZ9ArmeUq/nl",
-	"8itni1RV5yhxo7HXHLTJ0D+1ddU6dmdCFHmzJLGSvpoX436o9P9z2/xpp4COWvRp4DYTDPKGkysSQC+t",
-	"5oh7Vhy6usLRVL3awCqRAuJRc0D0xpprtQ/iwRUuhq3psni5em/ubUqtbU3yalbuvVX+17HKryrv/kdF",
-	"g3Fxe+8m5XnudjapLYH9CWTZ/uQOWaqcZFMu1f3xv4EdvtnZXH8/r0N+5XfmtJbh5DaKgNE7e1WJbgBg",
-	"9V/TXmCBMIdOnwYrjVoCpIkVyr6hiMJFkcDVVnPmnqW6Y2+pwdlNjr68/j9MAJ0wntb2lekVHVTLPjfe",
-	"i4yzFHbfY07E9t6aht5sX9ltc8/x37sn+5v4pE0/n7IXiwApCR2LBjG0fBDulo3yas1u00A571ik7+rX",
-	"6nvE5tRmBdngk0Atk1j0QGghRsaUcZOwlOz0cltdadoh5tx0OepT7cJeziVCQHWqkX6mg47pwm2Ss9xf",
-	"QI+pWxzpx2tk1095W+k7TQHKW3E3sLdFocWDXgQRS6vQmLk/8P+KB74Jc0+g7ASvSDd02aP55M825fgZ",
-	"osi9pJoMdB4z4pCwGVjDGE0BUkTkM21fWUoKMUWUoZjRMXDdiIzUpsOdV5jgmkd33n799y817VuQubKq",
-	"DE+7V1jV5NWUV8rYrmQN75v295fbB7FX2sh/5aP+NkQBZfO/oTi4T62pOst1AqwxNLaQNOpwn+9+Kb4a",
-	"kOhytzOHOG7rW/Z2/5hPRSen5Sb7V1/9c4fcocdv4AxdrRGa/n86nF22RKwUetRmqJ3ofmInjErO4k0k",
-	"WH3Ykt8V3SR30XXKXeWr83dv0UcYotewQOeVUmbbpPPqXuDCDCk8wWsphqVASdQuuvfldx01EU95xeAd",
-	"UlA5yRaFaAZTKO8d/L3RzKlZXpSjBEUszBJzpfHXIJYyOaXZiHBjd7YKoM0y6Ua8BWoNF8jcQbVjWF9X",
-	"EFAmi3DfAqSuPRgBWF2j06e/FUbDCGQ40QVYuYNDSMwlauV3KdkbXnd8cyHJiMUxm/dp4K5h1xg15uKl",
-	"lMWx7RCph3ieN9UsLlOyXUt3lJGCgEq+qLpZgrIXddCnjKIWLrwsDwTSQQBkggAozaSuH6vcVLvTYM+c",
-	"OWj315ewHCMDq4EIUwSYxwS4TffleXWHLqQt78F9voTHxrp9hZnmKvotEqxfUKm7fqYWpqaZdG5SZaaC",
-	"mfa6uol+fvuT/TO//Gmv5vKnu0yzXrpqbH2utdpqWOlMdHO5dA1V6i9w/Dm5bgorX1+IWQGwRpalMV6Y",
-	"OiywhGuKqILKPW0BapGRubI5FzhpJiYgEOBwog04RgFhzfIhSxKddEz7FNOFrnwiIdZtcqkUPSNHDIQB",
-	"agUk6gWICKsYKub2dbtKXdOJgpL+dFW60voC1JITcDr9LpVoWxMs6iEORpAWNWGUzXdMF9kJYC6HoCtj",
-	"TVrh3iMkzNR9Gnzpa19t3+vZFs8ZJRdGQl4qEXkGIaMU8i7Oy/iSDHEQWVKbW32ud+UKUu9DgZqcy2Is",
-	"bLcAxCEEMnPanhhOKkVNBbSrCLfNYkXChdzVYLRLUiv7t+tfeg4f9CmJeuhwv08VmnvoS9/7Q5K+19P/",
-	"Dg6Sp/oOhb2Lo/TQaWXf9/y+Bxdp39540HeuReh7vb0nR4+e7j/uHh75fXtroh7ycL/vXfZpn67tGbIq",
-	"z6jFrFlSx/t+RJBv+DZCrXPgM+Dtc7VOw5g7dyCfqtBVe+X//kkRmNBwmLEzHjdddaBzMix0RdDFRkTV",
-	"IZyf37pdhvNFaVG6T+Wtk5zvKuVpzvcWE843Tnfcy0+X/x0AAP//",
+	"7H2Ljtu2tuivELoHqKeQPZ5HXh4UuNM07Z4kO5k7k+4cnDrXoqVlm7VEqiRlj5s7wP6I8w33w/aXHPAh",
+	"ibIk2/NKNtIBisZjS+Ti4uJ6r8XPXsiSlFGgUniDz94McARcf3yJwxl0XzIqOYvVFxGIkJNUEka9gfc3",
+	"tkQxo1MkZ4AiFmYJUIkSvEJjQKF6N/IR9KY9FKTZOCahjxJ81cVT+OGo3w96nu+JcAYJVkPLVQrewBOS",
+	"Ezr1rq997y2h8/qkFz+/RM8Pnz9HMaFzgSTTswcUrmSAMI1QkHJYBCjFUxA+Ws6AqidWCK6IkNvmvADJ",
+	"V93TiQRen/oSQkYjPecSE4nGMGEcEFfvEDptHJtQCVPgevCPHz92TzM5AypJiCU0L+7psyd9FM5wHAOd",
+	"wjaA/7N7gSW8JQmRXf3/hkHhjwyEFAjHMVtChFLgaEloxJZowrjG35LxuUhxCKjDuI8yih04I18/E8ZE",
+	"7e/Z+d7WlbpQXUCCCVXwtkMWw0QiQs00GedqHgPhDacS0ICAXym5QpIkgDrCbOFeQRc5Irh6VWyZ7dr3",
+	"UsxxAtIekNPzszewOvupPufp+RmawwqRCHWCOaxG//rn/w804oj6OcVy5vkexYmeIfJ8j8MfGeEQeQPJ",
+	"M3DhSPDVW6BTOfMGB/2+30AF53jaQE3qW0SzZAzcRxPOEnRQAPBHBnxVQqBOS2XtEUxwFktvcOB7CaEk",
+	"yRL9uWEHzoE3z38mIRGa2tTwrVMDH7VPf/jEV+u386vVb4HmA5sDbdoR/YPZD8nmD7sfH/Pj1ARI8aMB",
+	"Zik2wlKczNEdobpWL4uUUQGadn/EkT1/6q+QUQlUf8RpGqtzTxjd/10okD97cIWTNLZ7LDGJ9RAiZKka",
+	"zMvonLIlRfoLNPSkwrUY4CghdOh5174HnDPuDbwxjkbcTut7CQihSWfbCGbhIKTCwkD9MeofKIqRWGbC",
+	"Gxz3+9cuMv6Dw8QbeP9rv5Rt++ZXsf9Kg6IRUt2Yv+N4wngCEbKToc4YR+j15ft3PlpyLelWqZIqEwJx",
+	"hFgmEZugMctoJBTTdJaw11OrfsnoJCbhDTGc4yrM33YRhZFGDVLkEaGhNyZxTOi0K4AvSAhDD+GYA46s",
+	"wBM7oO7F3VH3YQYaIkQEkngO1EdWsmhovxNITQdK3oyJEqGK0c+wFnDXvvez/joCejtETYrXXUx9mClg",
+	"NLJiHM5FCY4YLDmRYHZqBwQd3Q+CQg6Rkqk4dgBKgSdECMIo6hjiZxxxFsOeRuGSZXGEEkKVurFiNEJE",
+	"CjTlmGpdxlHWmrSLJlDtK/u15zXU75j8WdHz7TaCMjma6NcrG6H3QDFdPA4RZRLlz2xD/PHdEf+OIZGF",
+	"MyXgWcYV07VqhlKw+HeiVH00JRbKBNwSBRxLGMV2BBcLamSkf0BwFQJEsAMGDu/jbDKGEkxXOVcTa4Sz",
+	"pvNuohn30Tblc9P79Rc2KYu7jlS+1KYP7j6SekHj8FetAjNO/rwtJWTuCC4lnNEFjkmkjrc++nSKrLq4",
+	"w5E4uAc5Zyb1ETGA+AiuUqVU+IjDgs0hMjxIceyoq6Rcybl6SHEyReRdQ8sWjepM0SE1E42hajB8J9Af",
+	"GZNYScsJJjFEyLEvCKOiN6T3zc2+efJcYBLjsaG5W1FnMYBLnBGWeIwFoOoDm8nyyX2JyGJ2IlBGOeBw",
+	"pgA4MUY2irEEfk/sy2ARrlII5R2O+L8ZEoMn/T5S9hCnOB5pOAPUsTo7whxQzKZTiNCSyJk+pbmuq/gA",
+	"hQVwheuMU4j2EONDGjzpH7nrCErbuWW3UEcPHjjoDvZqJ/xu+5ZyFip034H+nSFGim3IVWUPDU8UIyxR",
+	"kgmlfuWqwySTGd9Bbzw8vPt+foQ47lqrhNA0k0jOsERjDnguEEY8U/g2TrYS4iAHNcVCKmae0RRzAWqt",
+	"yjIp4HK8GOpTylkKXBJjIYYclAQYYY1XBYT6pIgbupIkCgNrRqZfvDNeNfirfGVZu9vhzWE1enZ1mLz4",
+	"43h+sHieHvGnsr98sjocPwubhp8To5puwqVZzhv15LXvxVjI4+qkVy/+D24aXD06ysTmFdMstlzXGOC1",
+	"UYzd7s4Xkm4EacxWwJumVcr+tjVdqGeMCZ/b/78ZN4WeziImX21lG3x3H9cW+akAh41/h1DLOwd9ahU0",
+	"S9RcKXDBKI7VAgAnzpvlQsybb4nxKFRpSbEK9S+RkIjddlANaefAnONVbf16zPYlfCRydgkhNzIWx/H7",
+	"iTf4bceZ1+GfmwNSl1hCz2CdSjFZgPXmoMsZW1LEaLxCjIba/VV3FLnLUVPUV/NJrSeLiDwNJeN1xCrl",
+	"It5w1mpfmy/Knc2EJkuckpHRQLWJrPjYSkho2uk1uPWvvqFGA03jnqg1vFpYJl1dAw4NQt1Do6HoWX20",
+	"6djgHB8b97PEXAP3gYUcHSXP/zhcPJsfXL1Ij7dwH5I2YjQBiXP6xlFE1GJwfO4sscIqSpywUDu7b8Zh",
+	"XaHTtL2YT9u1ygpePphHr31NAyM8tZuzebv1Ptsdy3ehmFbjqDJeBWAHV9XVb6aY+2ApJfnV2IqBatsI",
+	"Coi/q+ca2ZAdo3UdH4ptqS6iZRdzIdJ6enc/knqoJrhearFgOJ7jCV7jezcWuDno6/7ohNDi7w1ScI3D",
+	"Ak6UYSwMI+3YuADSfuG9Hjq3Ysk8g0NZ6LWEowSSsXbxqLEV/81Znn5bUeCSAt/O4FwR245I7eVqxSPO",
+	"IgI0bFji648fUICzKDhBdnVFVLNwTX0nULFyO5AOF+SU7+D6cAdcJ/jqzLx60K8fhlKNbA5QHh0dvUAF",
+	"i6oqxagTHB8eBojJGfAlEbB3glhCpDQ+BaU8oR+smWHn6e2iVO3KYtcCf6nC5DF6Q35EbGJdftafnxs5",
+	"CAs0JQugjoAutzYn5lpA8Y+sWHmxSz4KsYAuoQKoIJIsQJFs7lIxnmdEaBhnEUQ63nPjMyK1XTNKgRMW",
+	"tUaoe+gVDmdogeMM1MILx7f20uSIR8qyYUJZFESYQD5WJhYiUhl0RIgMItTRmzWk5ifXxtg70QPPWBwB",
+	"R3OA1HGxI6x0ITReGT8SoVM1bCePXiTY/gBDSqSAeLKXh9OhBD3GqQCB/vXP/9YD/8LQ5U9v9Hm2Qzoe",
+	"9YiBUFNkFEsJNILIWJyFUCVUPlWqcRE/PHKiZEUE0S+CWuu4/TEjsewSG98RJwjTIuTDqLaBg2Ob1lAc",
+	"zDohE5ofvS3areU6FpxGvpMJyZJLHcSoS0cX+DqHaJU46yFkKYFT9H9/w90/P6n/9bsvRt1P3w8qX/S6",
+	"n77/D8VgC9WKcWW5DzjgyNuRv7ozNy33JyJCtgDeYKlqWuWNCP99ORejjJPGH9XZNK6C0QQg2uU5ITng",
+	"pPVJTd4jQaaU0OkIx9ORJmUxElmaMm49Te30sZEk7DKdRTUvoQ3gncBrQr1xTzTQWBEKbmbKDQus0tfP",
+	"OpCqfTLCV0IcIsUzTHxV0UUjV4YcnFygV6PKa453NzroBqic8GqLM2gtllN1q5mJCu/ep0apZZ1Jn2+s",
+	"xudOpMacF5cmcljyuYpXK1M0berfAMeKH6zvajm1c5znW0+xfa1ppjMtSrSCtLspbh6vW+IyH6ZuiytV",
+	"StNzxfomFBkPiE4PM1IHFakQ2+1yM2GzZf7645sGXS+eVrH36vLwydNmb9mi+uR5t+XJZiKat1DPXDZ4",
+	"K169RB0NyZ6P3r85R51X0U+Xp3tKL7u4PEWdC/1br8LGX71sAoY2TpqJNb+XINOmt68a315tt2rm+lDO",
+	"jQEaT42d2Uhwrz++uWywZWAldjYY1c5u48d6wKb5C1uxBkNa5QeO3lHkQTX+KpnE8Q7swGZSOUlV5s0m",
+	"KM9ZTMJVE1vXpsYoJhPQXog2PfMEaWc7RCYk4HjMicjV/t5GHeygVfd31p7gq11gsQq2dtYbUFo1XM0P",
+	"CKP3BNyuevkJUrr0KteBFaAzvACE0doIiDINLnAkZ5hq+Hvbldnt0FpSGWn8NPGIZvjcvXUY5pixGDCt",
+	"EWFlw/w6PdXgaEZjO81egFJW6pRLGR2psxwTTBus19NQGWU5oZSBFBMq0SMjypbKTLF/mRylIi6mLDlt",
+	"5CSaTzYIphGJGmyHd7AEIdGEcCH9gioP+v3NxsK6Zb4rEzDP+Q5ETahMi+O/iQ9aJlHjM+Zrfw3lTfNc",
+	"FLpoQ4gp44I1K+5wlTZLeS3hvxOKJFFH5/bmWb0nrQ6G2sHZflR+l6TZWUOi3KbmMMkERFbnaHbWauO/",
+	"0Zfigm7Sc5czEpqgrLF/icinaFzDFipQCzBorMDh50jfvFd5Su8dfK7OxjcQ8wyLUcK4K+8KfuJ7FK7k",
+	"qKSOdatUCIQFCjQ3D1CHcfQWC9nVDt7u2U97SDIUMioJzXaIvFgPrjunA18jnqy3MjdAjCfRLzyLCwLL",
+	"RteielVu9RZOOQ5hmzTRhMJiS35ISLwSyGQWFX7SPvoBRcT4ehgNIfc6GaHx/OlxJaO630hTtcUXHoc1",
+	"7orGFReJ63G1aZe5O8BJwiz/NDTq/K0RpZCaRUTm7y5hPGNsLmp/m9GaMK7hvWzyvmuACb2JSa6Oj5As",
+	"2fkUuF6abQplDk8xSRPtXYLUo4lW8rkbhK53uL8F4E1gGifDaTxlnMhZ4h6X3CDSFojne9r0aN47M0pj",
+	"fgJW4hzLFle1etPyVe31XNP2NsbYsAv0JtTVFnntr6VNrHGubBwTMdPJHPr8KkvllkC2GX8cJOF3TGKo",
+	"yq3bjaEzvqs5BDRSv5nw4cLogZJw850FuxRW2wMzhSlokZ/PuZbyUKGTCn4qC91AxPeT1uDQ8q1TGwon",
+	"Snt46Qac7M4JPmvWQ4JJnCtHJvqGcBiyjEqdF5ZXmxnzq+K/b9SeqpGo21HhesxfsvnoxZUO+R8lB+lz",
+	"fiyfLvurJ38ejp89XFLQrVME6tlEawUf3gOdXpv+e/cxdrKLBQCqh1FvqbmXEZzdj0Lp9Nzqk7w0j27K",
+	"xrIQOL7YCkNy6HqNwNYytypqu7MjfnngKykVu1jQeg33wM1y/+yXTaZwd8ARLYVAsZnsG6WI7/2aKjou",
+	"CvE2Ru3liINUTIrRUYRXDdb9G4BUx+UlAmWACONv0jUX6o0T1C/Do4nigto87egUWqOoV/Xyo6dPtunl",
+	"t86zcGI/t1dxRJw1lPO+ZUvgIRaAYpASuPBRRKZECh8RSoGj2SqdARUnKNMB9LUI+HFTWFKxmj8Zbaou",
+	"PX13aqp61e+m+qwTEZHGeKUd/3vNhl+NpP4BnEzaM2Da4sFGB3ci3tpfhuNYR8RRB2IBKDh7d/nrzz+f",
+	"vTx79e7D6PLl+/NXttLzBk6f1niHmdeYf53XHz/s3T6YUaLBxEXWsqZDFqmn/3H69uwnz4Gp1Dt+85Zi",
+	"dDw/TF788eyqlsr7qapseIf9w6fdg4Pu4fMPB/1BX/33X1XmN/BYKv63BaEXsqTKNwdKDBjpvk2kVyW4",
+	"ec+Rx8VRapCsriA1L7pi0XyT00fVyP1UipScOV37nrbOjeC6XncfGhSXLC3H9av/PD+7eKU+Xbz6x/s3",
+	"+tPZu/zXOn01Mrxiw3bi6BbMz9v8vOY534DeRFMFh70ta7X+vHmNw1om2ttJIbiNnps7rV3NeqtyuekI",
+	"NOmmRdpCOcRMynSwv39w+KzX7/V7B4Pn/ef9/eX+DYeu642nYfNC71UglNPhlulchl4+/euHl1tZV0XB",
+	"UvM5g/llbkRt45qW6DfTX4VU6gStFgphxolcXSpkWCcSYA78NDOx9DWfGM1L+2oZ4ohxhKssHKOciWtc",
+	"66OnBy9xo8jD1IkQOmFNXQ5MmwOFDaED3lO2AE6F8clFyAxoYyA9q3Qj7GaxTUEiXADum+pj88KQ6vxK",
+	"uMKhjFda+Bn+hzCybBNRgEj4aKHliVF52GQSEwpIzjjLprNacmOau0WG9PXHN5d5HWJZhqiH8U0AH3Bk",
+	"42g2OmNdKYY/xGzaG9Ih/f7700qJYe/775GJbgX7i4MAKV6kf9DVuKlEwfn7yw9of3Gwb5a6bxYQ6Hp2",
+	"MaTBqU0q0W8N0I8GkcOs3z8K803+fwZP+ksIejkORX3313JVOYuhCGEqWS6G1GbgjVc12Oz7Or1BDWIw",
+	"QLjdjB46LSpLGUdjHLmZciZR7SDQbw5psF46WSyNA46TH4ae1DQ19HyTqPPD0LOFoyOzWC84Qdh6ntdq",
+	"3BUEeEidIncz+5GZHQXliCKbTEhIgMqRXoWaT3/4YegZJFNdNG1wO/SCHrqwNd0CsQnCVCedDmnZywZz",
+	"QDhe4pWe8ziwhFFWYgtNFTicOQ1wErxCCZ4DOkD9fr8omtZ9TBJCMwmoEzI6IdOMm3oql66GNM8sQSHm",
+	"nIBAQa2sNPCrXxYVoraDUa3mMzhB6hRrMteAD6mmeCqWwA1KD1/kKHXL7nro56Z6W4SlhCSVtiLQZDjp",
+	"FRY1uxZXOvNLlIdH7xeaYaP4jlm0QsHnoclCUjs2zBORzB9GBzKfy3SkoXdtgWWp8YQMqUn5CmxKWdBD",
+	"jZWMGj21gsSOU29ZVCH6OX1XyhD19lq8KfusYAN2vT+yiID4/nuNGJMpXIRr0d/JjyapNCYhWCXZ6o6n",
+	"qe6VddjrGyEnYyi58en5med7C+DCMOl+78A8x1KgOCXewDvq9XtHnq+bv2ipsj/T6Vl/6nCQiV0UsJ4p",
+	"rfdv9ve1ti6H/f4OBZG7VSXaDLGGssRf056jJLWNUwC27xTaulLUG/ymFOUsSTBfWaPGZuLpmtJUV5ZM",
+	"tXZdrF54n9QY+7rLSTt+LszPXwU9em6NoSf9o12wU+YRPhBW3VLdslBXHaeETDk2CY6tqF4c7OOUdPME",
+	"qmlTl633S2XimzKNUntQ8keAZv0nNixvlR6t51S37C0R0hSTiIfcN6dOsWHvDJ8rwJ+s5/hTJ5djrRT9",
+	"W244cNw/2ImQy8xb/dIO1F82/1FvHL7Y/obbpOUu56U4IYoWCl3NOQgF0X/S+TJiI9mb1hi2HpQIpZYG",
+	"c1gZoUUEEmVK6gw41MnfLcgq03d/ZNHqZiXupmbL1OkWzo1qEbKptrLpCjtXqTdVjF1XzTTr2lg7uwf3",
+	"fHad0t6WRhLacNEqBpHCbspf6rT2tx8HpwPct37AczOXOp12Gg75mqzb/0yia3PkY2jq13lKV4wCEpLE",
+	"McqErXKagsxNLJt200MOm6id+5/06M65r5yd4/q05oXoUfrcO3EabG9+o2iR9tWo2ez/VmqudittKbco",
+	"H9kvupnq0obaQdjnMAWqCNe4c287dpskvdT9AyPfhHKU0CzdBuKkyHazAlZIlprmbdrHsMs5uyjgbztr",
+	"/a8spygs/4qy6vFsl2e7JFLnfH+XqzCbxVYWEdmN2bTdSHMT0XvoHUAkdPG5za8MtFOarvLknbxwvsFM",
+	"U++8VVPdlMvoxOJrf/tztq2wenTNQrvCoUSmBYVtMF7pFtLWabhoWtHYNPewsZVvLepcJH/rzhcbpmLc",
+	"dLy4l8lMe4222cyvd5+OhnEmyAJQzJbATWNbH+U1/22zC2KjLO1tyus7mM+UpenuM2VUknjjTJ8ekqVX",
+	"+5E0MPRT3eha7ZmJUq4x8byh/SYeqZ/5xnsXPhonDd4HN7rtcnn1dcnibSRzV09cD11KLEEMUGCTbwPU",
+	"KYJtPhJljnTgZskGe779AgLU0U/t+UMa5Om67ihoOSOxrVjRHRjU4xChmCxADWPTbQP9UfPnwDjR60Kl",
+	"TJB9UP/fWlJvi2bmxict2rV76NED+M2eQXebnTNYOXSNR3Hf1qoos2irl/A0igTCzonU90TQWlA8h6bI",
+	"WhiUcfJK+QCWQ6qsHz8/fY1HGnUYtS/YW1hMO9U9HwlmA+o65E2AozllS32YDZEPqbVV1Fcc0hiHIJA5",
+	"2UJbXogylNGij3BG87Y3tpKtYAtck6booTe6Y1Ms2JDaGD/OJEuwJCGO4xXqGJBe9HUOJRqvylxJFBz3",
+	"XwSW8WADlyj63lu8NjEZU3vl5OE/oKfSzfZvaZgPSwX7Iwu5f1NvBxZS3M3w9Uy9IrXF5Tw3Yzyf58Yz",
+	"o0vn6l6Z9UTlFSJRy0Uj8zveL/Jp1wiJOq4x4IVNnrUszHARTPPcnnW+Yfw9JidHYepf//xvxOiQ2hA7",
+	"VvaDKe4vBuUw4SDyLsd5LSoyDXHQhPEQdGpykZ6Usz/RQ3/TXa3EkJZV8CbDxqbo2DzQHrpQqCf2Eiyj",
+	"MukVasZpG4/oRr2Ga+orsnTluWbUQ1p4rs4iSFKm+E4j59I7vIlz9b8g58qZ+yP3+us6ql4lwKdAw5V7",
+	"ttgE4RsxM3OcbuavcvKsd3dYfTATfXlvla4OsVzDJvwRcx1OJlpdKnnZUHlgb1XpUofm5VqHQiSysXk6",
+	"dzXlXbea4CrKm24gFB6MTZWFTBtdMTbT9dEV8+iK2dEMlDmryFmX/aI9CeTvhEpRZHN3aIVP6cYEQXEh",
+	"ls65MDc89dCZFEbT8ZFO/vbzxBH9bp46MqTruSPo1M6lbCWjfeiKs5VJ1nYTg4kUqLiWTNi7XlZ65KKX",
+	"bIPC4VRj3iUXxS3Z8Q77R/1u/6DbP/jQd6p+WstvWkprbpivUmm18YXTVdzOdy26lF6aEwMsmsk8pqp8",
+	"bRZ0czPycBe43LtLvnpGDMrb/deYXUVDs9UQ7R6ulzMI58ZphWXGwdd3JfqmEoXnbMd3lcWiHaOO46m/",
+	"8nRwXVqCZVlcOaQzFkfC2obmnjzFJg2HCHLVkDKnAOGkJbEdndpaBZsGrvsTKEtMcfBMrHVM7gRu/WB+",
+	"j02VV5rSyTvzytZKQlu958Hq9Wz8S0jek9c///rn2cE7cibOEpn+18uzp2fkOHtLXr/owVG/J8h096y+",
+	"av3rTgzy/pS4tarTFh65AB6R8DGBbzNX/JJ8pCXV3Gxnta5tO2/ZlmZ3DjzBCiKjD5WOkppFqAyhoK5p",
+	"9Vr8KeWR3ZZyd2E9Hh1lb1pHs7W79h5dIH/ZXB1dpbhBhvrNbo2cmrS709jxuYtASLzSNY5KPbi9y+MX",
+	"kC3Efc8G+Ea11t4eUOq1j2flr3pWfgG5+aDczC+XX/NepKo6osSNxt5y0DZD/8zWVevYnQlR5E2tRC19",
+	"NS/G/VDp0+i2Y9ROAR21GNLAbfoY5I1BaxxAL61BxJ0g924NW/VqA6vmho32gOidNddqv8qjG1zG3tAN",
+	"87p+V/19cq1dTfJqVu6jVf7vY5XflN99y2a8jSHj4p79bSr30m3J0lg4+wvIsm/LAx7EcpJtGViPSsOW",
+	"Q/TVJHrzTfoO+ZXfGRkvw9l9lA6j9/ZSMd02wGrNpinBCmEOvSENal1fAntdQdkVFlG4KtK+umrO3B/V",
+	"JCzXusbdRWDmXQPCBNBLxtPGJjWDoj9u2TTHe5VxlsL+OeZE7O7jaWl494WdPY8n/lv3f38VT7bpAlR2",
+	"cBEgJaFT0cKG1gXhfnkRQksOwq1N8PP8loQHO1KV+zBaTpW9y0KZJE6SUv0WDCIRZctHYftthLLVzmvf",
+	"kgm2rBFB0+63i+1sS1rfK6qz6ew9QHZszG2nZ+vosilz+RWhFCd52hzPdDD8tHLdypDm963AFRG6XbQ9",
+	"gsjpfRQTIYVL1oxC7WoXZcCZ9TeJ9cvKOb2lQK/fmXT45MVhXzdkrVxf9OzZs6fF17UGybbJ5NotPVYu",
+	"34QjfGnRvgsfKrdhF170qAL8ZbNwLkyurKaQGgvbVaqXfXsbpbq59CLvXqhZjHblRWxJbYawTUQRqGOS",
+	"jL8T2jQhU8p4fg3UoLh2DK90xzfT8XBIdTh7Pa8YgWGU+pkeOqUrt2Heeq8hc0su4Mg83sC6fsmvAnnQ",
+	"dOD8+pSWY21RaPGgF0HE2io0Zh41i39HM96kvM2gvL1HkW7oHo/bKwYfrCpgI6aaDHRNE+KQsAVYJ7lp",
+	"8EvkiZYRlpJCTJ178KYglVBolt/OIbil/M6vzPntc0MrN2RuMy5T1dzbjRtybMvbRq1C0/K+ubLoeveE",
+	"ttrVP19Yyt8HK6Bs+RdkB48Cvk3A78JplHBf7n8uvhqR6Hq/t4Q47uoL2Pd/X85FL6flNq+2vhX2AU+H",
+	"Hr/NBs/GMQlNL2Ct5pbtkStFn43Z6i91b9GXjErO4m0kWH3Ykt8NQyYP0YHSXeXry/fv0EcYozewQpeV",
+	"tia2j/fNI8KFc7GICm+kGJYCJVG36OSb30/ZRjzl7fMPSEHlJDsUpRtMofwqg2+NZs7M8qIcJShiYZYo",
+	"FH8ZYikTVduNCDePx7o3uiyTbvabQJ3xCpl7Q/fM0dfVhJTJIvVnBVLXIU4ArK7RG9J/FEbDBGQ408XY",
+	"edhCSMwl6uT3X9qrlvd8c4nchMUxWw5p4K5h3xg15rLMlMWx7Rath/ghb7BdXIBpO5jvKSMFAZV8VQ2e",
+	"BOXVGMGQMoo65SXG3wmkEwKQvcw4zaSuJbc165NMZhz2WuyZCwft/uZy1lNkYDUQYYoA85gAt6U/PK/0",
+	"1E01TnIsoR/W8Njaw0dhpr2jzg7FVq+o1B3AUwtT20w6T7kyU3GYDnJfkb2Sul+5GOig4cLOhyy5Wrse",
+	"dnPdldpqqHUpvDtfuoUq9W8g/py8d4WVL8/ELAPYwMvSGK+MLxUs4ZqC6qByt26AOmSCpmQBNGc4aSZm",
+	"IBDgcKYNOEYBYX3kQ5YkugCJDimmK10FTUKsW+ZTKQaGjxgIA9QJSDQIEBFWMVSH29etq3V/BxSU9Kc7",
+	"1CitL9D3aDld/9fatVgTLBogDoaRFvXhlC33TEf5GWAux6C7ZJgSg4MnSJiphzT4PNQR2KE3sNc9ZJRc",
+	"GQ55rVjkBYSMUshvdFjHl2SIg8iSxjqrS70rN+B6HwrU5KcsxsJ2DkIcQiALpwWaOUklq6mAdhPmtp2t",
+	"SLiS+xqMbklq5RUv+peBcw6GlEQDdHw4pArNA/R56P0uydAb6H9HR8lzfaXTwdWL9Ni57Wbo+UMPrtKh",
+	"9ZYPnVuaht7g4NmLJ88Pn/aPX/hDe9O1HvL4cOhdD+mQbuwfVudn1GLWLKnnfTssyDfnNkKdS+AL4N1L",
+	"tU5zMPcegD9Voavem/PbJ0VgQsNhxs543HYbks7PtNAVqRQ2z0kJ4Vx+69ZZzhelRek+lbdRdL6rlKo7",
+	"31tMON84nfKvP13/TwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

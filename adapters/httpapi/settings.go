@@ -11,7 +11,8 @@ import (
 
 // UpdateWorkspace implements PATCH /v1/workspace.
 func (s *Server) UpdateWorkspace(ctx context.Context, req UpdateWorkspaceRequestObject) (UpdateWorkspaceResponseObject, error) {
-	in := core.UpdateWorkspaceInput{Name: req.Body.Name, Slug: req.Body.Slug, Timezone: req.Body.Timezone}
+	in := core.UpdateWorkspaceInput{Name: req.Body.Name, Slug: req.Body.Slug, Timezone: req.Body.Timezone,
+		AuditRetentionDays: req.Body.AuditRetentionDays}
 	if req.Body.SigningAlgorithm != nil {
 		alg := string(*req.Body.SigningAlgorithm)
 		in.SigningAlgorithm = &alg
@@ -27,7 +28,8 @@ func (s *Server) workspaceOut(ws *ports.Workspace) Workspace {
 	return Workspace{
 		Id: ws.ID, Name: ws.Name, Slug: ws.Slug, Timezone: ws.Timezone, Issuer: s.svc.Issuer(ws.ID),
 		DefaultAudience: ws.DefaultAudience, SigningAlgorithm: SigningAlgorithm(ws.SigningAlgorithm),
-		CreatedAt: ws.CreatedAt.UTC().Truncate(time.Second),
+		AuditRetentionDays: ws.AuditRetentionDays,
+		CreatedAt:          ws.CreatedAt.UTC().Truncate(time.Second),
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 
 // CreateToken implements POST /v1/tokens.
 func (s *Server) CreateToken(ctx context.Context, req CreateTokenRequestObject) (CreateTokenResponseObject, error) {
-	in := core.CreateTokenInput{Name: req.Body.Name, Scopes: req.Body.Scopes, ExpiresAt: req.Body.ExpiresAt}
+	in := core.CreateTokenInput{Name: req.Body.Name, Scopes: req.Body.Scopes, ExpiresAt: req.Body.ExpiresAt,
+		RotationPeriod: req.Body.RotationPeriod}
 	if req.Body.Audience != nil {
 		in.Audience = *req.Body.Audience
 	}

@@ -35,7 +35,8 @@ type DB struct {
 	scopes      map[string][]ports.Scope // workspace id → custom scopes, by name
 	events      []eventRow
 	eventIDs    map[string]bool
-	feed        []ports.Revocation // in Seq order
+	heads       map[string]chainHead // workspace id → the last event of its audit chain
+	feed        []ports.Revocation   // in Seq order
 	feedSeq     int64
 
 	// hub delivers committed changes; stores publish to it while holding mu, so that subscribers
@@ -80,6 +81,7 @@ func New() *DB {
 		signingKeys: map[string]*signingKeyRow{},
 		scopes:      map[string][]ports.Scope{},
 		eventIDs:    map[string]bool{},
+		heads:       map[string]chainHead{},
 		hub:         changehub.New(changehub.DefaultBuffer),
 	}
 }
@@ -132,37 +134,6 @@ func (db *DB) checkEvent(ev *ports.AuditEvent) error {
 	return nil
 }
 
-// prepareEvents copies events for storage, failing without side effects if any of them cannot be stored.
-func (db *DB) prepareEvents(events ...*ports.AuditEvent) ([]ports.AuditEvent, error) {
-	out := make([]ports.AuditEvent, 0, len(events))
-	seen := map[string]bool{}
-	for _, ev := range events {
-		if ev == nil {
-			continue
-		}
-		if err := db.checkEvent(ev); err != nil {
-			return nil, err
-		}
-		if seen[ev.ID] {
-			return nil, ports.Errorf(ports.ECONFLICT, "Audit event %s given twice", ev.ID)
-		}
-		seen[ev.ID] = true
-		c, err := storedEvent(ev)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func (db *DB) appendEvents(events []ports.AuditEvent) {
-	for _, ev := range events {
-		db.events = append(db.events, eventRow{AuditEvent: ev, seq: db.next()})
-		db.eventIDs[ev.ID] = true
-	}
-}
-
 // normTime keeps what a SQL timestamp keeps: a UTC instant at microsecond precision.
 func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
@@ -198,6 +169,28 @@ func storedEvent(ev *ports.AuditEvent) (ports.AuditEvent, error) {
 	return c, nil
 }
 
+func copyWorkspace(ws *ports.Workspace) *ports.Workspace {
+	c := *ws
+	c.AuditRetentionDays = copyPtr(ws.AuditRetentionDays)
+	c.Policy = copyPolicy(ws.Policy)
+	return &c
+}
+
+func copyPolicy(p ports.Policy) ports.Policy {
+	p.MaxLifetime = copyPtr(p.MaxLifetime)
+	p.DefaultLifetime = copyPtr(p.DefaultLifetime)
+	p.MaxRotationPeriod = copyPtr(p.MaxRotationPeriod)
+	return p
+}
+
+func copyPtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
 func copyEvent(ev ports.AuditEvent) ports.AuditEvent {
 	if ev.Metadata != nil {
 		ev.Metadata = deepCopy(ev.Metadata).(map[string]any)
@@ -231,6 +224,7 @@ func copyToken(t *ports.Token) *ports.Token {
 	c.Audience = slices.Clone(t.Audience)
 	c.Metadata = bytes.Clone(t.Metadata)
 	c.ExpiresAt = copyTimePtr(t.ExpiresAt)
+	c.RotationPeriod = copyPtr(t.RotationPeriod)
 	c.LastUsedAt = copyTimePtr(t.LastUsedAt)
 	c.RevokedAt = copyTimePtr(t.RevokedAt)
 	c.RotatedAt = copyTimePtr(t.RotatedAt)

@@ -84,7 +84,7 @@ func (s *WorkspaceStore) CreateWorkspace(ctx context.Context, ws *ports.Workspac
 	if err != nil {
 		return err
 	}
-	w := *ws
+	w := *copyWorkspace(ws)
 	w.CreatedAt = normTime(ws.CreatedAt)
 	w.SigningAlgorithm = cmp.Or(ws.SigningAlgorithm, ports.AlgES256)
 	m := *owner
@@ -113,8 +113,7 @@ func (s *WorkspaceStore) Workspace(ctx context.Context, id string) (*ports.Works
 	if !ok {
 		return nil, ports.Errorf(ports.ENOTFOUND, "Workspace %s not found", id)
 	}
-	c := *ws
-	return &c, nil
+	return copyWorkspace(ws), nil
 }
 
 // Member returns a member of the workspace with its account's email; ENOTFOUND if none.
@@ -165,8 +164,8 @@ func (db *DB) memberEmail(memberID, fallback string) string {
 	return fallback
 }
 
-// UpdateWorkspace stores ws's Name, Slug, Timezone and SigningAlgorithm and ev together and announces
-// ChangeWorkspace; ENOTFOUND if it does not exist, ECONFLICT if the slug is taken by another workspace.
+// UpdateWorkspace stores ws's Name, Slug, Timezone, SigningAlgorithm, AuditRetentionDays and Policy
+// and ev together and announces ChangeWorkspace; ENOTFOUND if it does not exist, ECONFLICT if the slug is taken by another workspace.
 func (s *WorkspaceStore) UpdateWorkspace(ctx context.Context, ws *ports.Workspace, ev *ports.AuditEvent) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -187,6 +186,7 @@ func (s *WorkspaceStore) UpdateWorkspace(ctx context.Context, ws *ports.Workspac
 	}
 	delete(db.slugs, w.Slug)
 	w.Name, w.Slug, w.Timezone, w.SigningAlgorithm = ws.Name, ws.Slug, ws.Timezone, ws.SigningAlgorithm
+	w.AuditRetentionDays, w.Policy = copyPtr(ws.AuditRetentionDays), copyPolicy(ws.Policy)
 	db.slugs[w.Slug] = w.ID
 	db.appendEvents(events)
 	db.hub.Publish(ports.Change{Kind: ports.ChangeWorkspace, WorkspaceID: w.ID})

@@ -6,7 +6,9 @@
 // Changes travel between replicas through the database: each announcing mutation runs pg_notify in
 // its own transaction (delivered on commit only), and ChangeStream listens on one connection per DB.
 // Revocation-feed appends are serialised until commit by an advisory lock, so that a reader's cursor
-// (the feed's seq) never passes an entry that commits later with a smaller seq.
+// (the feed's seq) never passes an entry that commits later with a smaller seq. Audit events are
+// chained per workspace under a row lock on the workspace's audit_heads row, taken in the writing
+// transaction, so that concurrent writers (on any replica) take turns and never fork the chain.
 package postgres
 
 import (
@@ -98,6 +100,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		Notify:         `SELECT pg_notify('` + notifyChannel + `', ?)`,
 		FeedLock:       fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, feedLockKey),
 		ForUpdate:      ` FOR NO KEY UPDATE`,
+		// EXTRACT returns an exact numeric (PostgreSQL 14 and later).
+		Elapsed: func(from, to string) string { return "(EXTRACT(EPOCH FROM " + to + " - " + from + ") * 1000000)" },
 	}
 	conn.SetMaxIdleConns(10)
 	conn.SetConnMaxIdleTime(5 * time.Minute)

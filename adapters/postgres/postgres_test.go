@@ -18,6 +18,10 @@ func harness() sqlstoretest.Harness {
 		Open: func(ctx context.Context, dsn string) (sqlstoretest.Database, error) {
 			return Open(ctx, dsn)
 		},
+		Exec: func(ctx context.Context, db sqlstoretest.Database, query string) error {
+			_, err := db.(*DB).store.Writer().ExecContext(ctx, query)
+			return err
+		},
 	}
 }
 

@@ -5,7 +5,8 @@
 //
 // The database runs in WAL mode with foreign keys on and a busy timeout. Writes go through a single
 // connection whose transactions begin IMMEDIATE, so concurrent writers queue in Go instead of failing
-// with SQLITE_BUSY; reads use a separate pool and never wait for writers.
+// with SQLITE_BUSY; reads use a separate pool and never wait for writers. That single writer (and
+// BEGIN IMMEDIATE across processes) also serialises the writers of each workspace's audit chain.
 //
 // Changes (ports.ChangeStream) are delivered in process: each store publishes what it committed to a
 // hub shared by the DB's subscribers. SQLite serves a single replica; another process writing to the
@@ -93,6 +94,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		Time:          sqlstore.UnixMicro,
 		IsUnique:      isUnique,
 		IsUnavailable: isUnavailable,
+		Elapsed:       func(from, to string) string { return "(" + to + " - " + from + ")" },
 	}
 	if path == ":memory:" {
 		conn, err := open(ctx, path+"?"+params+"&_txlock=immediate", 1)

@@ -4,6 +4,7 @@
 //	tooken migrate     apply database migrations
 //	tooken bootstrap   create an account, a workspace and an owner API key; print them as JSON
 //	tooken keygen      print a new master key for TOOKEN_MASTER_KEY
+//	tooken audit verify  re-check the audit log's hash chain, naming the first broken link
 //
 // Every flag has a TOOKEN_* environment variable; see `tooken --help`.
 package main
@@ -11,6 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -123,6 +125,61 @@ func (c *bootstrapCmd) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 	})
 }
 
+type auditCmd struct {
+	Verify auditVerifyCmd `cmd:"" help:"Re-check the audit log's hash chain and name the first broken link."`
+}
+
+type auditVerifyCmd struct {
+	storeFlags
+	Workspace string `help:"Check only this workspace (default: every workspace)."`
+}
+
+// errChainBroken makes the command exit non-zero after it has printed what is broken.
+var errChainBroken = errors.New("the audit chain is broken")
+
+func (c *auditVerifyCmd) Run(ctx context.Context, stdout io.Writer) error {
+	m, err := app.Open(ctx, c.config(false))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	broken := false
+	report := func(r *core.ChainReport) {
+		name := r.WorkspaceID
+		if name == "" {
+			name = "(no workspace)"
+		}
+		if r.OK() {
+			fmt.Fprintf(stdout, "%s: ok, %d events checked", name, r.Checked)
+			if r.Unchained > 0 {
+				fmt.Fprintf(stdout, " (%d older events predate the chain)", r.Unchained)
+			}
+			fmt.Fprintln(stdout)
+			return
+		}
+		broken = true
+		fmt.Fprintf(stdout, "%s: BROKEN at event #%d (%s): %s; %d events before it verified\n",
+			name, r.BrokenSeq, r.BrokenID, r.Reason, r.Checked)
+	}
+	if c.Workspace != "" {
+		r, err := m.Service.VerifyAuditChain(ctx, c.Workspace, func(n int) {
+			if n > 0 && n%100_000 == 0 {
+				fmt.Fprintf(os.Stderr, "%d events checked…\n", n)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		report(r)
+	} else if err := m.Service.VerifyAllAuditChains(ctx, report); err != nil {
+		return err
+	}
+	if broken {
+		return errChainBroken
+	}
+	return nil
+}
+
 type keygenCmd struct{}
 
 func (keygenCmd) Run(stdout io.Writer) error {
@@ -135,6 +192,7 @@ type cli struct {
 	Migrate   migrateCmd   `cmd:"" help:"Apply database migrations."`
 	Bootstrap bootstrapCmd `cmd:"" help:"Create an account, a workspace and an owner API key; print them as JSON."`
 	Keygen    keygenCmd    `cmd:"" help:"Print a new master key for TOOKEN_MASTER_KEY."`
+	Audit     auditCmd     `cmd:"" help:"Audit log tools."`
 }
 
 func main() {

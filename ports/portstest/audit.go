@@ -10,14 +10,16 @@ import (
 )
 
 // TestAuditLog checks a ports.AuditLog: round trips of every field, newest-first order with paging and
-// totals, the filters Action, ActorID, TargetID, Since (inclusive) and Until (exclusive), and that a
-// workspace's list never shows another workspace's events.
+// totals, the filters Action, ActorID, TargetID, Since (inclusive) and Until (exclusive), that a
+// workspace's list never shows another workspace's events, the tamper-evident chain of every event
+// written (AuditChain, with concurrent writers) and PruneAuditEvents.
 func TestAuditLog(t *testing.T, newStores Factory) {
 	run(t, newStores, "AppendAuditEventsRoundTripsEveryField", testAuditRoundTrip)
 	run(t, newStores, "AppendNoEventsSucceeds", testAuditAppendNothing)
 	run(t, newStores, "AuditEventsListsNewestFirstWithPaging", testAuditPaging)
 	run(t, newStores, "AuditEventsFilters", testAuditFilters)
 	run(t, newStores, "AuditEventsListsOnlyTheWorkspaceEvents", testAuditIsolation)
+	testAuditChain(t, newStores)
 }
 
 func testAuditRoundTrip(e *env) {

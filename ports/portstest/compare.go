@@ -52,6 +52,20 @@ func (d *diff) timePtr(field string, got, want *time.Time) {
 	}
 }
 
+func fmtPtr[T any](p *T) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
+}
+
+// ptrs compares two optional values.
+func ptrs[T comparable](d *diff, field string, got, want *T) {
+	if (got == nil) != (want == nil) || (got != nil && *got != *want) {
+		d.add(field, fmtPtr(got), fmtPtr(want))
+	}
+}
+
 func (d *diff) strs(field string, got, want []string) {
 	if !slices.Equal(got, want) {
 		d.add(field, fmt.Sprintf("%q", got), fmt.Sprintf("%q", want))
@@ -88,6 +102,13 @@ func workspaceDiff(got, want *ports.Workspace) diff {
 	d.str("Timezone", got.Timezone, want.Timezone)
 	d.str("DefaultAudience", got.DefaultAudience, want.DefaultAudience)
 	d.str("SigningAlgorithm", got.SigningAlgorithm, want.SigningAlgorithm)
+	ptrs(&d, "AuditRetentionDays", got.AuditRetentionDays, want.AuditRetentionDays)
+	ptrs(&d, "Policy.MaxLifetime", got.Policy.MaxLifetime, want.Policy.MaxLifetime)
+	ptrs(&d, "Policy.DefaultLifetime", got.Policy.DefaultLifetime, want.Policy.DefaultLifetime)
+	if got.Policy.RequireExpiry != want.Policy.RequireExpiry {
+		d.add("Policy.RequireExpiry", got.Policy.RequireExpiry, want.Policy.RequireExpiry)
+	}
+	ptrs(&d, "Policy.MaxRotationPeriod", got.Policy.MaxRotationPeriod, want.Policy.MaxRotationPeriod)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	return d
 }
@@ -135,6 +156,7 @@ func tokenDiff(got, want *ports.Token) diff {
 	d.str("CreatedBy", got.CreatedBy, want.CreatedBy)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.timePtr("ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	ptrs(&d, "RotationPeriod", got.RotationPeriod, want.RotationPeriod)
 	d.timePtr("LastUsedAt", got.LastUsedAt, want.LastUsedAt)
 	d.timePtr("RevokedAt", got.RevokedAt, want.RevokedAt)
 	d.timePtr("RotatedAt", got.RotatedAt, want.RotatedAt)
@@ -222,7 +244,21 @@ func cloneTime(t *time.Time) *time.Time {
 
 func cloneAccount(a *ports.Account) *ports.Account { c := *a; return &c }
 
-func cloneWorkspace(w *ports.Workspace) *ports.Workspace { c := *w; return &c }
+func cloneWorkspace(w *ports.Workspace) *ports.Workspace {
+	c := *w
+	c.AuditRetentionDays = clonePtr(w.AuditRetentionDays)
+	c.Policy.MaxLifetime = clonePtr(w.Policy.MaxLifetime)
+	c.Policy.DefaultLifetime = clonePtr(w.Policy.DefaultLifetime)
+	c.Policy.MaxRotationPeriod = clonePtr(w.Policy.MaxRotationPeriod)
+	return &c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	return ptr(*p)
+}
 
 func cloneMember(m *ports.Member) *ports.Member { c := *m; return &c }
 
@@ -248,6 +284,7 @@ func cloneToken(t *ports.Token) *ports.Token {
 	c.Audience = slices.Clone(t.Audience)
 	c.Metadata = bytes.Clone(t.Metadata)
 	c.ExpiresAt = cloneTime(t.ExpiresAt)
+	c.RotationPeriod = clonePtr(t.RotationPeriod)
 	c.LastUsedAt = cloneTime(t.LastUsedAt)
 	c.RevokedAt = cloneTime(t.RevokedAt)
 	c.RotatedAt = cloneTime(t.RotatedAt)

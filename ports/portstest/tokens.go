@@ -11,8 +11,9 @@ import (
 // TestTokenStore checks a ports.TokenStore: round trips of every field, name uniqueness, revocation and
 // its idempotency, rotation as a compare-and-swap, the kids of the current and previous values, the
 // audit events of each mutation, lists (filters, paging, newest first), concurrent revocations and
-// rotations, and workspace isolation. The revocation feed entries of revocations and rotations are
-// checked by TestRevocationFeed, and their announcements by TestChangeStream.
+// rotations, workspace isolation, and the tokens that break an expiration policy. The revocation feed
+// entries of revocations and rotations are checked by TestRevocationFeed, and their announcements by
+// TestChangeStream.
 func TestTokenStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "CreateTokenRoundTripsEveryField", testTokenRoundTrip)
 	run(t, newStores, "CreateTokenKeepsUnsetFieldsNil", testTokenNilFields)
@@ -35,6 +36,7 @@ func TestTokenStore(t *testing.T, newStores Factory) {
 	testTokenLists(t, newStores)
 	testTokenConcurrency(t, newStores)
 	testTokenIsolation(t, newStores)
+	testTokenPolicy(t, newStores)
 }
 
 func (e *env) fullToken(tn *tenant, name string) *ports.Token {
@@ -44,6 +46,7 @@ func (e *env) fullToken(tn *tenant, name string) *ports.Token {
 	tok.Metadata = json.RawMessage(`{"team":"payments","env":"prod","limits":{"rps":50,"burst":[1,2.5]}}`)
 	tok.CreatedBy = "alice@example.test"
 	tok.ExpiresAt = ptr(e.at(30 * 24 * time.Hour))
+	tok.RotationPeriod = ptr(int64(7 * 24 * 3600))
 	tok.LastUsedAt = ptr(e.at(time.Minute + 123*time.Microsecond))
 	tok.RevokedAt = ptr(e.at(3 * time.Minute))
 	tok.RotatedAt = ptr(e.at(2 * time.Minute))
@@ -88,10 +91,10 @@ func testTokenNoAliasing(e *env) {
 	want := cloneToken(tok)
 	e.must(e.s.Tokens.CreateToken(e.ctx, tok, e.tokenEvent(tok, "token.created", tok.CreatedAt)), "CreateToken")
 	tok.Name, tok.Scopes[0], tok.Audience[0], tok.Metadata[2] = "changed", "changed", "changed", 'X'
-	*tok.ExpiresAt, *tok.LastUsedAt = e.at(-time.Hour), e.at(-time.Hour)
+	*tok.ExpiresAt, *tok.LastUsedAt, *tok.RotationPeriod = e.at(-time.Hour), e.at(-time.Hour), 1
 	got := e.token(tn.WS.ID, tok.ID)
 	got.Scopes[0], got.Metadata[2] = "changed", 'X'
-	*got.ExpiresAt, *got.RevokedAt = e.at(-time.Hour), e.at(-time.Hour)
+	*got.ExpiresAt, *got.RevokedAt, *got.RotationPeriod = e.at(-time.Hour), e.at(-time.Hour), 2
 	e.wantToken(want, "Token after the caller changed its copies")
 }
 

@@ -9,7 +9,8 @@ import (
 // TestWorkspaceStore checks a ports.WorkspaceStore: a workspace is created with its owner, signing key
 // and audit event in one call, slugs are unique (and a rejected workspace leaves nothing behind),
 // members are read with their account's email, and members are scoped to their workspace; settings
-// updates, the walk over every workspace id and custom scopes.
+// updates (the expiration policy and audit retention included), the walk over every workspace id and
+// custom scopes.
 func TestWorkspaceStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "CreateWorkspaceRoundTripsWorkspace", testWorkspaceRoundTrip)
 	run(t, newStores, "CreateWorkspaceStoresOwnerWithAccountEmail", testWorkspaceOwner)
@@ -21,6 +22,7 @@ func TestWorkspaceStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "UnknownMemberIsNotFound", testMemberNotFound)
 	run(t, newStores, "MembersAreScopedToTheirWorkspace", testMemberIsolation)
 	testWorkspaceSettings(t, newStores)
+	testWorkspacePolicy(t, newStores)
 }
 
 func testWorkspaceRoundTrip(e *env) {

@@ -31,34 +31,30 @@ type auditRow struct {
 	RequestID   string `db:"request_id"`
 	Metadata    []byte `db:"metadata"`
 	OccurredAt  Time   `db:"occurred_at"`
+	ChainSeq    int64  `db:"chain_seq"`
+	PrevHash    string `db:"prev_hash"`
+	Hash        string `db:"hash"`
 }
 
 const auditColumns = `id, workspace_id, action, actor_type, actor_id, actor_email, target_type, target_id,
-target_name, ip, user_agent, request_id, metadata, occurred_at`
+target_name, ip, user_agent, request_id, metadata, occurred_at, chain_seq, prev_hash, hash`
 
-// insertEvents stores events (nil ones are skipped) in the caller's transaction.
-func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.AuditEvent) error {
-	for _, ev := range events {
-		if ev == nil {
-			continue
-		}
-		var meta any
-		if ev.Metadata != nil {
-			text, err := jsonText(ev.Metadata)
-			if err != nil {
-				return ports.Internal(fmt.Errorf("audit event metadata: %w", err))
+// auditEvents converts rows read back into events.
+func auditEvents(rows []auditRow) ([]ports.AuditEvent, error) {
+	events := make([]ports.AuditEvent, len(rows))
+	for i, r := range rows {
+		events[i] = ports.AuditEvent{ID: r.ID, WorkspaceID: r.WorkspaceID, Action: r.Action,
+			Actor:  ports.Actor{Type: r.ActorType, ID: r.ActorID, Email: r.ActorEmail},
+			Target: ports.Target{Type: r.TargetType, ID: r.TargetID, Name: r.TargetName},
+			IP:     r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, OccurredAt: r.OccurredAt.T,
+			ChainSeq: r.ChainSeq, PrevHash: r.PrevHash, Hash: r.Hash}
+		if r.Metadata != nil {
+			if err := json.Unmarshal(r.Metadata, &events[i].Metadata); err != nil {
+				return nil, ports.Internal(fmt.Errorf("audit event %s metadata: %w", r.ID, err))
 			}
-			meta = text
-		}
-		if _, err := db.exec(ctx, tx, `INSERT INTO audit_events (`+auditColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
-			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, meta,
-			db.t(ev.OccurredAt)); err != nil {
-			return db.wrap(err, "", fmt.Sprintf("audit event %s already exists", ev.ID))
 		}
 	}
-	return nil
+	return events, nil
 }
 
 // AppendAuditEvents stores events in one transaction.
@@ -104,17 +100,9 @@ func (s *AuditLog) AuditEvents(ctx context.Context, workspaceID string, f ports.
 	if err := db.sel(ctx, db.read, &rows, query, args...); err != nil {
 		return nil, 0, db.wrap(err, "", "")
 	}
-	events := make([]ports.AuditEvent, len(rows))
-	for i, r := range rows {
-		events[i] = ports.AuditEvent{ID: r.ID, WorkspaceID: r.WorkspaceID, Action: r.Action,
-			Actor:  ports.Actor{Type: r.ActorType, ID: r.ActorID, Email: r.ActorEmail},
-			Target: ports.Target{Type: r.TargetType, ID: r.TargetID, Name: r.TargetName},
-			IP:     r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, OccurredAt: r.OccurredAt.T}
-		if r.Metadata != nil {
-			if err := json.Unmarshal(r.Metadata, &events[i].Metadata); err != nil {
-				return nil, 0, ports.Internal(fmt.Errorf("audit event %s metadata: %w", r.ID, err))
-			}
-		}
+	events, err := auditEvents(rows)
+	if err != nil {
+		return nil, 0, err
 	}
 	return events, total, nil
 }

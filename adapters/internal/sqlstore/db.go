@@ -44,6 +44,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT of one row to lock it until commit against concurrent
 	// lockers (PostgreSQL: " FOR NO KEY UPDATE"); empty when writers are serialised anyway.
 	ForUpdate string
+	// Elapsed returns an SQL expression of the number of microseconds from the time column from to
+	// the time column to (SQLite: "(to - from)", its times being unix microseconds).
+	Elapsed func(from, to string) string
 }
 
 // DB is an opened database with its dialect. Writes go through write and reads through read; they

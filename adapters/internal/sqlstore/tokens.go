@@ -24,6 +24,7 @@ type tokenRow struct {
 	CreatedBy          string `db:"created_by"`
 	CreatedAt          Time   `db:"created_at"`
 	ExpiresAt          Time   `db:"expires_at"`
+	RotationPeriod     *int64 `db:"rotation_period"`
 	LastUsedAt         Time   `db:"last_used_at"`
 	RevokedAt          Time   `db:"revoked_at"`
 	RotatedAt          Time   `db:"rotated_at"`
@@ -36,7 +37,7 @@ type tokenRow struct {
 
 func (r *tokenRow) token() (ports.Token, error) {
 	t := ports.Token{ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Metadata: rawJSON(r.Metadata),
-		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.T, ExpiresAt: r.ExpiresAt.Ptr(),
+		CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.T, ExpiresAt: r.ExpiresAt.Ptr(), RotationPeriod: r.RotationPeriod,
 		LastUsedAt: r.LastUsedAt.Ptr(), RevokedAt: r.RevokedAt.Ptr(), RotatedAt: r.RotatedAt.Ptr(),
 		CurrentJTI: r.CurrentJTI, CurrentKID: r.CurrentKID, PreviousJTI: r.PreviousJTI, PreviousKID: r.PreviousKID,
 		PreviousValidUntil: r.PreviousValidUntil.Ptr()}
@@ -50,7 +51,8 @@ func (r *tokenRow) token() (ports.Token, error) {
 }
 
 const tokenColumns = `id, workspace_id, name, scopes, audience, metadata, created_by, created_at, expires_at,
-last_used_at, revoked_at, rotated_at, current_jti, current_kid, previous_jti, previous_kid, previous_valid_until`
+last_used_at, revoked_at, rotated_at, current_jti, current_kid, previous_jti, previous_kid, previous_valid_until,
+rotation_period`
 
 func tokenNotFound(id string) string { return fmt.Sprintf("Token %s not found", id) }
 
@@ -68,11 +70,11 @@ func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.
 	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := db.exec(ctx, tx, `INSERT INTO tokens (`+tokenColumns+`, name_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.WorkspaceID, t.Name, scopes, audience, rawText(t.Metadata), t.CreatedBy,
 			db.t(t.CreatedAt), db.nt(t.ExpiresAt), db.nt(t.LastUsedAt), db.nt(t.RevokedAt), db.nt(t.RotatedAt),
 			t.CurrentJTI, t.CurrentKID, t.PreviousJTI, t.PreviousKID, db.nt(t.PreviousValidUntil),
-			strings.ToLower(t.Name)); err != nil {
+			nullable(t.RotationPeriod), strings.ToLower(t.Name)); err != nil {
 			return err
 		}
 		return db.insertEvents(ctx, tx, ev)

@@ -22,6 +22,30 @@ type workspaceRow struct {
 	DefaultAudience  string `db:"default_audience"`
 	SigningAlgorithm string `db:"signing_algorithm"`
 	CreatedAt        Time   `db:"created_at"`
+	// The audit retention and the expiration policy; NULL is nil.
+	AuditRetentionDays *int   `db:"audit_retention_days"`
+	MaxLifetime        *int64 `db:"policy_max_lifetime"`
+	DefaultLifetime    *int64 `db:"policy_default_lifetime"`
+	RequireExpiry      bool   `db:"policy_require_expiry"`
+	MaxRotationPeriod  *int64 `db:"policy_max_rotation_period"`
+}
+
+const workspaceColumns = `id, name, slug, timezone, default_audience, signing_algorithm, created_at,
+audit_retention_days, policy_max_lifetime, policy_default_lifetime, policy_require_expiry, policy_max_rotation_period`
+
+// settingsArgs returns the arguments of the retention and policy columns, in workspaceColumns order.
+func settingsArgs(ws *ports.Workspace) []any {
+	p := ws.Policy
+	return []any{nullable(ws.AuditRetentionDays), nullable(p.MaxLifetime), nullable(p.DefaultLifetime),
+		p.RequireExpiry, nullable(p.MaxRotationPeriod)}
+}
+
+// nullable returns *p, or nil (NULL) when p is nil.
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 type memberRow struct {
@@ -41,11 +65,10 @@ FROM members m JOIN accounts a ON a.id = m.account_id `
 func (s *WorkspaceStore) CreateWorkspace(ctx context.Context, ws *ports.Workspace, owner *ports.Member, key *ports.SigningKey, ev *ports.AuditEvent) error {
 	db := s.db
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := db.exec(ctx, tx,
-			`INSERT INTO workspaces (id, name, slug, timezone, default_audience, signing_algorithm, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			ws.ID, ws.Name, ws.Slug, ws.Timezone, ws.DefaultAudience, cmp.Or(ws.SigningAlgorithm, ports.AlgES256),
-			db.t(ws.CreatedAt)); err != nil {
+		args := append([]any{ws.ID, ws.Name, ws.Slug, ws.Timezone, ws.DefaultAudience,
+			cmp.Or(ws.SigningAlgorithm, ports.AlgES256), db.t(ws.CreatedAt)}, settingsArgs(ws)...)
+		if _, err := db.exec(ctx, tx, `INSERT INTO workspaces (`+workspaceColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 			return db.wrap(err, "", fmt.Sprintf("the slug %q is already taken", ws.Slug))
 		}
 		if owner != nil {
@@ -70,13 +93,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`,
 // Workspace returns the workspace; ENOTFOUND if it does not exist.
 func (s *WorkspaceStore) Workspace(ctx context.Context, id string) (*ports.Workspace, error) {
 	var r workspaceRow
-	err := s.db.get(ctx, s.db.read, &r, `SELECT id, name, slug, timezone, default_audience, signing_algorithm, created_at
-FROM workspaces WHERE id = ?`, id)
+	err := s.db.get(ctx, s.db.read, &r, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id)
 	if err != nil {
 		return nil, s.db.wrap(err, workspaceNotFound(id), "")
 	}
 	return &ports.Workspace{ID: r.ID, Name: r.Name, Slug: r.Slug, Timezone: r.Timezone,
-		DefaultAudience: r.DefaultAudience, SigningAlgorithm: r.SigningAlgorithm, CreatedAt: r.CreatedAt.T}, nil
+		DefaultAudience: r.DefaultAudience, SigningAlgorithm: r.SigningAlgorithm, CreatedAt: r.CreatedAt.T,
+		AuditRetentionDays: r.AuditRetentionDays, Policy: ports.Policy{MaxLifetime: r.MaxLifetime,
+			DefaultLifetime: r.DefaultLifetime, RequireExpiry: r.RequireExpiry, MaxRotationPeriod: r.MaxRotationPeriod}}, nil
 }
 
 // Member returns a member of the workspace with its account's email; ENOTFOUND if none.
@@ -98,13 +122,17 @@ func (s *WorkspaceStore) member(ctx context.Context, where string, args ...any) 
 		Role: ports.Role(r.Role), CreatedAt: r.CreatedAt.T}, nil
 }
 
-// UpdateWorkspace stores ws's Name, Slug, Timezone and SigningAlgorithm and ev in one transaction and
-// announces ChangeWorkspace; ENOTFOUND if it does not exist, ECONFLICT if the slug is taken.
+// UpdateWorkspace stores ws's Name, Slug, Timezone, SigningAlgorithm, AuditRetentionDays and Policy
+// and ev in one transaction and announces ChangeWorkspace; ENOTFOUND if it does not exist, ECONFLICT
+// if the slug is taken.
 func (s *WorkspaceStore) UpdateWorkspace(ctx context.Context, ws *ports.Workspace, ev *ports.AuditEvent) error {
 	db := s.db
 	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
-		n, err := db.exec(ctx, tx, `UPDATE workspaces SET name = ?, slug = ?, timezone = ?, signing_algorithm = ?
-WHERE id = ?`, ws.Name, ws.Slug, ws.Timezone, ws.SigningAlgorithm, ws.ID)
+		args := append([]any{ws.Name, ws.Slug, ws.Timezone, ws.SigningAlgorithm}, settingsArgs(ws)...)
+		n, err := db.exec(ctx, tx, `UPDATE workspaces SET name = ?, slug = ?, timezone = ?, signing_algorithm = ?,
+    audit_retention_days = ?, policy_max_lifetime = ?, policy_default_lifetime = ?, policy_require_expiry = ?,
+    policy_max_rotation_period = ?
+WHERE id = ?`, append(args, ws.ID)...)
 		if err != nil {
 			return nil, db.wrap(err, "", fmt.Sprintf("the slug %q is already taken", ws.Slug))
 		}

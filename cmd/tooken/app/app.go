@@ -221,7 +221,7 @@ func (m *Main) startBackground(ctx context.Context) *sync.WaitGroup {
 		return func(err error) { m.cfg.Logger.Warn(what, "error", err) }
 	}
 	wg.Go(func() {
-		m.Service.RunUsageFlusher(ctx, cmp.Or(m.cfg.UsageFlush, 5*time.Second), logErr("flushing last_used_at"))
+		m.Service.RunFlusher(ctx, cmp.Or(m.cfg.UsageFlush, 5*time.Second), logErr("flushing last_used_at and auth failures"))
 	})
 	wg.Go(func() {
 		for ctx.Err() == nil {
@@ -238,7 +238,7 @@ func (m *Main) startBackground(ctx context.Context) *sync.WaitGroup {
 		m.Service.RunReconciler(ctx, cmp.Or(m.cfg.Reconcile, 10*time.Second), logErr("reconciling caches"))
 	})
 	wg.Go(func() {
-		m.Service.RunKeyMaintenance(ctx, cmp.Or(m.cfg.KeyMaintenance, time.Minute), logErr("signing-key maintenance"))
+		m.Service.RunMaintenance(ctx, cmp.Or(m.cfg.KeyMaintenance, time.Minute), logErr("maintenance"))
 	})
 	return &wg
 }

@@ -1,7 +1,7 @@
 // Package sqlstoretest holds checks of the SQL storage adapters that go beyond the port contract
 // suites (ports/portstest): migrations, readiness, error translation at the boundary, time
-// precision, case folding, concurrency of writers and the usage and audit queries. The postgres and
-// sqlite adapters run it from their tests.
+// precision, case folding, concurrency of writers, the usage and audit queries, and that tampering
+// with a stored audit row shows in its hash. The postgres and sqlite adapters run it from their tests.
 package sqlstoretest
 
 import (
@@ -28,6 +28,8 @@ type Harness struct {
 	NewDSN func(t *testing.T) string
 	// Open opens the database at dsn without migrating it.
 	Open func(ctx context.Context, dsn string) (Database, error)
+	// Exec runs one SQL statement on db directly, bypassing the stores (to tamper with stored rows).
+	Exec func(ctx context.Context, db Database, query string) error
 }
 
 // Run runs every check against the adapter.
@@ -35,6 +37,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("MigrateIsIdempotentAndReadyFollowsIt", func(t *testing.T) { testMigrate(t, h) })
 	t.Run("ConcurrentMigrationsAgree", func(t *testing.T) { testConcurrentMigrate(t, h) })
 	t.Run("ClosedDatabaseIsUnavailable", func(t *testing.T) { testClosed(t, h) })
+	t.Run("TamperedAuditRowsBreakTheirHash", func(t *testing.T) { testTamper(t, h) })
 	checks := map[string]func(c *check){
 		"ErrorsAreTranslated":               testErrors,
 		"TimesRoundTripInUTCAtMicroseconds": testTimes,

@@ -1,0 +1,53 @@
+-- +goose Up
+-- Tamper evidence: every audit event is chained to the previous event of its workspace. chain_seq is
+-- its position (from 1, contiguous), prev_hash the hash of the event before it and hash
+-- ports.AuditHash(prev_hash, event). audit_heads holds the last position and hash of each workspace's
+-- chain; writers lock its row (SELECT … FOR NO KEY UPDATE) in the transaction that inserts the events,
+-- so that concurrent writers of one workspace take turns and never fork the chain. Pruning old events
+-- leaves it alone.
+--
+-- Events recorded before this migration are numbered in their existing order, per workspace, with
+-- empty hashes: they cannot be hashed after the fact without vouching for rows nobody checked. The
+-- chain starts at the first hashed event (the first one written after the upgrade, whose prev_hash is
+-- empty); verifiers skip the unhashed events before it.
+ALTER TABLE audit_events
+    ADD COLUMN chain_seq bigint NOT NULL DEFAULT 0,
+    ADD COLUMN prev_hash text NOT NULL DEFAULT '',
+    ADD COLUMN hash      text NOT NULL DEFAULT '';
+UPDATE audit_events AS e SET chain_seq = n.pos
+FROM (SELECT seq, row_number() OVER (PARTITION BY workspace_id ORDER BY seq) AS pos FROM audit_events) AS n
+WHERE n.seq = e.seq;
+ALTER TABLE audit_events ALTER COLUMN chain_seq DROP DEFAULT;
+CREATE UNIQUE INDEX audit_events_workspace_chain_key ON audit_events (workspace_id, chain_seq);
+
+-- No foreign key, like audit_events: events of no workspace ('') form a chain too.
+CREATE TABLE audit_heads (
+    workspace_id text PRIMARY KEY,
+    last_seq     bigint NOT NULL,
+    last_hash    text NOT NULL
+);
+INSERT INTO audit_heads (workspace_id, last_seq, last_hash)
+SELECT workspace_id, MAX(chain_seq), '' FROM audit_events GROUP BY workspace_id;
+
+-- The audit retention (NULL: keep forever) and the expiration policy; durations in seconds, NULL
+-- meaning no limit.
+ALTER TABLE workspaces
+    ADD COLUMN audit_retention_days       integer,
+    ADD COLUMN policy_max_lifetime        bigint,
+    ADD COLUMN policy_default_lifetime    bigint,
+    ADD COLUMN policy_max_rotation_period bigint,
+    ADD COLUMN policy_require_expiry      boolean NOT NULL DEFAULT false;
+
+ALTER TABLE tokens ADD COLUMN rotation_period bigint; -- seconds; NULL: no automatic rotation
+
+-- +goose Down
+ALTER TABLE tokens DROP COLUMN rotation_period;
+ALTER TABLE workspaces
+    DROP COLUMN policy_require_expiry,
+    DROP COLUMN policy_max_rotation_period,
+    DROP COLUMN policy_default_lifetime,
+    DROP COLUMN policy_max_lifetime,
+    DROP COLUMN audit_retention_days;
+DROP TABLE audit_heads;
+DROP INDEX audit_events_workspace_chain_key;
+ALTER TABLE audit_events DROP COLUMN hash, DROP COLUMN prev_hash, DROP COLUMN chain_seq;
