@@ -223,9 +223,9 @@ func TestSetScopesRejectsABodyMissingRequiredFieldsWith400(t *testing.T) {
 	set, err := ws.Owner.SetScopesWithResponse(t.Context(), sdk.SetScopesRequest{Custom: kept})
 	want(t, set, err, http.StatusOK)
 	for name, body := range map[string]string{
-		"empty object":            `{}`,
-		"custom null":             `{"custom": null}`,
-		"misspelt key":            `{"scopes": [{"name": "orders:write", "description": "d"}]}`,
+		"empty object": `{}`,
+		"custom null":  `{"custom": null}`,
+		"misspelt key": `{"scopes": [{"name": "orders:write", "description": "d"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, err := ws.Owner.SetScopesWithBodyWithResponse(invalidRequest(t.Context()), "application/json", strings.NewReader(body))
