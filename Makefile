@@ -26,10 +26,12 @@ generate:
 check-generate: generate
 	git diff --exit-code -- adapters/httpapi/server.gen.go sdk/client.gen.go
 
-## bench: benchmarks (SQLite and PostgreSQL); prints a table (BENCHTIME=1s per benchmark)
+## bench: benchmarks (HTTP paths on SQLite and PostgreSQL, revocation propagation across two
+## PostgreSQL replicas, signing, sdk/verify VERIFY_RUNS times); prints tables (BENCHTIME=1s per benchmark)
 BENCHTIME ?= 1s
+VERIFY_RUNS ?= 3
 bench:
-	GO="$(GO)" $(GO) run ./tests/bench/cmd/benchtable -benchtime $(BENCHTIME)
+	GO="$(GO)" $(GO) run ./tests/bench/cmd/benchtable -benchtime $(BENCHTIME) -verify-runs $(VERIFY_RUNS)
 
 ## build: the tooken binary in ./bin
 build:

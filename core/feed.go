@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"time"
 
 	"github.com/tooken/tooken/ports"
 )
@@ -10,19 +9,23 @@ import (
 // MaxFeedPage bounds one page of the revocation feed.
 const MaxFeedPage = 1000
 
-// Revocations lists a workspace's revocation feed after cursor `after` (the public, paged feed);
-// ENOTFOUND for an unknown workspace.
-func (s *Service) Revocations(ctx context.Context, workspaceID string, after int64, limit int) ([]ports.Revocation, error) {
+// Revocations lists a page of a workspace's revocation feed after cursor `after` (the public, paged
+// feed) and whether more entries follow; ENOTFOUND for an unknown workspace.
+func (s *Service) Revocations(ctx context.Context, workspaceID string, after int64, limit int) ([]ports.Revocation, bool, error) {
 	if after < 0 {
-		return nil, invalid("after", "after must be a cursor returned by the feed")
+		return nil, false, invalid("after", "after must be a cursor returned by the feed")
 	}
 	if limit < 1 || limit > MaxFeedPage {
-		return nil, invalid("limit", "limit must be between 1 and 1000")
+		return nil, false, invalid("limit", "limit must be between 1 and 1000")
 	}
 	if _, err := s.workspace(ctx, workspaceID); err != nil {
-		return nil, workspaceNotFound(err, workspaceID)
+		return nil, false, workspaceNotFound(err, workspaceID)
 	}
-	return s.stores.Feed.Revocations(ctx, workspaceID, after, s.Now(), limit)
+	list, err := s.stores.Feed.Revocations(ctx, workspaceID, after, s.Now(), limit+1)
+	if err != nil || len(list) <= limit {
+		return list, false, err
+	}
+	return list[:limit], true, nil
 }
 
 // FeedEvent is one item of a revocation stream: an entry, or word that the workspace's signing keys
@@ -34,7 +37,9 @@ type FeedEvent struct {
 
 // WatchRevocations streams a workspace's revocation entries after cursor `after` — the backlog first,
 // then each new entry as it commits on any replica — and a KeysChanged event when its signing keys
-// change, until ctx ends. ENOTFOUND for an unknown workspace.
+// change, until ctx ends. If the feed cannot be read the stream ends, so that followers notice (and
+// fail closed once stale) instead of trusting heartbeats of a server that cannot see revocations.
+// ENOTFOUND for an unknown workspace.
 func (s *Service) WatchRevocations(ctx context.Context, workspaceID string, after int64) (<-chan FeedEvent, error) {
 	if _, err := s.workspace(ctx, workspaceID); err != nil {
 		return nil, workspaceNotFound(err, workspaceID)
@@ -52,13 +57,11 @@ func (s *Service) WatchRevocations(ctx context.Context, workspaceID string, afte
 				return false
 			}
 		}
-		retry := time.NewTicker(5 * time.Second) // re-reads after a failed read even if nothing wakes us
-		defer retry.Stop()
 		for {
 			for {
 				page, err := s.stores.Feed.Revocations(ctx, workspaceID, after, s.Now(), MaxFeedPage)
 				if err != nil {
-					break // the next wake-up (or the reconnecting client) retries
+					return
 				}
 				for i := range page {
 					if !send(FeedEvent{Revocation: &page[i]}) {
@@ -73,7 +76,6 @@ func (s *Service) WatchRevocations(ctx context.Context, workspaceID string, afte
 			select {
 			case <-ctx.Done():
 				return
-			case <-retry.C:
 			case c := <-wake:
 				if c.Kind == ports.ChangeSigningKey || c.Kind == ports.ChangeResync {
 					if !send(FeedEvent{KeysChanged: true}) {

@@ -19,8 +19,8 @@ func TestRevokedAndRotatedOutValuesEnterTheFeed(t *testing.T) {
 	if _, err := e.svc.RotateToken(e.ctx, owner, b.Token.ID, ptr(60)); err != nil {
 		t.Fatal(err)
 	}
-	feed, err := e.svc.Revocations(e.ctx, owner.WorkspaceID, 0, 100)
-	if err != nil || len(feed) != 2 {
+	feed, more, err := e.svc.Revocations(e.ctx, owner.WorkspaceID, 0, 100)
+	if err != nil || len(feed) != 2 || more {
 		t.Fatalf("feed = %+v, %v", feed, err)
 	}
 	if feed[0].JTI != a.Token.CurrentJTI || !feed[0].RevokedAt.Equal(epoch) {
@@ -29,15 +29,18 @@ func TestRevokedAndRotatedOutValuesEnterTheFeed(t *testing.T) {
 	if feed[1].JTI != b.Token.CurrentJTI || !feed[1].RevokedAt.Equal(epoch.Add(time.Minute)) {
 		t.Errorf("a rotated-out value is refused from the end of its grace period: %+v", feed[1])
 	}
-	rest, _ := e.svc.Revocations(e.ctx, owner.WorkspaceID, feed[0].Seq, 100)
+	rest, _, _ := e.svc.Revocations(e.ctx, owner.WorkspaceID, feed[0].Seq, 100)
 	if len(rest) != 1 || rest[0].Seq != feed[1].Seq {
 		t.Errorf("after a cursor: %+v", rest)
 	}
+	if first, more, _ := e.svc.Revocations(e.ctx, owner.WorkspaceID, 0, 1); len(first) != 1 || !more {
+		t.Errorf("a full page with more behind it: %d entries, has_more %v", len(first), more)
+	}
 	other := e.workspace("globex")
-	if mine, _ := e.svc.Revocations(e.ctx, other.WorkspaceID, 0, 100); len(mine) != 0 {
+	if mine, _, _ := e.svc.Revocations(e.ctx, other.WorkspaceID, 0, 100); len(mine) != 0 {
 		t.Errorf("another workspace's feed shows %d entries", len(mine))
 	}
-	_, err = e.svc.Revocations(e.ctx, "ws_unknown", 0, 100)
+	_, _, err = e.svc.Revocations(e.ctx, "ws_unknown", 0, 100)
 	wantCode(t, err, "not_found")
 }
 

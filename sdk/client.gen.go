@@ -410,7 +410,8 @@ type CreateTokenRequest struct {
 
 // CustomScope defines model for CustomScope.
 type CustomScope struct {
-	Description string `json:"description"`
+	// Description Optional; "" when omitted.
+	Description *string `json:"description,omitempty"`
 
 	// Name Pattern ^[a-z][a-z0-9_-]*:[a-z][a-z0-9_.-]*$
 	//

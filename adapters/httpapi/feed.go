@@ -22,11 +22,11 @@ func (s *Server) GetRevocations(ctx context.Context, req GetRevocationsRequestOb
 	if req.Params.Limit != nil {
 		limit = *req.Params.Limit
 	}
-	list, err := s.svc.Revocations(ctx, req.WorkspaceId, after, limit)
+	list, more, err := s.svc.Revocations(ctx, req.WorkspaceId, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	page := RevocationPage{Data: make([]Revocation, len(list)), NextCursor: strconv.FormatInt(after, 10), HasMore: len(list) == limit}
+	page := RevocationPage{Data: make([]Revocation, len(list)), NextCursor: strconv.FormatInt(after, 10), HasMore: more}
 	for i := range list {
 		page.Data[i] = revocationOut(&list[i])
 		page.NextCursor = page.Data[i].Cursor

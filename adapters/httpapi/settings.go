@@ -44,9 +44,16 @@ func (s *Server) GetScopes(ctx context.Context, _ GetScopesRequestObject) (GetSc
 
 // SetScopes implements PUT /v1/workspace/scopes.
 func (s *Server) SetScopes(ctx context.Context, req SetScopesRequestObject) (SetScopesResponseObject, error) {
+	if req.Body.Custom == nil { // a missing or misspelt key must not silently delete every scope
+		return nil, &ports.Error{Code: ports.EINVALID, Message: "custom is required (an empty list removes every custom scope)",
+			Details: map[string]string{"custom": "required"}}
+	}
 	in := make([]ports.Scope, len(req.Body.Custom))
 	for i, c := range req.Body.Custom {
-		in[i] = ports.Scope{Name: c.Name, Description: c.Description}
+		in[i] = ports.Scope{Name: c.Name}
+		if c.Description != nil {
+			in[i].Description = *c.Description
+		}
 	}
 	custom, err := s.svc.SetScopes(ctx, principal(ctx), in)
 	if err != nil {
@@ -58,7 +65,7 @@ func (s *Server) SetScopes(ctx context.Context, req SetScopesRequestObject) (Set
 func scopeSetOut(custom []ports.Scope) ScopeSet {
 	out := ScopeSet{Builtin: slices.Clone(core.BuiltinScopes), Custom: make([]CustomScope, len(custom))}
 	for i, c := range custom {
-		out.Custom[i] = CustomScope{Name: c.Name, Description: c.Description}
+		out.Custom[i] = CustomScope{Name: c.Name, Description: &c.Description}
 	}
 	return out
 }

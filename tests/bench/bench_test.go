@@ -1,6 +1,8 @@
 // Package bench measures Tooken's request paths end to end: the real HTTP handler from app.Open,
 // served by httptest over loopback HTTP with a keep-alive client, on embedded SQLite and on
-// PostgreSQL. It defines only Benchmark functions, so `go test ./...` runs none of its setup.
+// PostgreSQL; and how fast a revocation reaches another replica and an SDK verifier
+// (BenchmarkRevocationPropagation: two servers from app.Listen + Run on one PostgreSQL database).
+// It defines only Benchmark functions, so `go test ./...` runs none of its setup.
 //
 // `make bench` runs these and prints a table; to run them directly:
 //

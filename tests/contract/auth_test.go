@@ -61,7 +61,7 @@ func TestEveryAuthenticatedOperationRejectsABadCredentialWith401(t *testing.T) {
 		{name: "rotated-out token value", credential: rotated.Token},
 		{name: "expired token", credential: expiring.Token},
 	}
-	ops := authenticatedOperations(live.Id, spare.Id)
+	ops := authenticatedOperations(live.Id, spare.Id, activeKey(t, ws).Kid)
 	requireOperationsFor(t, ops, http.StatusUnauthorized)
 	for _, cred := range credentials {
 		t.Run(cred.name, func(t *testing.T) {

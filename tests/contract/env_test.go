@@ -41,7 +41,8 @@ type env struct {
 	closeOnce sync.Once
 }
 
-func newEnv(t *testing.T, lim limits) *env {
+// newEnv starts a server; configure, if given, changes its configuration before it opens.
+func newEnv(t *testing.T, lim limits, configure ...func(*app.Config)) *env {
 	t.Helper()
 	s, err := loadSpec()
 	if err != nil {
@@ -50,7 +51,7 @@ func newEnv(t *testing.T, lim limits) *env {
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	clock := &fakeClock{}
-	m, err := app.Open(context.Background(), app.Config{
+	cfg := app.Config{
 		DataDir:          t.TempDir(),
 		Migrate:          true,
 		PublicURL:        url,
@@ -59,7 +60,11 @@ func newEnv(t *testing.T, lim limits) *env {
 		AuthFailureLimit: orDefault(lim.AuthFailureLimit, 1_000_000),
 		Clock:            clock,
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	m, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		ts.Close()
 		t.Fatalf("app.Open: %v", err)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tooken/tooken/sdk"
 )
 
 var publicCache = regexp.MustCompile(`^public, max-age=[1-9][0-9]*$`)
@@ -20,7 +22,8 @@ func TestDiscoveryDocumentNamesTheIssuerAndItsKeys(t *testing.T) {
 	want(t, res, err, http.StatusOK)
 	d := res.JSON200
 	issuer := e.URL + "/w/" + ws.ID
-	if d.Issuer != issuer || d.JwksUri != issuer+"/.well-known/jwks.json" || !slices.Contains(d.TokenSigningAlgValuesSupported, "ES256") {
+	if d.Issuer != issuer || d.JwksUri != issuer+"/.well-known/jwks.json" || !slices.Contains(d.TokenSigningAlgValuesSupported, "ES256") ||
+		d.RevocationFeedUri != issuer+"/revocations" || d.RevocationStreamUri != issuer+"/revocations/stream" {
 		t.Errorf("discovery = %+v, want issuer %s", d, issuer)
 	}
 	if cc := res.HTTPResponse.Header.Get("Cache-Control"); !publicCache.MatchString(cc) {
@@ -52,16 +55,57 @@ func TestJWKSPublishesTheKeyThatSignsTheWorkspaceTokens(t *testing.T) {
 
 func jwtKid(t *testing.T, jwt string) string {
 	t.Helper()
-	head, _, _ := strings.Cut(jwt, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		t.Fatalf("JWT header: %v", err)
-	}
 	var h struct{ Kid string }
-	if err := json.Unmarshal(raw, &h); err != nil {
-		t.Fatalf("JWT header: %v", err)
-	}
+	jwtPart(t, jwt, 0, &h)
 	return h.Kid
+}
+
+// jwtClaims are the claims of a token value the feed speaks of.
+type jwtClaims struct {
+	JTI string `json:"jti"`
+	Exp *int64 `json:"exp"`
+}
+
+func claimsOf(t *testing.T, jwt string) jwtClaims {
+	t.Helper()
+	var c jwtClaims
+	jwtPart(t, jwt, 1, &c)
+	if c.JTI == "" {
+		t.Fatalf("the token value has no jti")
+	}
+	return c
+}
+
+// jwtPart decodes part i (0 header, 1 claims) of a compact JWT into v.
+func jwtPart(t *testing.T, jwt string, i int, v any) {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWT: %q", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatalf("JWT part %d: %v", i, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("JWT part %d: %v", i, err)
+	}
+}
+
+// jwksKids lists the kids a workspace's JWKS publishes.
+func jwksKids(t *testing.T, e *env, workspaceID string) []string {
+	t.Helper()
+	res, err := e.client(t, "").GetJWKSWithResponse(t.Context(), workspaceID)
+	want(t, res, err, http.StatusOK)
+	var kids []string
+	for _, k := range res.JSON200.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+func hasKid(keys []sdk.JWK, kid string) bool {
+	return slices.ContainsFunc(keys, func(k sdk.JWK) bool { return k.Kid == kid })
 }
 
 func TestIssuerEndpointsOfAnUnknownWorkspaceAreNotFound(t *testing.T) {
@@ -74,6 +118,10 @@ func TestIssuerEndpointsOfAnUnknownWorkspaceAreNotFound(t *testing.T) {
 		want(t, d, err, http.StatusNotFound)
 		k, err := anon.GetJWKSWithResponse(t.Context(), id)
 		want(t, k, err, http.StatusNotFound)
+		f, err := anon.GetRevocationsWithResponse(t.Context(), id, nil)
+		want(t, f, err, http.StatusNotFound)
+		s, err := anon.StreamRevocations(t.Context(), id, &sdk.StreamRevocationsParams{LastEventID: ptr("1")})
+		wantHTTP(t, s, err, http.StatusNotFound)
 	}
 }
 

@@ -22,9 +22,9 @@ var nameSeq atomic.Int64
 
 func uniqueName(prefix string) string { return fmt.Sprintf("%s-%d", prefix, nameSeq.Add(1)) }
 
-// authenticatedOperations calls every operation that needs a credential; tokenID and keyID name the
-// token and API key the calls read or change.
-func authenticatedOperations(tokenID, keyID string) []operation {
+// authenticatedOperations calls every operation that needs a credential; tokenID, keyID and kid name
+// the token, API key and signing key the calls read or change.
+func authenticatedOperations(tokenID, keyID, kid string) []operation {
 	type c = sdk.ClientWithResponses
 	return []operation{
 		{"createToken", func(ctx context.Context, c *c) (*http.Response, error) {
@@ -44,7 +44,28 @@ func authenticatedOperations(tokenID, keyID string) []operation {
 		}},
 		{"regenerateAPIKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RegenerateAPIKey(ctx, keyID) }},
 		{"deleteAPIKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.DeleteAPIKey(ctx, keyID) }},
+		{"updateWorkspace", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.UpdateWorkspace(ctx, sdk.UpdateWorkspaceRequest{Timezone: ptr("Europe/Paris")})
+		}},
+		{"getScopes", func(ctx context.Context, c *c) (*http.Response, error) { return c.GetScopes(ctx) }},
+		{"setScopes", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.SetScopes(ctx, sdk.SetScopesRequest{Custom: []sdk.CustomScope{{Name: "orders:read", Description: ptr("Read orders")}}})
+		}},
+		{"listSigningKeys", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListSigningKeys(ctx) }},
+		{"rotateSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RotateSigningKey(ctx) }},
+		{"revokeSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RevokeSigningKey(ctx, kid) }},
 	}
+}
+
+// readableByAnyCredential are the authenticated operations every credential of the workspace may
+// call: they document no 403.
+var readableByAnyCredential = []string{"getWorkspace", "getScopes"}
+
+// permissionedOperations are the authenticated operations that need a scope or a role.
+func permissionedOperations(tokenID, keyID, kid string) []operation {
+	return slices.DeleteFunc(authenticatedOperations(tokenID, keyID, kid), func(op operation) bool {
+		return slices.Contains(readableByAnyCredential, op.id)
+	})
 }
 
 // requireOperationsFor fails the test unless ops calls exactly the operations of the spec that need a

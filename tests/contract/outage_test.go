@@ -12,6 +12,7 @@ import (
 // The spec's description promises that "503 unavailable (database unreachable, with Retry-After) may
 // answer any operation". Every operation that touches the database must then answer 503 with the
 // error body and Retry-After — and the spec must document it, or the answer is undocumented.
+// getDiscovery and getJWKS are exempt: the signer serves them from memory (checked below).
 func TestEveryOperationAnswers503WithRetryAfterWhenTheDatabaseIsDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, limits{})
@@ -19,12 +20,12 @@ func TestEveryOperationAnswers503WithRetryAfterWhenTheDatabaseIsDown(t *testing.
 	tok := mint(t, ws.Owner, "unverified", "tokens:read") // also puts the owner key in the auth cache
 	e.closeDB(t)
 
-	ops := append(authenticatedOperations(tok.Id, "key_any0000000000000000000"),
+	ops := append(authenticatedOperations(tok.Id, "key_any0000000000000000000", "kid_any"),
 		operation{"verifyToken", func(ctx context.Context, c *sdk.ClientWithResponses) (*http.Response, error) {
 			return c.VerifyToken(ctx, sdk.VerifyRequest{Token: tok.Token})
 		}},
-		operation{"getDiscovery", func(ctx context.Context, c *sdk.ClientWithResponses) (*http.Response, error) {
-			return c.GetDiscovery(ctx, ws.ID)
+		operation{"getRevocations", func(ctx context.Context, c *sdk.ClientWithResponses) (*http.Response, error) {
+			return c.GetRevocations(ctx, ws.ID, nil)
 		}},
 	)
 	for _, op := range ops {
@@ -35,5 +36,26 @@ func TestEveryOperationAnswers503WithRetryAfterWhenTheDatabaseIsDown(t *testing.
 				t.Errorf("Retry-After = %q", resp.Header.Get("Retry-After"))
 			}
 		})
+	}
+}
+
+// Verifiers must keep working through an outage: the discovery document and the JWKS of a workspace
+// the signer has loaded come from its memory.
+func TestIssuerDocumentsAreServedFromMemoryWhileTheDatabaseIsDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, limits{})
+	ws := e.bootstrap(t, "Acme")
+	tok := mint(t, ws.Owner, "signed", "tokens:read") // loads the workspace's keys into the signer
+	e.closeDB(t)
+	anon := e.client(t, "")
+	d, err := anon.GetDiscoveryWithResponse(t.Context(), ws.ID)
+	want(t, d, err, http.StatusOK)
+	if d.JSON200.Issuer != e.URL+"/w/"+ws.ID {
+		t.Errorf("discovery = %+v", d.JSON200)
+	}
+	k, err := anon.GetJWKSWithResponse(t.Context(), ws.ID)
+	want(t, k, err, http.StatusOK)
+	if kid := jwtKid(t, tok.Token); !hasKid(k.JSON200.Keys, kid) {
+		t.Errorf("the JWKS served during the outage lacks the signing key %s", kid)
 	}
 }

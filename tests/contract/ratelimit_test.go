@@ -45,7 +45,7 @@ func TestWorkspaceOverItsRateLimitGets429OnEveryOperation(t *testing.T) {
 		want(t, res, err, http.StatusOK)
 		wantQuota(t, res.HTTPResponse.Header, 2, remaining)
 	}
-	ops := authenticatedOperations("tok_any0000000000000000000", "key_any0000000000000000000")
+	ops := authenticatedOperations("tok_any0000000000000000000", "key_any0000000000000000000", "kid_any")
 	requireOperationsFor(t, ops, http.StatusTooManyRequests)
 	for _, op := range ops {
 		resp, err := op.call(ctx, ws.Owner)
@@ -76,7 +76,7 @@ func TestRepeatedAuthenticationFailuresFromAnIPGet429EvenWithAValidKey(t *testin
 	ctx := t.Context()
 	bad, err := e.client(t, "garbage").GetWorkspaceWithResponse(ctx)
 	want(t, bad, err, http.StatusUnauthorized)
-	ops := authenticatedOperations("tok_any0000000000000000000", "key_any0000000000000000000")
+	ops := authenticatedOperations("tok_any0000000000000000000", "key_any0000000000000000000", "kid_any")
 	for _, op := range ops {
 		resp, err := op.call(ctx, ws.Owner)
 		wantRateLimited(t, resp, err, 1)

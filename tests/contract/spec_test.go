@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -114,6 +115,9 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil {
 		return nil, err
 	}
+	if isEventStream(resp) {
+		return v.checkEventStream(in, op, resp)
+	}
 	data, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
@@ -136,6 +140,42 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		if err := checkErrorResponse(resp, data); err != nil {
 			return nil, fmt.Errorf("contract: %s answered %d: %w\nbody: %s", op, resp.StatusCode, err, truncate(data))
 		}
+	}
+	v.cov.record(op, resp.StatusCode)
+	return resp, nil
+}
+
+// isEventStream reports whether a successful response is a Server-Sent Events stream, whose body
+// never ends: reading it whole would hang.
+func isEventStream(resp *http.Response) bool {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return resp.StatusCode < 300 && mt == "text/event-stream"
+}
+
+// checkEventStream validates what can be checked of a stream before its body: the status, the
+// headers and that the operation documents text/event-stream for it. The body goes to the caller
+// unread; the test reads its events as they arrive.
+func (v *validatingTransport) checkEventStream(in *openapi3filter.RequestValidationInput, op string, resp *http.Response) (*http.Response, error) {
+	fail := func(err error) (*http.Response, error) {
+		resp.Body.Close()
+		return nil, fmt.Errorf("contract: %s answered %d: %w", op, resp.StatusCode, err)
+	}
+	opts := *filterOptions
+	opts.ExcludeResponseBody = true
+	if err := openapi3filter.ValidateResponse(in.Request.Context(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header, Body: http.NoBody, Options: &opts,
+	}); err != nil {
+		return fail(fmt.Errorf("violates the spec: %w", err))
+	}
+	if err := checkStatusDocumented(in.Route.Operation, resp.StatusCode); err != nil {
+		return fail(err)
+	}
+	ref := in.Route.Operation.Responses.Status(resp.StatusCode)
+	if ref == nil || ref.Value == nil || ref.Value.Content.Get("text/event-stream") == nil {
+		return fail(fmt.Errorf("the spec documents no text/event-stream body for this status"))
+	}
+	if err := checkDeclaredHeaders(in.Route.Operation, resp); err != nil {
+		return fail(err)
 	}
 	v.cov.record(op, resp.StatusCode)
 	return resp, nil

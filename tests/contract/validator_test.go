@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,7 +49,7 @@ func withQuota(name, value string) http.Header {
 	return h
 }
 
-const workspaceJSON = `{"id":"ws_1","name":"A","slug":"a","timezone":"UTC","issuer":"http://x/w/ws_1","default_audience":"ws_1","created_at":"2030-01-01T00:00:00Z"}`
+const workspaceJSON = `{"id":"ws_1","name":"A","slug":"a","timezone":"UTC","issuer":"http://x/w/ws_1","default_audience":"ws_1","signing_algorithm":"ES256","created_at":"2030-01-01T00:00:00Z"}`
 
 func TestTransportAcceptsAConformingResponseAndRecordsIt(t *testing.T) {
 	c, _, local := fakeServer(t, 200, quota, workspaceJSON)
@@ -113,5 +114,62 @@ func TestCoverageGateListsEveryOperationAndStatusNotObserved(t *testing.T) {
 		if !strings.Contains(gaps, wantGap) {
 			t.Errorf("gaps lack %q:\n%s", wantGap, gaps)
 		}
+	}
+}
+
+// sseServer answers every request with an event stream that sends one event, then stays open until
+// the client leaves.
+func sseServer(t *testing.T) (*sdk.ClientWithResponses, *coverage) {
+	t.Helper()
+	s, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range quota {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("event: heartbeat\ndata: {\"time\":1}\n\n"))
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(ts.Close)
+	local := &coverage{seen: map[string]map[int]bool{}}
+	c, err := sdk.New(ts.URL, "", sdk.WithHTTPClient(&http.Client{
+		Transport: &validatingTransport{spec: s, base: ts.Client().Transport, cov: local}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, local
+}
+
+func TestTransportHandsAnEventStreamThroughUnreadAndRecordsIt(t *testing.T) {
+	c, local := sseServer(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	resp, err := c.StreamRevocations(ctx, "ws_1", nil) // returns although the body never ends
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if !local.seen["streamRevocations"][200] {
+		t.Errorf("coverage = %v, want streamRevocations 200 recorded", local.seen)
+	}
+	ev := newEventReader(t, resp).next(t)
+	if ev.Event != "heartbeat" || ev.Data != `{"time":1}` {
+		t.Errorf("first event = %+v", ev)
+	}
+}
+
+func TestTransportRejectsAnEventStreamTheOperationDoesNotDocument(t *testing.T) {
+	c, local := sseServer(t)
+	_, err := c.GetWorkspace(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "text/event-stream") {
+		t.Fatalf("err = %v, want the undocumented event stream refused", err)
+	}
+	if len(local.seen) != 0 {
+		t.Errorf("a rejected response was recorded: %v", local.seen)
 	}
 }
