@@ -663,7 +663,7 @@ type VerifyRequest struct {
 	Token string `json:"token"`
 }
 
-// VerifyResponse Example: {"code":"VALID","token":{"audience":["ws_4k2m9q7x1v8p3r6t0w5y2b7c"],"created_at":"2026-11-28T10:00:00Z","created_by":"ops@example.com","expires_at":null,"id":"tok_9xq2v7k3m1p8r4t6w0y5z2b7","last_used_at":null,"metadata":{},"name":"billing-service","revoked_at":null,"rotated_at":null,"scopes":["tokens:read"],"status":"active"},"valid":true}
+// VerifyResponse Example: {"code":"VALID","token":{"audience":["ws_4k2m9q7x1v8p3r6t0w5y2b7c"],"created_at":"2026-11-28T10:00:00Z","created_by":"ops@example.com","expires_at":null,"id":"tok_9xq2v7k3m1p8r4t6w0y5z2b7","last_used_at":null,"metadata":{},"name":"billing-service","revoked_at":null,"rotated_at":null,"rotation_period":null,"scopes":["tokens:read"],"status":"active"},"valid":true}
 type VerifyResponse struct {
 	Code  VerifyResponseCode `json:"code"`
 	Token *Token             `json:"token,omitempty"`
