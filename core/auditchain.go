@@ -68,27 +68,15 @@ func (r *ChainReport) broken(ev *ports.AuditEvent, reason string) *ChainReport {
 // VerifyAllAuditChains verifies every workspace's chain, and the chain of events that belong to no
 // workspace (failed authentications with unknown credentials), stopping at the first error.
 func (s *Service) VerifyAllAuditChains(ctx context.Context, report func(*ChainReport)) error {
-	r, err := s.VerifyAuditChain(ctx, "", nil)
-	if err != nil {
+	verify := func(id string) error {
+		r, err := s.VerifyAuditChain(ctx, id, nil)
+		if err == nil {
+			report(r)
+		}
 		return err
 	}
-	report(r)
-	after := ""
-	for {
-		ids, err := s.stores.Workspaces.WorkspaceIDs(ctx, after, 500)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			r, err := s.VerifyAuditChain(ctx, id, nil)
-			if err != nil {
-				return err
-			}
-			report(r)
-			after = id
-		}
-		if len(ids) < 500 {
-			return nil
-		}
+	if err := verify(""); err != nil {
+		return err
 	}
+	return s.eachWorkspace(ctx, verify)
 }

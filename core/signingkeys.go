@@ -135,6 +135,21 @@ func (s *Service) RunMaintenance(ctx context.Context, interval time.Duration, on
 // retirement and pruning are idempotent.
 func (s *Service) Maintain(ctx context.Context) error {
 	system := ports.Actor{Type: "system", ID: "key-maintenance"}
+	err := s.eachWorkspace(ctx, func(id string) error {
+		if err := s.maintainWorkspaceKeys(ctx, system, id); err != nil && ports.ErrorCode(err) != ports.ECONFLICT {
+			return err
+		}
+		return s.applyRetention(ctx, id)
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.stores.Feed.PruneRevocations(ctx, s.Now())
+	return err
+}
+
+// eachWorkspace calls fn with every workspace id, in pages, stopping at the first error.
+func (s *Service) eachWorkspace(ctx context.Context, fn func(id string) error) error {
 	after := ""
 	for {
 		ids, err := s.stores.Workspaces.WorkspaceIDs(ctx, after, 500)
@@ -142,20 +157,15 @@ func (s *Service) Maintain(ctx context.Context) error {
 			return err
 		}
 		for _, id := range ids {
-			if err := s.maintainWorkspaceKeys(ctx, system, id); err != nil && ports.ErrorCode(err) != ports.ECONFLICT {
-				return err
-			}
-			if err := s.applyRetention(ctx, id); err != nil {
+			if err := fn(id); err != nil {
 				return err
 			}
 			after = id
 		}
 		if len(ids) < 500 {
-			break
+			return nil
 		}
 	}
-	_, err := s.stores.Feed.PruneRevocations(ctx, s.Now())
-	return err
 }
 
 func (s *Service) maintainWorkspaceKeys(ctx context.Context, system ports.Actor, workspaceID string) error {
