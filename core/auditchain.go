@@ -22,20 +22,35 @@ func (r *ChainReport) OK() bool { return r.BrokenSeq == 0 }
 
 // VerifyAuditChain re-reads a workspace's audit events in chain order and recomputes every hash. It
 // names the first broken link: an event whose stored hash does not match its content, whose PrevHash
-// is not the hash of the event before it, or whose position skips or repeats one. It starts at the
-// oldest kept event (retention deletes older ones; that event's PrevHash is then taken as given).
+// is not the hash of the event before it, or whose position skips or repeats one — and it notices
+// events deleted at either end, by comparing the chain with its head: the first event must follow the
+// last one retention deleted, and the last must be the head's (events written while it runs, after
+// the head it read, are left for the next run).
 func (s *Service) VerifyAuditChain(ctx context.Context, workspaceID string, progress func(checked int)) (*ChainReport, error) {
 	r := &ChainReport{WorkspaceID: workspaceID}
+	head, err := s.stores.Audit.AuditHead(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
 	var after, prevSeq int64
-	prevHash, started := "", false
+	prevHash, started, first := "", false, true
 	for {
 		page, err := s.stores.Audit.AuditChain(ctx, workspaceID, after, 1000)
 		if err != nil {
 			return nil, err
 		}
+		done := len(page) < 1000
 		for i := range page {
 			ev := &page[i]
+			if ev.ChainSeq > head.LastSeq { // written after we read the head: not ours to judge
+				done = true
+				break
+			}
 			after = ev.ChainSeq
+			if first && ev.ChainSeq != head.PrunedThrough+1 {
+				return r.broken(ev, fmt.Sprintf("the chain starts at #%d, but only events up to #%d were removed by retention: older events were deleted", ev.ChainSeq, head.PrunedThrough)), nil
+			}
+			first = false
 			if !started && ev.Hash == "" {
 				r.Unchained++
 				continue
@@ -54,10 +69,14 @@ func (s *Service) VerifyAuditChain(ctx context.Context, workspaceID string, prog
 		if progress != nil {
 			progress(r.Checked)
 		}
-		if len(page) < 1000 {
-			return r, nil
+		if done {
+			break
 		}
 	}
+	if after != head.LastSeq || (started && prevHash != head.LastHash) {
+		r.BrokenSeq, r.Reason = after+1, fmt.Sprintf("the chain ends at #%d but its head records #%d: the newest events were deleted", after, head.LastSeq)
+	}
+	return r, nil
 }
 
 func (r *ChainReport) broken(ev *ports.AuditEvent, reason string) *ChainReport {

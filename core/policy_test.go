@@ -203,3 +203,26 @@ func TestRetentionDeletesOldAuditEventsAndTheChainStillVerifies(t *testing.T) {
 		t.Fatalf("chain after retention: %+v %v", r, err)
 	}
 }
+
+// droppedAudit hides the chain's first event, as a deleted database row would.
+type droppedAudit struct{ ports.AuditLog }
+
+func (a droppedAudit) AuditChain(ctx context.Context, ws string, after int64, limit int) ([]ports.AuditEvent, error) {
+	list, err := a.AuditLog.AuditChain(ctx, ws, after, limit)
+	if len(list) > 0 && list[0].ChainSeq == 1 {
+		list = list[1:]
+	}
+	return list, err
+}
+
+func TestAuditVerifyNoticesDeletedOldestEventsWithoutRetention(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	e.token(owner, "a", "tokens:read")
+	e.stores.Audit = droppedAudit{e.stores.Audit}
+	svc := core.New(core.Config{PublicURL: "https://tooken.test"}, e.stores, nil, e.clock, nil)
+	r, err := svc.VerifyAuditChain(e.ctx, owner.WorkspaceID, nil)
+	if err != nil || r.OK() || r.BrokenSeq != 2 {
+		t.Fatalf("a chain missing its first event must be broken at #2: %+v %v", r, err)
+	}
+}

@@ -130,9 +130,21 @@ type AuditLog interface {
 	// stored (for verification: nothing is recomputed).
 	AuditChain(ctx context.Context, workspaceID string, after int64, limit int) ([]AuditEvent, error)
 	// PruneAuditEvents deletes the longest start of the workspace's chain whose events all occurred
-	// before `before` (so an old event written after a kept one stays) and returns how many. The
-	// oldest kept event keeps its PrevHash, so the rest of the chain still verifies.
+	// before `before` (so an old event written after a kept one stays) and returns how many, recording
+	// in the chain head the ChainSeq of the last event it deleted. The oldest kept event keeps its
+	// PrevHash, so the rest of the chain still verifies.
 	PruneAuditEvents(ctx context.Context, workspaceID string, before time.Time) (int, error)
+	// AuditHead returns the workspace's chain head (zero when it has no events).
+	AuditHead(ctx context.Context, workspaceID string) (ChainHead, error)
+}
+
+// ChainHead is where a workspace's audit chain stands: the ChainSeq and Hash of its newest event,
+// and the ChainSeq of the newest event that retention deleted (0 if none). Verification uses it to
+// notice deleted events at either end of the chain.
+type ChainHead struct {
+	LastSeq       int64
+	LastHash      string
+	PrunedThrough int64
 }
 
 // SigningKeyStore keeps signing keys. The first key is created with its workspace. Every mutation

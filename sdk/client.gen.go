@@ -1093,7 +1093,9 @@ type ClientInterface interface {
 	// SetPolicyWithBody Replace the expiration policy
 	//
 	// Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-	// revokes existing tokens: the answer lists the active ones that break the new policy.
+	// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+	// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+	// fields are refused, so a typo cannot silently lift a rule.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1103,7 +1105,9 @@ type ClientInterface interface {
 	// SetPolicy Replace the expiration policy
 	//
 	// Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-	// revokes existing tokens: the answer lists the active ones that break the new policy.
+	// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+	// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+	// fields are refused, so a typo cannot silently lift a rule.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1609,7 +1613,9 @@ func (c *Client) GetPolicy(ctx context.Context, reqEditors ...RequestEditorFn) (
 // SetPolicyWithBody Replace the expiration policy
 //
 // Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-// revokes existing tokens: the answer lists the active ones that break the new policy.
+// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+// fields are refused, so a typo cannot silently lift a rule.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1629,7 +1635,9 @@ func (c *Client) SetPolicyWithBody(ctx context.Context, contentType string, body
 // SetPolicy Replace the expiration policy
 //
 // Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-// revokes existing tokens: the answer lists the active ones that break the new policy.
+// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+// fields are refused, so a typo cannot silently lift a rule.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3125,7 +3133,9 @@ type ClientWithResponsesInterface interface {
 	// SetPolicyWithBodyWithResponse Replace the expiration policy
 	//
 	// Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-	// revokes existing tokens: the answer lists the active ones that break the new policy.
+	// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+	// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+	// fields are refused, so a typo cannot silently lift a rule.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3135,7 +3145,9 @@ type ClientWithResponsesInterface interface {
 	// SetPolicyWithResponse Replace the expiration policy
 	//
 	// Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-	// revokes existing tokens: the answer lists the active ones that break the new policy.
+	// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+	// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+	// fields are refused, so a typo cannot silently lift a rule.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6299,7 +6311,9 @@ func (c *ClientWithResponses) GetPolicyWithResponse(ctx context.Context, reqEdit
 // SetPolicyWithBodyWithResponse Replace the expiration policy
 //
 // Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-// revokes existing tokens: the answer lists the active ones that break the new policy.
+// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+// fields are refused, so a typo cannot silently lift a rule.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6315,7 +6329,9 @@ func (c *ClientWithResponses) SetPolicyWithBodyWithResponse(ctx context.Context,
 // SetPolicyWithResponse Replace the expiration policy
 //
 // Owner only. Enforced when tokens are created and rotated (`422` naming the rule). A change never
-// revokes existing tokens: the answer lists the active ones that break the new policy.
+// revokes existing tokens: the answer lists the active ones that break the new policy. The body
+// replaces the whole policy: all four fields are required (`null` removes a limit) and unknown
+// fields are refused, so a typo cannot silently lift a rule.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -44,9 +44,9 @@ func (s *Server) GetScopes(ctx context.Context, _ GetScopesRequestObject) (GetSc
 
 // SetScopes implements PUT /v1/workspace/scopes.
 func (s *Server) SetScopes(ctx context.Context, req SetScopesRequestObject) (SetScopesResponseObject, error) {
-	if req.Body.Custom == nil { // a missing or misspelt key must not silently delete every scope
-		return nil, &ports.Error{Code: ports.EINVALID, Message: "custom is required (an empty list removes every custom scope)",
-			Details: map[string]string{"custom": "required"}}
+	if req.Body.Custom == nil { // null: withExactFields has made sure the key is there
+		return nil, &ports.Error{Code: ports.EINVALID, Message: "custom must be a list (an empty list removes every custom scope)",
+			Details: map[string]string{"custom": "must be a list"}}
 	}
 	in := make([]ports.Scope, len(req.Body.Custom))
 	for i, c := range req.Body.Custom {

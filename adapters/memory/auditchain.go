@@ -10,8 +10,9 @@ import (
 // chainHead is the last event of a workspace's audit chain. It outlives pruning, so a pruned chain
 // continues where it stopped.
 type chainHead struct {
-	seq  int64
-	hash string
+	seq    int64
+	hash   string
+	pruned int64 // ChainSeq of the newest event retention deleted
 }
 
 // pendingEvent is an event ready to be stored (a normalised copy) and the caller's event, which gets
@@ -55,7 +56,7 @@ func (db *DB) appendEvents(events []pendingEvent) {
 		head := db.heads[ev.WorkspaceID]
 		ev.ChainSeq, ev.PrevHash = head.seq+1, head.hash
 		ev.Hash = ports.AuditHash(ev.PrevHash, &ev)
-		db.heads[ev.WorkspaceID] = chainHead{seq: ev.ChainSeq, hash: ev.Hash}
+		db.heads[ev.WorkspaceID] = chainHead{seq: ev.ChainSeq, hash: ev.Hash, pruned: head.pruned}
 		db.events = append(db.events, eventRow{AuditEvent: ev, seq: db.next()})
 		db.eventIDs[ev.ID] = true
 		p.src.ChainSeq, p.src.PrevHash, p.src.Hash = ev.ChainSeq, ev.PrevHash, ev.Hash
@@ -104,9 +105,11 @@ func (s *AuditLog) PruneAuditEvents(ctx context.Context, workspaceID string, bef
 		}
 	}
 	kept, n := db.events[:0], 0
+	head := db.heads[workspaceID]
 	for _, ev := range db.events {
 		if ev.WorkspaceID == workspaceID && ev.OccurredAt.Before(before) && (firstKept < 0 || ev.ChainSeq < firstKept) {
 			delete(db.eventIDs, ev.ID)
+			head.pruned = max(head.pruned, ev.ChainSeq)
 			n++
 			continue
 		}
@@ -114,5 +117,19 @@ func (s *AuditLog) PruneAuditEvents(ctx context.Context, workspaceID string, bef
 	}
 	clear(db.events[len(kept):])
 	db.events = kept
+	if n > 0 {
+		db.heads[workspaceID] = head
+	}
 	return n, nil
+}
+
+// AuditHead implements ports.AuditLog.
+func (s *AuditLog) AuditHead(ctx context.Context, workspaceID string) (ports.ChainHead, error) {
+	if err := ctxErr(ctx); err != nil {
+		return ports.ChainHead{}, err
+	}
+	s.db.mu.Lock()
+	defer s.db.mu.Unlock()
+	h := s.db.heads[workspaceID]
+	return ports.ChainHead{LastSeq: h.seq, LastHash: h.hash, PrunedThrough: h.pruned}, nil
 }

@@ -158,8 +158,11 @@ func (c *auditVerifyCmd) Run(ctx context.Context, stdout io.Writer) error {
 			return
 		}
 		broken = true
-		fmt.Fprintf(stdout, "%s: BROKEN at event #%d (%s): %s; %d events before it verified\n",
-			name, r.BrokenSeq, r.BrokenID, r.Reason, r.Checked)
+		at := fmt.Sprintf("#%d", r.BrokenSeq)
+		if r.BrokenID != "" {
+			at += " (" + r.BrokenID + ")"
+		}
+		fmt.Fprintf(stdout, "%s: BROKEN at event %s: %s; %d events before it verified\n", name, at, r.Reason, r.Checked)
 	}
 	if c.Workspace != "" {
 		r, err := m.Service.VerifyAuditChain(ctx, c.Workspace, func(n int) {

@@ -18,12 +18,34 @@ import (
 	"github.com/tooken/tooken/sdk"
 )
 
-// fakeClock is the server's clock: the real time plus an offset tests move forward.
-type fakeClock struct{ offset atomic.Int64 }
+// fakeClock is the server's clock: the real time plus an offset tests move forward, or, once frozen,
+// a fixed instant that only Advance moves.
+type fakeClock struct {
+	offset atomic.Int64
+	frozen atomic.Int64 // Unix nanoseconds; 0 = running
+}
 
-func (c *fakeClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *fakeClock) Now() time.Time {
+	if f := c.frozen.Load(); f != 0 {
+		return time.Unix(0, f).UTC()
+	}
+	return time.Now().Add(time.Duration(c.offset.Load()))
+}
 
-func (c *fakeClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.offset.Add(int64(d))
+	if c.frozen.Load() != 0 {
+		c.frozen.Add(int64(d))
+	}
+}
+
+// Freeze stops the clock at the next whole second and returns that instant, so that tests can check
+// bounds to the second.
+func (c *fakeClock) Freeze() time.Time {
+	now := c.Now().Truncate(time.Second).Add(time.Second)
+	c.frozen.Store(now.UnixNano())
+	return now
+}
 
 // limits are the rate limits of a test server; zero fields are generous, so that the many
 // deliberate authentication failures of the suite never trip a limit by accident.

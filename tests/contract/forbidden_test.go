@@ -45,7 +45,7 @@ func TestTokensAndAdminKeysCannotManageWorkspaceSettings(t *testing.T) {
 	admin := createKey(t, ws.Owner, sdk.CreateAPIKeyRequest{Name: "admin", Kind: "team", Role: ptr(sdk.CreateAPIKeyRequestRole("admin"))})
 	allScopes := mint(t, ws.Owner, "mighty", "tokens:read", "tokens:write", "tokens:revoke", "tokens:rotate",
 		"audit:read", "webhooks:read", "webhooks:write")
-	ownerOnly := []string{"updateWorkspace", "setScopes", "listSigningKeys", "rotateSigningKey", "revokeSigningKey"}
+	ownerOnly := []string{"updateWorkspace", "setScopes", "setPolicy", "listSigningKeys", "rotateSigningKey", "revokeSigningKey"}
 	for name, cred := range map[string]string{"token with every scope": allScopes.Token, "admin team key": admin.Key} {
 		t.Run(name, func(t *testing.T) {
 			c := e.client(t, cred)
@@ -61,6 +61,9 @@ func TestTokensAndAdminKeysCannotManageWorkspaceSettings(t *testing.T) {
 			want(t, w, err, http.StatusOK)
 			s, err := c.GetScopesWithResponse(ctx)
 			want(t, s, err, http.StatusOK)
+			// And the policy, which neither may change.
+			p, err := c.GetPolicyWithResponse(ctx)
+			want(t, p, err, http.StatusOK)
 		})
 	}
 	w, err := ws.Owner.GetWorkspaceWithResponse(ctx)
@@ -72,5 +75,10 @@ func TestTokensAndAdminKeysCannotManageWorkspaceSettings(t *testing.T) {
 	want(t, s, err, http.StatusOK)
 	if len(s.JSON200.Custom) != 0 {
 		t.Errorf("a refused call set custom scopes: %+v", s.JSON200.Custom)
+	}
+	p, err := ws.Owner.GetPolicyWithResponse(ctx)
+	want(t, p, err, http.StatusOK)
+	if p.JSON200.Policy != (sdk.Policy{}) {
+		t.Errorf("a refused call set the policy: %+v", p.JSON200.Policy)
 	}
 }

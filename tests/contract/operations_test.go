@@ -51,6 +51,10 @@ func authenticatedOperations(tokenID, keyID, kid string) []operation {
 		{"setScopes", func(ctx context.Context, c *c) (*http.Response, error) {
 			return c.SetScopes(ctx, sdk.SetScopesRequest{Custom: []sdk.CustomScope{{Name: "orders:read", Description: ptr("Read orders")}}})
 		}},
+		{"getPolicy", func(ctx context.Context, c *c) (*http.Response, error) { return c.GetPolicy(ctx) }},
+		{"setPolicy", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.SetPolicy(ctx, sdk.Policy{MaxLifetime: ptr[int64](90 * 86400)})
+		}},
 		{"listSigningKeys", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListSigningKeys(ctx) }},
 		{"rotateSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RotateSigningKey(ctx) }},
 		{"revokeSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RevokeSigningKey(ctx, kid) }},

@@ -49,7 +49,7 @@ func withQuota(name, value string) http.Header {
 	return h
 }
 
-const workspaceJSON = `{"id":"ws_1","name":"A","slug":"a","timezone":"UTC","issuer":"http://x/w/ws_1","default_audience":"ws_1","signing_algorithm":"ES256","created_at":"2030-01-01T00:00:00Z"}`
+const workspaceJSON = `{"id":"ws_1","name":"A","slug":"a","timezone":"UTC","issuer":"http://x/w/ws_1","default_audience":"ws_1","signing_algorithm":"ES256","audit_retention_days":null,"created_at":"2030-01-01T00:00:00Z"}`
 
 func TestTransportAcceptsAConformingResponseAndRecordsIt(t *testing.T) {
 	c, _, local := fakeServer(t, 200, quota, workspaceJSON)

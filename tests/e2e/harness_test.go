@@ -245,6 +245,8 @@ type tokenJSON struct {
 	RevokedAt  *string  `json:"revoked_at"`
 	RotatedAt  *string  `json:"rotated_at"`
 	Audience   []string `json:"audience"`
+	// RotationPeriod is in seconds; null when the token has none.
+	RotationPeriod *int64 `json:"rotation_period"`
 }
 
 // tokenList is the API's page of tokens.

@@ -145,12 +145,43 @@ WHERE workspace_id = ? AND chain_seq > ? ORDER BY chain_seq LIMIT ?`, workspaceI
 func (s *AuditLog) PruneAuditEvents(ctx context.Context, workspaceID string, before time.Time) (int, error) {
 	db := s.db
 	at := db.t(before)
-	n, err := db.exec(ctx, db.write, `DELETE FROM audit_events
+	var n int64
+	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
+		var last sql.NullInt64
+		if err := db.get(ctx, tx, &last, `SELECT MAX(chain_seq) FROM audit_events
 WHERE workspace_id = ? AND occurred_at < ? AND chain_seq < COALESCE(
     (SELECT MIN(chain_seq) FROM audit_events WHERE workspace_id = ? AND occurred_at >= ?), ?)`,
-		workspaceID, at, workspaceID, at, int64(math.MaxInt64))
+			workspaceID, at, workspaceID, at, int64(math.MaxInt64)); err != nil || !last.Valid {
+			return nil, err
+		}
+		var err error
+		if n, err = db.exec(ctx, tx, `DELETE FROM audit_events WHERE workspace_id = ? AND chain_seq <= ?`, workspaceID, last.Int64); err != nil {
+			return nil, err
+		}
+		_, err = db.exec(ctx, tx, `UPDATE audit_heads SET pruned_through = ? WHERE workspace_id = ? AND pruned_through < ?`,
+			last.Int64, workspaceID, last.Int64)
+		return nil, err
+	})
 	if err != nil {
 		return 0, db.wrap(err, "", "")
 	}
 	return int(n), nil
+}
+
+// AuditHead implements ports.AuditLog.
+func (s *AuditLog) AuditHead(ctx context.Context, workspaceID string) (ports.ChainHead, error) {
+	db := s.db
+	var h struct {
+		LastSeq       int64  `db:"last_seq"`
+		LastHash      string `db:"last_hash"`
+		PrunedThrough int64  `db:"pruned_through"`
+	}
+	err := db.get(ctx, db.read, &h, `SELECT last_seq, last_hash, pruned_through FROM audit_heads WHERE workspace_id = ?`, workspaceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ports.ChainHead{}, nil
+	}
+	if err != nil {
+		return ports.ChainHead{}, db.wrap(err, "", "")
+	}
+	return ports.ChainHead{LastSeq: h.LastSeq, LastHash: h.LastHash, PrunedThrough: h.PrunedThrough}, nil
 }

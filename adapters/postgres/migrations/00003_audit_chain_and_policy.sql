@@ -4,7 +4,7 @@
 -- ports.AuditHash(prev_hash, event). audit_heads holds the last position and hash of each workspace's
 -- chain; writers lock its row (SELECT … FOR NO KEY UPDATE) in the transaction that inserts the events,
 -- so that concurrent writers of one workspace take turns and never fork the chain. Pruning old events
--- leaves it alone.
+-- records the last position it deleted (pruned_through).
 --
 -- Events recorded before this migration are numbered in their existing order, per workspace, with
 -- empty hashes: they cannot be hashed after the fact without vouching for rows nobody checked. The
@@ -24,7 +24,8 @@ CREATE UNIQUE INDEX audit_events_workspace_chain_key ON audit_events (workspace_
 CREATE TABLE audit_heads (
     workspace_id text PRIMARY KEY,
     last_seq     bigint NOT NULL,
-    last_hash    text NOT NULL
+    last_hash    text NOT NULL,
+    pruned_through bigint NOT NULL DEFAULT 0
 );
 INSERT INTO audit_heads (workspace_id, last_seq, last_hash)
 SELECT workspace_id, MAX(chain_seq), '' FROM audit_events GROUP BY workspace_id;

@@ -3,7 +3,7 @@
 -- its position (from 1, contiguous), prev_hash the hash of the event before it and hash
 -- ports.AuditHash(prev_hash, event). audit_heads holds the last position and hash of each workspace's
 -- chain; writers read and update it in the transaction that inserts the events (the single writer
--- serialises them), and pruning old events leaves it alone.
+-- serialises them); pruning old events records the last position it deleted (pruned_through).
 --
 -- Events recorded before this migration are numbered in their existing order, per workspace, with
 -- empty hashes: they cannot be hashed after the fact without vouching for rows nobody checked. The
@@ -21,7 +21,8 @@ CREATE UNIQUE INDEX audit_events_workspace_chain_key ON audit_events (workspace_
 CREATE TABLE audit_heads (
     workspace_id TEXT PRIMARY KEY,
     last_seq     INTEGER NOT NULL,
-    last_hash    TEXT NOT NULL
+    last_hash    TEXT NOT NULL,
+    pruned_through INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 INSERT INTO audit_heads (workspace_id, last_seq, last_hash)
 SELECT workspace_id, MAX(chain_seq), '' FROM audit_events GROUP BY workspace_id;
