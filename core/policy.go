@@ -10,7 +10,7 @@ import (
 
 // Policy bounds.
 const (
-	MinRotationPeriod = 300                     // seconds
+	MinRotationPeriod = 300                      // seconds
 	MaxDuration       = 100 * 365 * 24 * 60 * 60 // seconds: a century
 	maxNonCompliantID = 100
 )
