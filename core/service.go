@@ -40,6 +40,7 @@ type Service struct {
 	usage      *usageBuffer
 	failures   failureBuffer
 	watchers   watchers
+	notices    recordedNotices // expiry notices already recorded (see ScanExpiry)
 }
 
 // New returns a Service.

@@ -103,6 +103,10 @@ type TokenStore interface {
 	// plus, with RevokedAt = r.At, a previous value whose grace period this rotation cuts short — and
 	// announces ChangeToken. Returns ENOTFOUND if the token is not in the workspace.
 	RotateToken(ctx context.Context, workspaceID, id string, r Rotation, ev *AuditEvent) (*Token, error)
+	// ExpiryCandidates lists unrevoked tokens of every workspace (the expiry job's scan) with an id
+	// greater than after, by id, at most limit: those whose ExpiresAt lies in [from, to], and those
+	// with a RotationPeriod whose ExpiresAt is unset or not before from.
+	ExpiryCandidates(ctx context.Context, from, to time.Time, after string, limit int) ([]Token, error)
 }
 
 // Usage is one successful authentication by a credential.

@@ -217,3 +217,32 @@ func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
 	}
 	return nil
 }
+
+// ExpiryCandidates lists unrevoked tokens of every workspace with an id greater than after, by id, at
+// most limit, whose ExpiresAt lies in [from, to], or which have a RotationPeriod and no ExpiresAt
+// before from.
+func (s *TokenStore) ExpiryCandidates(ctx context.Context, from, to time.Time, after string, limit int) ([]ports.Token, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var rows []*tokenRow
+	for _, r := range db.tokens {
+		if r.RevokedAt != nil || r.ID <= after {
+			continue
+		}
+		inWindow := r.ExpiresAt != nil && !r.ExpiresAt.Before(from) && !r.ExpiresAt.After(to)
+		rotating := r.RotationPeriod != nil && (r.ExpiresAt == nil || !r.ExpiresAt.Before(from))
+		if inWindow || rotating {
+			rows = append(rows, r)
+		}
+	}
+	slices.SortFunc(rows, func(a, b *tokenRow) int { return cmp.Compare(a.ID, b.ID) })
+	out := []ports.Token{}
+	for _, r := range rows[:min(len(rows), max(limit, 0))] {
+		out = append(out, *copyToken(&r.Token))
+	}
+	return out, nil
+}

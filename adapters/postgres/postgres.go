@@ -13,6 +13,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"github.com/tooken/tooken/adapters/internal/sqlstore"
+	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -69,6 +71,9 @@ var (
 type DB struct {
 	store   *sqlstore.DB
 	changes *ChangeStream
+	// jobs is River's pool, without lib/pq's binary_parameters (River passes JSON as bytes, which
+	// binary parameters would send as a jsonb binary value).
+	jobs *sql.DB
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string) and checks that it
@@ -105,7 +110,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	conn.SetMaxIdleConns(10)
 	conn.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{store: sqlstore.New(conn, conn, d), changes: newChangeStream(dsn)}, nil
+	jobs, err := sql.Open("postgres", dsn)
+	if err != nil {
+		_ = conn.Close()
+		return nil, &ports.Error{Code: ports.EINVALID, Message: "invalid PostgreSQL connection string", Err: err}
+	}
+	jobs.SetMaxOpenConns(10)
+	jobs.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{store: sqlstore.New(conn, conn, d), changes: newChangeStream(dsn), jobs: jobs}, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters unless the DSN sets it: queries with
@@ -133,11 +145,28 @@ func migrateOptions() ([]goose.ProviderOption, error) {
 	return []goose.ProviderOption{goose.WithSessionLocker(l)}, nil
 }
 
-// Migrate applies every pending migration; running it again is a no-op.
-func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
+// Migrate applies every pending migration, Tooken's and then River's (the job queue's tables);
+// running it again is a no-op.
+func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := river.MigratePostgres(ctx, db.jobs); err != nil {
+		if isUnavailable(err) || sqlstore.IsUnavailable(err) {
+			return &ports.Error{Code: ports.EUNAVAILABLE, Message: "database unavailable", Err: err}
+		}
+		return ports.Internal(err)
+	}
+	return nil
+}
 
-// Close closes the change listener (ending every subscription) and the connection pool.
-func (db *DB) Close() error { return errors.Join(db.changes.close(), db.store.Close()) }
+// Jobs returns a River job queue on the database (see adapters/river); Migrate creates its tables.
+func (db *DB) Jobs(o river.Options) (*river.Queue, error) { return river.NewPostgres(db.jobs, o) }
+
+// Close closes the change listener (ending every subscription) and the connection pools.
+func (db *DB) Close() error {
+	return errors.Join(db.changes.close(), db.store.Close(), db.jobs.Close())
+}
 
 // Stores returns every store port backed by the database; Changes listens on its own connection.
 func (db *DB) Stores() ports.Stores {

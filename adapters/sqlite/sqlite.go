@@ -15,6 +15,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 	"github.com/tooken/tooken/adapters/internal/sqlstore"
+	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/ports"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -74,6 +76,10 @@ const busyTimeoutMS = 10000
 // DB is an open SQLite database holding Tooken's data.
 type DB struct {
 	store *sqlstore.DB
+	// jobs is River's pool: one connection of its own (River runs operations in parallel, which
+	// SQLite answers with SQLITE_BUSY on a shared pool), or the only connection of :memory:.
+	jobs    *sql.DB
+	ownJobs bool
 }
 
 // Open opens (creating if needed) the SQLite database file at path; its directory must exist. It does
@@ -103,9 +109,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 		conn.SetConnMaxIdleTime(0)
 		conn.SetConnMaxLifetime(0)
-		return &DB{store: sqlstore.New(conn, conn, d)}, nil
+		return &DB{store: sqlstore.New(conn, conn, d), jobs: conn.DB}, nil
 	}
-	write, err := open(ctx, path+"?"+params+"&_pragma=journal_mode(WAL)&_txlock=immediate", 1)
+	writeDSN := path + "?" + params + "&_pragma=journal_mode(WAL)&_txlock=immediate"
+	write, err := open(ctx, writeDSN, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +121,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		_ = write.Close()
 		return nil, err
 	}
-	return &DB{store: sqlstore.New(read, write, d)}, nil
+	jobs, err := open(ctx, writeDSN, 1)
+	if err != nil {
+		_ = write.Close()
+		_ = read.Close()
+		return nil, err
+	}
+	return &DB{store: sqlstore.New(read, write, d), jobs: jobs.DB, ownJobs: true}, nil
 }
 
 // open opens a pool on dsn with at most maxConns connections, all kept open, and checks it works.
@@ -151,11 +164,29 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Migrate applies every pending migration; running it again is a no-op.
-func (db *DB) Migrate(ctx context.Context) error { return db.store.Migrate(ctx) }
+// Migrate applies every pending migration, Tooken's and then River's (the job queue's tables);
+// running it again is a no-op.
+func (db *DB) Migrate(ctx context.Context) error {
+	if err := db.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := river.MigrateSQLite(ctx, db.jobs); err != nil {
+		return ports.Internal(err)
+	}
+	return nil
+}
+
+// Jobs returns a River job queue on the database (see adapters/river); Migrate creates its tables.
+func (db *DB) Jobs(o river.Options) (*river.Queue, error) { return river.NewSQLite(db.jobs, o) }
 
 // Close closes the database and the channels of its change subscribers.
-func (db *DB) Close() error { return db.store.Close() }
+func (db *DB) Close() error {
+	err := db.store.Close()
+	if db.ownJobs {
+		err = errors.Join(err, db.jobs.Close())
+	}
+	return err
+}
 
 // Stores returns every store port backed by the database.
 func (db *DB) Stores() ports.Stores { return db.store.Stores() }

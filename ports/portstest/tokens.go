@@ -11,7 +11,8 @@ import (
 // TestTokenStore checks a ports.TokenStore: round trips of every field, name uniqueness, revocation and
 // its idempotency, rotation as a compare-and-swap, the kids of the current and previous values, the
 // audit events of each mutation, lists (filters, paging, newest first), concurrent revocations and
-// rotations, workspace isolation, and the tokens that break an expiration policy. The revocation feed
+// rotations, workspace isolation, the tokens that break an expiration policy, and the expiry job's
+// candidates. The revocation feed
 // entries of revocations and rotations are checked by TestRevocationFeed, and their announcements by
 // TestChangeStream.
 func TestTokenStore(t *testing.T, newStores Factory) {
@@ -37,6 +38,8 @@ func TestTokenStore(t *testing.T, newStores Factory) {
 	testTokenConcurrency(t, newStores)
 	testTokenIsolation(t, newStores)
 	testTokenPolicy(t, newStores)
+	run(t, newStores, "ExpiryCandidatesSelectTheScanWindowByID", testExpiryCandidates)
+	run(t, newStores, "DuplicateAuditEventIDConflicts", testDuplicateEventID)
 }
 
 func (e *env) fullToken(tn *tenant, name string) *ports.Token {

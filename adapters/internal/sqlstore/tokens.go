@@ -258,3 +258,26 @@ WHERE workspace_id = ? AND id = ? AND current_jti = ? AND revoked_at IS NULL`,
 	}
 	return t, nil
 }
+
+// ExpiryCandidates lists unrevoked tokens of every workspace with an id greater than after, by id, at
+// most limit, whose expires_at lies in [from, to], or which have a rotation period and no expires_at
+// before from.
+func (s *TokenStore) ExpiryCandidates(ctx context.Context, from, to time.Time, after string, limit int) ([]ports.Token, error) {
+	db := s.db
+	var rows []tokenRow
+	if err := db.sel(ctx, db.read, &rows, `SELECT `+tokenColumns+` FROM tokens
+WHERE revoked_at IS NULL AND id > ? AND ((expires_at >= ? AND expires_at <= ?)
+OR (rotation_period IS NOT NULL AND (expires_at IS NULL OR expires_at >= ?)))
+ORDER BY id LIMIT ?`, after, db.t(from), db.t(to), db.t(from), max(limit, 0)); err != nil {
+		return nil, db.wrap(err, "", "")
+	}
+	out := make([]ports.Token, len(rows))
+	for i := range rows {
+		t, err := rows[i].token()
+		if err != nil {
+			return nil, ports.Internal(err)
+		}
+		out[i] = t
+	}
+	return out, nil
+}

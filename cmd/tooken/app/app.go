@@ -20,6 +20,7 @@ import (
 	"github.com/tooken/tooken/adapters/httpapi"
 	"github.com/tooken/tooken/adapters/jwks"
 	"github.com/tooken/tooken/adapters/postgres"
+	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/adapters/sqlite"
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
@@ -45,6 +46,8 @@ type Config struct {
 	KeyMaintenance    time.Duration // how often keys are rotated/retired and the feed pruned (1 min)
 	Reconcile         time.Duration // safety-net re-read of the revocation feed (default 10 s)
 	Heartbeat         time.Duration // revocation-stream heartbeat (default 15 s)
+	ExpiryScan        time.Duration // how often the expiry job records expiry notices (default 1 min)
+	JobPoll           time.Duration // how often a replica polls the job queue for jobs (default 1 s)
 
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
@@ -59,6 +62,7 @@ type Main struct {
 	// URL is the base URL clients reach the server at.
 	URL string
 
+	jobs    *river.Queue // the job queue (River, in the same database)
 	ln      net.Listener
 	srv     *http.Server
 	streams chan struct{} // closed at shutdown: ends the revocation streams
@@ -68,6 +72,7 @@ type Main struct {
 type store interface {
 	Migrate(ctx context.Context) error
 	Stores() ports.Stores
+	Jobs(o river.Options) (*river.Queue, error)
 	Close() error
 }
 
@@ -108,6 +113,13 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	m.URL = publicURL
 	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod},
 		stores, signer, cfg.Clock, argon2id.New())
+	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
+		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),
+			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}}})
+	if err != nil {
+		m.store.Close()
+		return nil, err
+	}
 	m.Handler = httpapi.New(m.Service, httpapi.Options{Logger: cfg.Logger,
 		RateLimit: cfg.RateLimit, IPRateLimit: cfg.IPRateLimit, AuthFailureLimit: cfg.AuthFailureLimit,
 		JWKSMaxAge: cfg.JWKSMaxAge, Heartbeat: cfg.Heartbeat, Done: m.streams})
@@ -175,8 +187,9 @@ func Listen(ctx context.Context, cfg Config) (*Main, error) {
 	return m, nil
 }
 
-// Run serves HTTP until ctx ends, then shuts down gracefully: in-flight requests finish (within the
-// shutdown timeout) and buffered last-used times are flushed.
+// Run starts the job queue and serves HTTP until ctx ends, then shuts down gracefully: in-flight
+// requests finish (within the shutdown timeout), so do running jobs (within another), and buffered
+// last-used times are flushed.
 func (m *Main) Run(ctx context.Context) error {
 	if m.ln == nil {
 		return errors.New("app: Run needs a Main from Listen")
@@ -191,19 +204,29 @@ func (m *Main) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	m.srv.RegisterOnShutdown(func() { close(m.streams) })
+	// The queue's jobs outlive ctx: Stop lets them finish after the HTTP server has drained.
+	if err := m.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("starting the job queue: %w", err)
+	}
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	background := m.startBackground(bgCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	m.cfg.Logger.Info("tooken serving", "url", m.URL)
 	var err error
+	timeout := cmp.Or(m.cfg.ShutdownTimeout, 15*time.Second)
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), cmp.Or(m.cfg.ShutdownTimeout, 15*time.Second))
+		sctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err = m.srv.Shutdown(sctx)
 		cancel()
 	}
+	jctx, cancel := context.WithTimeout(context.Background(), timeout)
+	if jerr := m.jobs.Stop(jctx); jerr != nil {
+		m.cfg.Logger.Warn("stopping the job queue", "error", jerr)
+	}
+	cancel()
 	stopBackground()
 	background.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -250,3 +273,20 @@ func (m *Main) Close() error {
 	}
 	return m.store.Close()
 }
+
+// warnings passes on River's warnings and errors only: its informational messages (leadership,
+// periodic enqueues) would drown the server log.
+type warnings struct{ slog.Handler }
+
+// Enabled implements slog.Handler.
+func (w warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs implements slog.Handler.
+func (w warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnings{w.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup implements slog.Handler.
+func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }

@@ -1,0 +1,181 @@
+// Package river runs Tooken's background jobs on River (github.com/riverqueue/river), a job queue
+// kept in the application's own database: PostgreSQL through database/sql (riverdatabasesql) or the
+// embedded SQLite file (riversqlite). Jobs are rows, so they survive restarts and are shared by every
+// replica: River elects one leader among the replicas, only the leader enqueues periodic jobs, and
+// each job is locked by the one worker that runs it.
+//
+// This package drives the core the way httpapi does, through plain functions given by the wiring
+// (cmd/tooken/app); the core knows nothing of River. Webhook deliveries (issue 5) are meant to be
+// River jobs inserted with InsertTx in the transaction that writes their event: the SQL store will
+// then need the client (or the driver's insert) next to its transaction helper.
+package river
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Periodic is work run every Interval by one replica at a time (the one River's leader enqueues it
+// for). Run must tolerate being run again for the same period (a retry after a crash).
+type Periodic struct {
+	Name     string // unique among the periodic jobs; identifies the job across replicas
+	Interval time.Duration
+	Run      func(ctx context.Context) error
+}
+
+// Options configures a Queue.
+type Options struct {
+	Periodic []Periodic
+	// Logger receives River's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// PollInterval is how often a replica looks for new jobs (default 1 s).
+	PollInterval time.Duration
+}
+
+// Queue is a River client of one replica.
+type Queue struct {
+	client *riverqueue.Client[*sql.Tx]
+}
+
+// periodicArgs are the arguments of a periodic job: the name of the Periodic to run.
+type periodicArgs struct {
+	Name string `json:"name"`
+}
+
+// Kind implements river.JobArgs.
+func (periodicArgs) Kind() string { return "tooken.periodic" }
+
+// periodicWorker runs periodic jobs by name.
+type periodicWorker struct {
+	riverqueue.WorkerDefaults[periodicArgs]
+	run map[string]func(context.Context) error
+}
+
+// Work runs the job's Periodic; an unknown name (a job enqueued by a newer replica) is cancelled.
+func (w *periodicWorker) Work(ctx context.Context, job *riverqueue.Job[periodicArgs]) error {
+	run, ok := w.run[job.Args.Name]
+	if !ok {
+		return riverqueue.JobCancel(fmt.Errorf("unknown periodic job %q", job.Args.Name))
+	}
+	return run(ctx)
+}
+
+// NewPostgres returns a Queue on a PostgreSQL pool (lib/pq over database/sql). The pool must not set
+// lib/pq's binary_parameters: River passes JSON arguments as bytes.
+func NewPostgres(db *sql.DB, o Options) (*Queue, error) {
+	return newQueue(riverdatabasesql.New(db), o)
+}
+
+// NewSQLite returns a Queue on an SQLite pool. River's many concurrent operations need the pool to
+// hold one connection (db.SetMaxOpenConns(1)); the database's busy timeout covers the time the
+// application's own writer holds the file.
+func NewSQLite(db *sql.DB, o Options) (*Queue, error) {
+	return newQueue(riversqlite.New(db), o)
+}
+
+func newQueue(driver riverdriver.Driver[*sql.Tx], o Options) (*Queue, error) {
+	workers := riverqueue.NewWorkers()
+	w := &periodicWorker{run: map[string]func(context.Context) error{}}
+	var jobs []*riverqueue.PeriodicJob
+	for _, p := range o.Periodic {
+		if p.Interval <= 0 || p.Run == nil || p.Name == "" {
+			return nil, fmt.Errorf("periodic job %q: a name, a positive interval and Run are required", p.Name)
+		}
+		w.run[p.Name] = p.Run
+		args, interval := periodicArgs{Name: p.Name}, p.Interval
+		jobs = append(jobs, riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(interval),
+			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) {
+				// One job per name and period (River's least: 1 s), even if leadership changes
+				// hands mid-period.
+				return args, &riverqueue.InsertOpts{MaxAttempts: 3,
+					UniqueOpts: riverqueue.UniqueOpts{ByArgs: true, ByPeriod: max(interval, time.Second)}}
+			}, &riverqueue.PeriodicJobOpts{ID: p.Name, RunOnStart: true}))
+	}
+	if err := riverqueue.AddWorkerSafely(workers, w); err != nil {
+		return nil, err
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	client, err := riverqueue.NewClient(driver, &riverqueue.Config{
+		Queues:            map[string]riverqueue.QueueConfig{riverqueue.QueueDefault: {MaxWorkers: 4}},
+		Workers:           workers,
+		PeriodicJobs:      jobs,
+		Logger:            logger,
+		FetchPollInterval: o.PollInterval,
+		FetchCooldown:     min(o.PollInterval, riverqueue.FetchCooldownDefault), // at most the poll interval
+		PollOnly:          true,                                                 // database/sql and SQLite have no LISTEN
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return &Queue{client: client}, nil
+}
+
+// Start starts fetching and working jobs, and taking part in leader election, in the background.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop stops fetching jobs and waits, until ctx ends, for running ones to finish; then it cancels
+// them.
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return q.client.StopAndCancel(cctx)
+	}
+	return err
+}
+
+// MigratePostgres applies River's pending migrations to a PostgreSQL database, each in its own
+// transaction (one of them adds an enum value, which PostgreSQL refuses to use in the transaction
+// that adds it), under a session-level advisory lock so that replicas migrating at once take turns.
+func MigratePostgres(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	const key = 7249213440981337
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key) }()
+	m, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	return nil
+}
+
+// MigrateSQLite applies River's pending migrations to an SQLite database in one transaction, so
+// that processes migrating at once take turns (SQLite serialises writers).
+func MigrateSQLite(ctx context.Context, db *sql.DB) error {
+	m, err := rivermigrate.New(riversqlite.New(nil), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	return tx.Commit()
+}
