@@ -188,6 +188,7 @@ type Stores struct {
 	Audit       AuditLog
 	SigningKeys SigningKeyStore
 	Feed        RevocationFeed
+	Webhooks    WebhookStore
 	Changes     ChangeStream
 	Ready       Pinger
 }

@@ -273,6 +273,33 @@ func (e VerifyResponseCode) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEvent.
+const (
+	TokenCreated  WebhookEvent = "token.created"
+	TokenExpired  WebhookEvent = "token.expired"
+	TokenExpiring WebhookEvent = "token.expiring"
+	TokenRevoked  WebhookEvent = "token.revoked"
+	TokenRotated  WebhookEvent = "token.rotated"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEvent enum.
+func (e WebhookEvent) Valid() bool {
+	switch e {
+	case TokenCreated:
+		return true
+	case TokenExpired:
+		return true
+	case TokenExpiring:
+		return true
+	case TokenRevoked:
+		return true
+	case TokenRotated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTokensParamsStatus.
 const (
 	ListTokensParamsStatusActive  ListTokensParamsStatus = "active"
@@ -413,6 +440,14 @@ type CreateTokenRequest struct {
 
 	// Scopes Built-in scopes; an unknown one is `400`.
 	Scopes []string `json:"scopes"`
+}
+
+// CreateWebhookRequest defines model for CreateWebhookRequest.
+type CreateWebhookRequest struct {
+	Description *string        `json:"description,omitempty"`
+	Enabled     *bool          `json:"enabled,omitempty"`
+	Events      []WebhookEvent `json:"events"`
+	Url         string         `json:"url"`
 }
 
 // CustomScope defines model for CustomScope.
@@ -647,6 +682,14 @@ type TokenList struct {
 // TokenStatus defines model for TokenStatus.
 type TokenStatus string
 
+// UpdateWebhookRequest defines model for UpdateWebhookRequest.
+type UpdateWebhookRequest struct {
+	Description *string         `json:"description,omitempty"`
+	Enabled     *bool           `json:"enabled,omitempty"`
+	Events      *[]WebhookEvent `json:"events,omitempty"`
+	Url         *string         `json:"url,omitempty"`
+}
+
 // UpdateWorkspaceRequest defines model for UpdateWorkspaceRequest.
 type UpdateWorkspaceRequest struct {
 	// AuditRetentionDays Keep audit events this many days; 0 keeps them forever (the default).
@@ -679,6 +722,47 @@ type VerifyResponse struct {
 
 // VerifyResponseCode defines model for VerifyResponse.Code.
 type VerifyResponseCode string
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt   time.Time      `json:"created_at"`
+	Description string         `json:"description"`
+	Enabled     bool           `json:"enabled"`
+	Events      []WebhookEvent `json:"events"`
+
+	// Id Example: wh_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id        string    `json:"id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Example: https://hooks.example.com/tooken
+	Url string `json:"url"`
+}
+
+// WebhookEvent defines model for WebhookEvent.
+type WebhookEvent string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Data []Webhook `json:"data"`
+}
+
+// WebhookWithSecret defines model for WebhookWithSecret.
+type WebhookWithSecret struct {
+	CreatedAt   time.Time      `json:"created_at"`
+	Description string         `json:"description"`
+	Enabled     bool           `json:"enabled"`
+	Events      []WebhookEvent `json:"events"`
+
+	// Id Example: wh_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// Secret The signing secret (`whsec_…`). Shown only once.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Example: https://hooks.example.com/tooken
+	Url string `json:"url"`
+}
 
 // Workspace defines model for Workspace.
 type Workspace struct {
@@ -715,6 +799,9 @@ type PerPage = int
 
 // TokenID defines model for TokenID.
 type TokenID = string
+
+// WebhookID defines model for WebhookID.
+type WebhookID = string
 
 // WorkspaceID defines model for WorkspaceID.
 type WorkspaceID = string
@@ -815,6 +902,12 @@ type VerifyTokenJSONRequestBody = VerifyRequest
 // RotateTokenJSONRequestBody defines body for RotateToken for application/json ContentType.
 type RotateTokenJSONRequestBody = RotateTokenRequest
 
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = CreateWebhookRequest
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = UpdateWebhookRequest
+
 // UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
 type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
 
@@ -874,6 +967,21 @@ type ServerInterface interface {
 	// RotateToken Rotate a token's value
 	// (POST /v1/tokens/{id}/rotate)
 	RotateToken(w http.ResponseWriter, r *http.Request, id TokenID)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(w http.ResponseWriter, r *http.Request)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(w http.ResponseWriter, r *http.Request)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{id})
+	GetWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// UpdateWebhook Change a webhook
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(w http.ResponseWriter, r *http.Request)
@@ -1366,6 +1474,112 @@ func (siw *ServerInterfaceWrapper) RotateToken(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhooks operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhooks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWebhook operation middleware
+func (siw *ServerInterfaceWrapper) CreateWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteWebhook operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetWebhook operation middleware
+func (siw *ServerInterfaceWrapper) GetWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWorkspace operation middleware
 func (siw *ServerInterfaceWrapper) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 
@@ -1747,6 +1961,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys", wrapper.CreateAPIKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys/{id}/regenerate", wrapper.RegenerateAPIKey)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/api-keys/{id}", wrapper.DeleteAPIKey)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.DeleteWebhook)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.GetWebhook)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.UpdateWebhook)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/openid-configuration", wrapper.GetDiscovery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/jwks.json", wrapper.GetJWKS)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/revocations", wrapper.GetRevocations)
@@ -3922,6 +4141,746 @@ func (response RotateTokendefaultJSONResponse) VisitRotateTokenResponse(w http.R
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhooks401JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhooks403JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListWebhooks429JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListWebhooksdefaultJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookWithSecret
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWebhook400JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateWebhook401JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWebhook403JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422JSONResponse struct{ UnprocessableJSONResponse }
+
+func (response CreateWebhook422JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response CreateWebhook429JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateWebhookdefaultJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type DeleteWebhook204Response struct {
+	Headers DeleteWebhook204ResponseHeaders
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteWebhook401JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWebhook403JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWebhook404JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response DeleteWebhook429JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response DeleteWebhookdefaultJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetWebhook401JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWebhook403JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWebhook404JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response GetWebhook429JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetWebhookdefaultJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	Id   WebhookID `json:"id"`
+	Body *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWebhook400JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateWebhook401JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWebhook403JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWebhook404JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422JSONResponse struct{ UnprocessableJSONResponse }
+
+func (response UpdateWebhook422JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response UpdateWebhook429JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateWebhookdefaultJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkspaceRequestObject struct {
 }
 
@@ -5088,6 +6047,21 @@ type StrictServerInterface interface {
 	// RotateToken Rotate a token's value
 	// (POST /v1/tokens/{id}/rotate)
 	RotateToken(ctx context.Context, request RotateTokenRequestObject) (RotateTokenResponseObject, error)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
@@ -5590,6 +6564,146 @@ func (sh *strictHandler) RotateToken(w http.ResponseWriter, r *http.Request, id 
 	}
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	var request ListWebhooksRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx, request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		if err := validResponse.VisitListWebhooksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(w http.ResponseWriter, r *http.Request) {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx, request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		if err := validResponse.VisitCreateWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request DeleteWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx, request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		if err := validResponse.VisitDeleteWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request GetWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx, request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		if err := validResponse.VisitGetWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request UpdateWebhookRequestObject
+
+	request.Id = id
+
+	var body UpdateWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx, request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		if err := validResponse.VisitUpdateWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetWorkspace operation middleware
 func (sh *strictHandler) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 	var request GetWorkspaceRequestObject
@@ -5866,147 +6980,159 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lctu2tuivYHjPTOUOLcuPvJTpzHXTtNtNdpJrpztnTpUrwuSShJoCWAC0rOZ6Zn/E+Yb7YftLzmAB",
-	"JEGRlORH0j2pZ/bsOhQJLCystbDe+BTEYp4JDlyrYPgpmAFNQOKfL2g8g90XgmspUvMgARVLlmkmeDAM",
-	"/iYWJBV8SvQMSCLifA5ckzldknMgsfk2CQn0p30SZfl5yuKQzOnVLp3Cd4eDQdQPwkDFM5hTM7ReZhAM",
-	"A6Ul49Pg+joMXjN+0Zz09McX5OnB06ckZfxCES1w9ojDlY4I5QmJMgmXEcnoFFRIFjPg5o0lgSum9KY5",
-	"T0HL5e7xRINsTn0GseAJzrmgTJNzmAgJRJpvGJ+2js24hilIHPzDhw+7x7meAdcsphraF/f4yaMBiWc0",
-	"TYFPYRPA/7l7SjW8ZnOmd/H/WwaF33NQWhGapmIBCclAkgXjiViQiZCIv4WQFyqjMZCekCHJOfXgTEJ8",
-	"J06Z2d+TdzsbV+pDdQpzyriBtxuyFCaaMG6nyaU081gIbziVghYE/MLZFdFsDqSn7BbulHRRIEKaT9WG",
-	"2a7DIKOSzkE7Bjl+d/IKlic/NOc8fndCLmBJWEJ60QUsx//65/+PEHHM/JxRPQvCgNM5zpAEYSDh95xJ",
-	"SIKhljn4cMzp1WvgUz0LhvuDQdhCBe/otIWazFPC8/k5yJBMpJiT/RKA33OQywoCwy21tScwoXmqg+F+",
-	"GMwZZ/N8jn+37MA7kO3zn2iYK6Q2M3zn1CDH3dMfPArN+t38ZvUboHkvLoC37Qj+YPdDi4vPux8fCnZq",
-	"A6T80QKzUGthKTlzfEeors3HKhNcAdLu9zRx/Gf+FQuugeOfNMtSw/dM8L3flAH5UwBXdJ6lbo81ZSkO",
-	"oWKRmcGCnF9wseAEH5BRoA2u1ZAmc8ZHQXAdBiClkMEwOKfJWLppw2AOSiHpbBrBLhyUNlgYmn+MB/uG",
-	"YjTVuQqGR4PBtY+M/5AwCYbB/9qrzrY9+6vae4mgIELqG/N3mk6EnENC3GSkd04T8vPZ2zchWUg86ZaZ",
-	"OVUmDNKEiFwTMSHnIueJMkLTW8JO36z6heCTlMU3xHCBq7j42kcUJYgaYsgjIaPgnKUp49NdBfKSxTAK",
-	"CE0l0MQdeGoL1D27O+rezwAhIkwRTS+Ah8SdLAjtN4qY6cCcN+fMHKFG0M8oHnDXYfAjPk6A3w5Rk/Jz",
-	"H1PvZwYYRFZK4wtVgaOGC8k02J3aAkGH94OgWEJizlSaegBlIOdMKSY46VniF5JIkcIOonAh8jQhc8aN",
-	"urEUPCFMKzKVlKMu4ylrbdpFG6juk73G+wj1G6F/NPR8u43gQo8n+HltI3APjNCl5zHhQpPinU2IP7o7",
-	"4t8IovJ4Zg54kUsjdJ2aYRQs+Y2qVB+kxFKZgFuiQFIN49SN4GPBjEzwBwJXMUACW2Dg4D54Uwgyp3xZ",
-	"SDW1QjgrOu86mvFf7VI+133f/GCdsrjtSNVHXfrg9iOZDxCHv6AKLCT747aUkPsj+JRwwi9pyhLD3sj6",
-	"fEqcurgFS+zfwzlnJw0Js4CEBK4yo1SERMKluIDEyiAjsZNdc8pVkqtPjCQzRL5radmh0fAUH3E70TnU",
-	"DYZvFPk9F5qa03JCWQoJ8ewLJrjqj/h9S7OvnjwvKUvpuaW5W1FnOYBPnAnV9JwqIPUX1pPlo/s6IsvZ",
-	"mSI5l0DjmQHguTWySUo1yHsSXxaLcJVBrO/A4v9mSIweDQbE2EOS03SMcEak53R2QiWQVEynkJAF0zPk",
-	"0kLXNXKAwyVIg+tcckh2iJAjHj0aHPrriCrbuWO3SA8Hjzx0RzsNDr/bvmVSxAbdd6B/b4ixERt6WdtD",
-	"KxPVmGoyz5VRvwrVYZLrXG6hNx4c3H0/P0Ca7jqrhPEs10TPqCbnEuiFIpTI3ODbOtkqiKMC1IwqbYR5",
-	"zjMqFZi1GsukhMvzYpi/MikykJpZCzGWYE6AMUW8GiDMX4a4YVezucHAipEZlt+cL1v8VaGxrP3tCC5g",
-	"OX5ydTB/9vvRxf7l0+xQPtaDxaPlwfmTuG34C2ZV03W4tMt5Zd68DoOUKn1Un/Tq2f+hbYObV8e5Wr9i",
-	"nqdO6loDvDGKtdv9+WK2m0CWiiXItmmNsr9pTafmHWvCF/b/r9ZNgdM5xBSrrW1D6O/jyiI/luCI898g",
-	"xvPOQ59ZBc/nZq4MpBKcpmYBQOfel9VC7JevmfUo1GnJiArzX6ZhrrbbQTOkm4NKSZeN9eOY3Uv4wPTs",
-	"DGJpz1iapm8nwfDXLWdehf/CMkjzxFI4g3MqpewSnDeHnM3EghPB0yURPEb3V9NR5C/HTNFczUeznjxh",
-	"+jjWQjYRa5SLdA2vNR7bB9XO5grJkmZsbDVQNJGNHFsqDW07vQI3/hpaarTQtO6JWcPLSyek62ugsUWo",
-	"zzQIRd/po21sQwt8rN3PCnMt0gcu9fhw/vT3g8snF/tXz7KjDdKHZa0YnYOmBX3TJGFmMTR95y2xJioq",
-	"nIgYnd03k7D+odO2vVROu7XKGl7e21evQ6SBMZ26zVm/3bjPbseKXSinRRzVxqsB7OGqvvr1FHMfIqUi",
-	"v4ZYsVBtGsEA8XfzXqsYcmN0ruN9uS31RXTsYnGIdHLv9iyJQ7XB9QKPBSvxPE/wity78YFbgL7qj54z",
-	"Xv57zSm4ImGBzo1hrKwg7bm4AEG/8E6fvHPHkn2HxrrUa5kkc5ifo4vHjG3kbyHy8GtDgQsOcrOA84/Y",
-	"bkSil6sTjzRPGPC4ZYk/f3hPIpon0XPiVldGNUvX1DeKlCt3A2G4oKB8D9cHW+B6Tq9O7Kf7gyYzVGpk",
-	"e4Dy8PDwGSlFVF0pJr3o6OAgIkLPQC6Ygp3nRMyZ1tanYJQn8p0zM9w8/W2Uqm1F7ErgLzOYPCKv2PdE",
-	"TJzLz/nzCyOHUEWm7BK4d0BXW1sQcyOg+HterrzcpZDEVMEu4wq4YppdgiHZwqViPc+E8TjNE0gw3nNj",
-	"HtFo14wzkEwknRHqPnlJ4xm5pGkOZuGl4xu9NAXiibFshDIWBVM2kE+NiUWYNgYdUyqHhPRws0bc/uTb",
-	"GDvPceCZSBOQ5AIg81zshBpdiJwvrR+J8akZtldEL+bU/QAjzrSCdLJThNOhAj2lmQJF/vXP/8aBfxLk",
-	"7IdXyM9uSM+jnghQZoqcU62BJ5BYi7M8VBnXj41qXMYPD70oWRlBDMug1ipuv89ZqneZi++o54TyMuQj",
-	"ONrA0ZFLaygZs0nIjBest0G7dVLHgdMqd3KlxfwMgxjN09EHfnUtbzPLQM/JKBgF1qB3bLpClgctocQu",
-	"tnhnMC85+b+/0t0/Ppr/G+w+G+9+/HZYe9Df/fjtfxhpXOphQhozfyiBJsFWwrgNGz8wFYtLkC2GLJKy",
-	"bN2P3xYXapxL1vqjYV3rSRhPAJJt3lNaAp13vonUP1Zsyhmfjmk6HSOlq7HKs0xI54jqJp+1FOOW6S2q",
-	"fQldAG8FXhvqrfeihQTLSHG7zG5ZYJ2ifsQ4K7psVGjOeEiMSLHhV0MJrUIbCnCK874edF7xy/vBQz9+",
-	"5UVfO3xFK6GeutfNTlQ6/z62HmrO1/Tpxlp+4WNqTYnxaaKApZir/LQ2Rdum/g1oaiTA6q5WU3sMfLGR",
-	"b91nbTOd4EmD+tP2lrp9vWmo62KYpqluNC2k55pxzjixDhLMHrOHEikzJTab7XbCdsP95w+vWlTBdFrH",
-	"3suzg0eP251pl/U33+12vNlORBcd1HOhW5wZL1+QHkKyE5K3r96R3svkh7PjHaO2nZ4dk94p/tavCe6X",
-	"L9qA4a2T5mrFLabYtO3rq9avl5uNngtkygtrn6ZTa4a2EtzPH16dtZg6sFRb25NmZzfJYxywbf7SlGzA",
-	"kNXlgaeWlGlSrb9qoWm6hThwiVZezpX9sg3KdyJl8bJbek9oqiBsyHw0U8YpmwB6MLp01OcEHfWQWO3D",
-	"87Yz5esi3frbfqfd4CFmTq+2gcUp5+jot6B0ascoLJjg9wTctjr9c2L08GWhPxtAZ/QSCCUrIxAuEFyQ",
-	"RM8oR/j7mxXhzdA6OhojftoESDt8/t560vRciBQob1BobcPCJj014GhHYzdBn4LRZJqsxwUfG0ZPGeUt",
-	"lu9xbAy6glCqIIwNs+DIhIuFMXHcv2x+UxlTM1YgGkhzFKItp9aYJS12xxtYgNJkwqTSYUmV+4PBekNj",
-	"1arfVkLY90IPojZUZqVsWCcknQRpCCH7OFxBeds8p6Wi2hKeyqUS7Vo9XGXtKgAe/98oQ5Kkh3nBRUbw",
-	"807nRINxNrPKb5q1O3pYUtjjEia5gsQpJO2OXnQctPphfNBtau9ixmIb0LW2M1PFFK1r2EAFZgEWjTU4",
-	"wgLp6/eqSAe+g7/W2/gWYp5RNZ4L6R+GpTwJAw5XelxRx6qRqhShikQozSPSE5K8pkrvonN49+SHHaIF",
-	"iQXXjOdbRG2c99ef04OvFU/O01lYJ9YLGZZeyUsGi1a3pPlUb/Q0TiWNYdNpgoQiUkd+RGm6VMRmJZU+",
-	"1gH5jiTM+okEj6HwWNlD4+njo1o29qCVphqLL70VK9KVnNfcK7631qVsFt4BL4Gz+qelUe/fiCiD1Dxh",
-	"uvh2AeczIS5U4992tDaMI7xnbZ57BJjxm9jrhn2UFvOtucD38GzSNgt4yknaaO8MNI6mPPK5gXZ3N/B9",
-	"t/Ngw2rWrcG6J47TqZBMz+Y+LxWmFNouQRig0dK+sXaU1sQHas56qjt84OZLJ3TRnbqiCq4N3lEf6HWo",
-	"ayzyOlzJx1gRa/l5ytQMs0SQuY2Nc0sgu8xGCZrJO2ZH1A+1242BqeT15ASemN9sXPLSKomaSfvMgV2d",
-	"ZJsjPqUR6ZBfzLmSS1Gjkxp+agtdQ8T3ky/h0fKtcyZK90t33OoGYu7OmUMrpsWcsrTQnGxYj9A4FjnX",
-	"mHBWlLFZ26wWGGhVreohrttR4WoygRYX42dXmEtwON/Pnsoj/XgxWD764+D8yefLNrp17kEzTWmlkiT4",
-	"TNzr8orvPsZWRrMCIM347C3V+io0tD0rVO7Sjd7MM/vqujQvB4Hnxa0JJI+uVwhsJSWsptN7OxJWDF/L",
-	"1djGvMY13IM0Kzy7XzZLw98B72gpDxSXIr/2FAmDXzJDx2WF39p0AD2WoI2QEnyc0GWL6f8KIMOAvyZg",
-	"rBNlnVFYzGG+eE4GVdx1bqQg2q49zM21WnxdaT98/GiT0n7rBA4vanR7FUeleUud8GuxABlTBSQFrUGq",
-	"kCRsyrQKCeMcJJktsxlw9ZzkGJlfiWEetYUwjaj5Q/C2stXjN8e2XNj8bsvaeglTWUqXGDLYabcKGyT1",
-	"D5Bs0p1a0xVotgq6F0pHZxpNUwy1kx6kCkh08ubslx9/PHlx8vLN+/HZi7fvXroS0ht4hDojJXZeaxv2",
-	"fv7wfuf2YZAKDTaispKOHYvEvP2P49cnPwQeTJXe8WuwUOOji4P5s9+fXDVyhD/WlY3gYHDweHd/f/fg",
-	"6fv9wXBg/vdfdeE3DESm/rcDoR+LeV1uDs0xYE/3TUd6/QS333nncclKLSerf5DaD/1j0XviH3L2cUE2",
-	"dcP4Y3XSFDLrOgzQorfn2XXDlkPMV5Ku2IKX//nu5PSl+ev05T/evsK/Tt4UvzbJrlUOlvu4laB3YH7a",
-	"5Bu274UW9DZSKwXvbSWu8wFeNASvk639rfSE26i/haPbV7g36pzrOKNNZS3zIKohZlpnw729/YMn/UF/",
-	"0N8fPh08Hewt9m44dFOdPI7bF3qv50Q1He2Yzpfz1du/vH+xUaLV9C4znzdYWCVbNDaubYlhO/3VSKVJ",
-	"0GahEOeS6eWZQYZzPAGVII9zG5xf8aPxopSwkZFOhCS0LtkpKWQ74hpZDwevcGPIw9alMD4RbV0VbFsF",
-	"gw2FEfSpuATJlfXjJcQO6OImfaeLE+pnzU1BE1oCHtpqZ/vBiGM+J1zRWKdLPBOt/COUOGlKOECiQnKJ",
-	"x4zVhMRkkjIORM+kyKezRjJlVnhLRvznD6/OirrHquwRhwltRgDQxMXeXETHeVisfEjFtD/iI/7tt8e1",
-	"ksb+t98SGxGL9i73I2JkEf6A1b+ZJtG7t2fvyd7l/p5d6p5dQIT182rEo2OXpYJfDcn3FpGjfDA4jItN",
-	"/n8WT/gQon6BQ9Xc/ZXcWClSKMOe5ohXI+4y/s6XDdjc95gvYQaxGGDSbUafHJeVrEKSc5r4mXk2MW4/",
-	"wi9HPFot1SyXJoGm8+9GgUaaGgWhzfz5bhS4QtWxXWwQPSfUeatXauoNBHTEvaJ6O/uhnZ1E1Ygqn0xY",
-	"zIDrMa7CzId/fDcKLJI5Fmlb3I6CqE9OXQ25ImJCKMck1xGveudQCYSmC7rEOY8iRxhV5bdCqqDxzGu4",
-	"M6dLMqcXQPbJYDAoi7Sxb8qc8VwD6cWCT9g0l7Z+y6erES9SVUhMpWSgSNQoY43C+sOyItV1TGrUmEbP",
-	"ieFiJHMEfMSR4rlagLQoPXhWoNQv8+uTH9vqewnVGuaZdhWINmUKV1jWCDtcYSqZqpgH94vMqNWHz0Wy",
-	"JNGnkU1rMjs2KjKb7D+sDmT/rvKbRsG1A1a4xMcRtzlkkctRi/qktXIS0dMogOx59Z1l1WNY0Het7BG3",
-	"1+HNmG2lGHDr/V4kDNS33yJibGZyGeIlf2ff2yTWlMXgdGenUh5n2JvroD+wh5xOoZLGx+9OgjC4BKms",
-	"kB709+17IgNOMxYMg8P+oH8YhNhsBk+VvRnme/2BISQb7yhhPTHK8N/c7yttZA4Ggy0KMLergnQpZy1l",
-	"kL9kfU9J6hqnBGzPK+z1T9Fg+KtRlPP5nMqls3Vcah/WsGZYyTJF7bpcvQo+mjH2sKtKN35O7c9/Cnpw",
-	"bsTQo8HhNtipEhM/E1b90uCqMNiw05xNJbUZk52ovtzfoxnbLTKypm1dvd4ujOVvy0Iq7cGcPwpQ9D93",
-	"oXyn9KCeU9+y10xpW7yiPue+eXWRLXtn5VwJ/mS1poB7+R8rpe9fc4ODo8H+VoRcpfLiR1tQf9VsyHxx",
-	"8GzzF35TmLvwS8khhhZKXc1jhJLoP2KOjVpL9rYVh6s/ZcqopdEFLO2hxRRRVY7rDCQ0yd8vAKvygb8X",
-	"yfJmJfW2RszWBZc+j3rRs63ucikOW1fFt1WoXdfNNOfaWOHd/XvmXa+UuKNxBRouqGIwrdym/KW4dbCZ",
-	"HbyOc187gxdmLvc6+7Qw+cpZt/eJJdeW5VNo6w96zJeCA1GapSnJlauqmoIuTCyXqtMnnpho8P0POLrH",
-	"9zXeOWpOaz9IHk6feydOi+31X5Qt2f40arb7v5Ga691RO+o3qlf2yu6pWCvRYIQ9CVPghnCtO/e2Y3ed",
-	"pGfYrzAJbYTHHJqV20A9LzPk3AGrtMhsszj0MWzDZ6cl/F28NviTzykOi7/iWfXA2xVvV0Tq8fc3hQqz",
-	"/tjKE6Z3UzHtNtL85PU+eQOQKCx2dzmZETql+bLI6SkK9VvMNPPNazPVTaUMJiNfh5vfc22MzasrFtoV",
-	"jTWxLS9cQ/Nad5KuzsZlk4zWJr0Hra2DG8HoMmEcO22smUpI22HjXiaz7Ty6ZrO/3n06Hqe5YpdAUrEA",
-	"aRvphqToMdA1u2IuytLdFr25g8VMeZZtP1PONUvXzvTxc4r0ev+TFoF+jI21zZ7ZKOWKEC8a6K+TkfjO",
-	"V94r8cE4afE++NFtX8qbx5WId5HMbT1xfXKmqQY1JJHLyY1Irwy2hURVqdORnzwb7YTuAUSkh2/thCMe",
-	"FVm8/ihkMWOpq3LBjg/mdUhIyi7BDOOycCP8E+VzZJ3ozUOlypv9rP6/lVzfDs3Mj086tKN76MED+NXy",
-	"oL/NHg/WmK6VFfdcfYsxizZ6CY+TRBHqcSTeS8EbQfECmjJrYVjFyWtVBVSPuLF+woL7Wlma9AR3H7hb",
-	"X2z71p2QKOEC6hjyZiDJBRcLZGZL5CPubBXzSEKW0hgUsZyt0PIiXJCcl32Lc1602XHVb6VYkEiaqk9e",
-	"YYeoVIkRdzF+mmsxp5rFNE2XpGdBejbA1EpyvqxSKEl0NHgWOcFDLVyq7LPv8NomZGy9lpee/xk9lX4R",
-	"QEeDflgY2B9EyP2beluIkPIuiD/P1CtTW3zJczPB8+nCemaw3K7plVnNX14SlnRcbHJxx/tMPm4bITHs",
-	"mgK9dDm1ToRZKUJ5kduzKjesv8fm5BhM/euf/00EH3EXYqfGfrANAcpBJUwkqKKrclG/SmyHHTIRMgbM",
-	"WC7Tkwrxp/rkb9hFS414VTlvM2xcio5LD+2TU4N65i7dsioTrhAFp+tkgo2BrdTEK7mwWh0F9YiXnquT",
-	"BOaZMHKnVXLhDq+TXIMvKLkK4f4gvf66jqqXc5BT4PHS5y0xIfRGwsyy0838VV6e9fYOq/d2oi/vrcKi",
-	"ESc1XMIfs9fv5KrTpVJUE1UMe6sCmCY0L1Y6IhKVn9u3C1dT0carDa6y6ukGh8JnE1NVfdNaV4zLdH1w",
-	"xTy4YrY0A3UhKgrR5R50J4H8nXGtymzuHq/JKWxmEJUXcGHOhb1Rqk9OtLKaTkgw+TssEkfw2yJ1ZMRX",
-	"c0fIsZvL2EpW+8BCtKVN1vYTg5lWpLwGTbm7ZZY4ctm7tkXh8Io075KL4lfyBAeDw8HuYH93sP9+4BUD",
-	"dVbldJTW3DBfpdae4wunq/it9Dp0KVyaFwMsG9A8pKr82SLo5mbkwTZw+Xel/OkZMaS4XqAh7GoamquG",
-	"6PZwvZhBfGGdVlTnEkK8mzG0lSiyEDuhryyW/R0xjmf+VaSDY2kJ1VXN5YjPRJooZxvae/mMmLQSIipU",
-	"Qy68AoTnHYnt5NjVKrg0cGxbYCwxI8FztdKhuRf5ZYXFvTl1WWkrKu8sKzsrCV31XgDLn2fnP8XsLfv5",
-	"x1/+ONl/w07UyVxn//Xi5PEJO8pfs5+f9eFw0Fdsun1WX70sdisBeX9K3EoxaoeMvASZsPghgW+9VPyS",
-	"cqQj1dxuZ72ubbNs2ZRm9w7knBqIrD5UOUoaFqExhKKmptXv8KdULLsp5e7UeTx6xt50jmZnd+08uED+",
-	"srk6WKW45gwN290aBTWhu9Pa8YWLQGm6xBpHox7c3uXxE+gO4r5nA3ytWutuK6j02gde+avyyk+g1zPK",
-	"zfxyxbXyZaqqd5T40dhbDtpl6J+4umqM3dkQRdHrSjXSV4ti3Pe13o5+C0d0CmDUYsQjv1FkVDQTbUgA",
-	"XFrLEfec+Hd5uKpXF1i1N3p0B0TvrLnWe1we3uDy95YOmtfNu/HvU2pta5LXs3IfrPJ/H6v8pvLuazbj",
-	"XQyZlvf6b1K5F35LltbC2Z9AV31bPiMjVpNsysB6UBo2MNGfdqK339zvkV/1zJ7xOp7dR+kweesuMcO2",
-	"AU5rtk0JloRK6I941Oj6ErkrDqpmsYTDVZn2tWvmLPxRbYflSjO5uxyYRdeAeA7khZBZa5OaYdk2t2qa",
-	"E7zMpchg7x2VTG3v4+nog/eFnT0PHP+1+7//FE+27QJUdXBRoDXjU9UhhlYPwr3q8oSOHIRbm+DvipsV",
-	"PhtL1e7Q6OAqd/+FMUm8JKXmzRlMEy4WD4ft1xHKNjuPviUbbFkhgrbd7z628w1pfS85ZtO5u4Pc2FS6",
-	"BtDO0eVS5oorSTmdF2lzMsdg+HHtipYRL+5ogSumsIu0Y0Hi9T5KmdLKJ2vBoXEdjDHg7PqtMX4ukqUZ",
-	"3uUxY+L1TKQFpwyxuedE5LJQL8xSimOS9CKep2lEJMzFJToDMM60g4t0N1C6fkbFl3jvB+ZZU6KXmSAx",
-	"5VwYzSMFrtMlSdlEE4qIaNM8zmqi5JY6R/MqqINHzw4G2Eq2divTkydPHpePO7perl4+5FSHmwitL619",
-	"bCMqK0rZRlw+aCl/2UShUys8kEIaUnZbxaPqONyqeNjrOooGiygF0duYiAV3ScwuV0aRns2D/kah9cSm",
-	"XMjidqtheZsaXWJTOtuUccQx4r6a+kzAynJ8p0+O+dLv6bfaDsleHAw0sa+3iK6fihtOPmvGcnErTAdb",
-	"OxQ6POAimFpZBWLmQfn5d/Q02Kw8c3AXlxIZ0o199ri97vLeaSsuqItkgGVX7oB3fnzbg5jp53hGOEqK",
-	"Kfeu95uCNodC+/ntMcEtz+/isp9fP7V0myP2zuYqm86/w7klDbi6YdXpXB3f25uYrrfPuWvcaPSFT/n7",
-	"EAVcLP6C4uDhgO864LeRNOZwX+x9Kh+NWXK9119Amu6iRbD32+JC9Qta7nK84024n5E7cPwuN0F+nrLY",
-	"titGNbfq4FyrS21NqH+B7U9fCK6lSDeRYP1lR343jOp8jiaZ/ip/Pnv7hnyAc/IKluSs1nnFtRq/edC6",
-	"9H+Wgeu1FCMy4CzZLZsNF9dudhFPdeP+Z6SgapIt6uYtpkhxCcPXRjMndnlJgRKSiDifGxR/GWKpcmm7",
-	"jQg/1ch5YHZFrv0EPUV650tir0PdsayPBY9c6DI7aQkaSyUnAE7X6I/4P0qjYQI6nmG9eBFZUZpKTXrF",
-	"tZ7uBumd0F5/NxFpKhYjHvlr2LNGjb0DNBNp6hpa4xDfFT3Ay3s9XZP1HWOkEOBaLuvxnai61CMaccFJ",
-	"r7qb+RtFMGeBuDuas1xjubsrq5/kOpew02HPnHpoD9dX3B4TC6uFiHICVKYMpKtOkkUxKvb9eF5giXy3",
-	"gsfONkMGM91Nf7aoB3vJNTYpzxxMXTOhi6s2U8lM+4WvyN20PahdabTfcg/p56wKW7n1dn1pmNlqaDRS",
-	"vLtcuoUq9W9w/Hmp+QYrX16IOQGwRpZlKV1ahy04wrU131HtyuCI9NiETNkl8ELgZLmagSJA4xkacIID",
-	"ocjysZjPsUaKjzjlSyzUZjHFrv5cq6GVIxbCiPQilgwjwpRTDA1zh9hdG1tQkKiiP2yiY7S+CG8A8y4m",
-	"WOko40ywZEgkWEFalrBzsbB+5WgGVOpzwEYetgpi/xFRduoRjz6NMEg8CobuRoqcsysrIa+NiDyFWHAO",
-	"xaUTq/jSgkhQ+bzd+4y7cgOp975ETcFlKVWuuRGREAO79Lq0WU6qRE0NtJsIt81iRcOV3kMwditSq26h",
-	"wV+GHh+MOEuG5OhgxA2ah+TTKPhNs1EwxP+OD+dP8TKq/atn2ZF3Ic8oCEcBXGUj5y0fefdLjYLh/pNn",
-	"j54ePB4cPQtH7gJvHPLoYBRcj/iIr21x1pRn3GHWLqkffD0iKLR8m5DeGchLkLtnZp2WMXc+g3yqQ1e/",
-	"2ufXj4bAFMJhx85l2nVhE6aQOujKbA+XimUO4eL8xu5e3oPKovTfKjo9es9q1fTec4cJ74nXzP/64/X/",
-	"BAAA//8=",
+	"7H2Lctu2tuivYHjPTOQOJcuPPCxPZ66buq2T7MTXdpszp8oVYRKSUJEAC4CW1VzP7I8433A/bH/JGSyA",
+	"JCiSkvxKu1PPdBpLIvFYWO8XPnshT1LOCFPSG3z2pgRHRMCfr3E4Jd3XnCnBY/1FRGQoaKooZ97A+4nP",
+	"UczZBKkpQREPs4QwhRK8QJcEhfrdyEekN+mhIM0uYxr6KMHXXTwh3+71+0HP8z0ZTkmC9dBqkRJv4Ekl",
+	"KJt4Nze+946yWX3Ssx9eo1e7r16hmLKZRIrD7AEj1ypAmEUoSAW5ClCKJ0T6aD4lTD+xQOSaSrVuzjOi",
+	"xKJ7NFZE1Kc+JyFnEcw5x1ShSzLmgiCh36Fs0jg2ZYpMiIDBP3782D3K1JQwRUOsSPPmXrx83kfhFMcx",
+	"YROybsH/2T3DiryjCVVd+H/DoOT3jEglEY5jPicRSolAc8oiPkdjLgB+cy5mMsUhQR0ufJQx7Kwz8uGZ",
+	"MKb6fE9Ot9bu1F3VGUkwZXq97SuLyVghysw0mRB6HrPCW04lSQMAfmb0GimaENSR5gi3CrzIASH0q3LN",
+	"bDe+l2KBE6IsgRydnrwli5Pv63MenZ6gGVkgGqFOMCOL0b/++f8DABzVP6dYTT3fYziBGSLP9wT5PaOC",
+	"RN5AiYy460jw9TvCJmrqDXb6fb8BC07xpAGb9LeIZcklET4aC56gnWIBv2dELMoVaGqp7D0iY5zFyhvs",
+	"+F5CGU2yBP5uOIFTIprnP1EkkYBtevjWqYkYtU+/+9zX+7fz692vWc0FnxHWdCLwgzkPxWePex4fyeWU",
+	"81nTMuxPZiHz6SOvIyfrxpUUNG/WIleupeAQo3uu6ka/LFPOJAEa+g5Hlg/oTyFnijD4E6dprPkP5Wz7",
+	"N6mX/Nkj1zhJY4trCtMYhpAhT/VgXsZmjM8Zgi/Q0FP6zOUARwllQ8+78T0iBBfewLvE0UjYaX0vIVIC",
+	"Cq8bwWycSKWhMNAfRv0djbkKq0x6g/1+/8YFxn8IMvYG3v/aLmXstvlVbh/DUgAg1YP5B47HXCQkQnYy",
+	"1LnEEXpz/uG9j+YCJO4i1dJtTEkcIZ4pxMfokmcskpp5O1vY6uldv+ZsHNPwlhDOYRXmb7uAwghAgzR6",
+	"RGjoXdI4pmzSlURc0ZAMPYRjQXBkBa/cAHQH9wfdxZTAihCVSOEZYT6yEg5W+0wiPR3Rcu+SalGuBc4U",
+	"g6C98b0f4OuIsLsBaly87kLqYqoXA8CKcTiT5XLkYC6oIuakNgDQ3sMAKBQk0rIdx86CUiISKiXlDHUM",
+	"8nOBBI/JFoBwzrM4QgllWu1ZcBYhqiSaCMxAp3KUxiYtp2mp9pXt2vOw6vdc/aDx+W4HwbgajeH1ykHA",
+	"GWjmjy9DxLhC+TPrAL9/f8C/50hm4VQrGjwTmuladUcreuKZLFUwwMRCqSF3BIHAioxiO4ILBT0ygh8Q",
+	"uQ4JicgGENh9CNrkHCWYLXKuJpcQZ0n3XoUz7qNtSvCq9+svrFJaNx2pfKlNL918JP0CwPBnUMW5oH/c",
+	"FRMydwQXE07YFY5ppMkbSJ9NkFVbNyCJnQeQc2ZSH1GzEB+R61QrFT4S5IrPSGR4kObYUVdLuZJz9ZDm",
+	"ZBrJuwaXLRg1TbEhMxNdkqrh8kyi3zOusJaWY0xjEiHHzqGcyd6QPTQ3++rR8wrTGF8anLsTdhYDuMgZ",
+	"YYUvsSSo+sBqtHz+UCKymJ1KlDFBcDjVCzg0xj6KsSLigdiXgSK5Tkmo7kHifzEgBs/7faTtMsFwPIJ1",
+	"BqhjdXaEBUExn0xIhOZUTYFKc11X8wFGrojQsM4EI9EW4mLIguf9PXcfQWnDt5wW6sDggQPuYKtG4fc7",
+	"t1TwUIP7HvjvDDHSbEMtKmdoeKIcYYWSTGr1K1cdxpnKxAZ64+7u/c/zI4njrrVKKEszhdQUK3QpCJ5J",
+	"hJHINLyNs69ccZAvNcVSaWaesRQLSfRetWVSrMvxpui/UsFTIhQ1FmIoiJYAIwxw1YvQf2nkJl1FEw2B",
+	"JSPTL965XDT4zXxtWbvH4c3IYvTyejc5+H1/tnP1Kt0TL1R//nyxe/kybBp+Ro1qugqWZjtv9ZM3vhdj",
+	"qfark14f/B/cNLh+dJTJ1TtmWWy5rjHAa6MYu92dL6TdiKQxXxDRNK1W9tft6Uw/Y0z43P7/1bgpYDoL",
+	"mHy3lWPw3XNc2uSnYjn88jcSgrxzwKd3wbJEz5USITnDsd4AwYnzZrkR8+Y7ajwKVVzSrEL/SxVJ5GYn",
+	"qIe0c2Ah8KK2fxizfQsfqZqek1AYGYvj+MPYG/y64czL658ZAqlLLAkzWOdWTK+I9eag8ymfM8RZvECc",
+	"heCGqzuK3O3oKeq7+aT3k0VUHYWKizpgtXIRr6C12tfmi/JkMwloiVM6MhoomMiajy2kIk0nvbRu+NU3",
+	"2GhW03gmeg/HV5ZJV/eAQwNQl2hgFT2rjzaRDc7hsfI8S8g1cB9ypUZ7yavfd69eznauD9L9NdyHpo0Q",
+	"TYjCOX7jKKJ6Mzg+dbZYYRUlTHgITvfbcVhX6DQdLxaTdq2yApcL8+iNDzgwwhN7OKuPG87Znlh+CsW0",
+	"AKPKeJUFO7Cq7n41xjwESynRr8ZWzKrWjaAX8Q/9XCMbsmO07uOiOJbqJlpOMRcirdS7OUnCUE3reg1i",
+	"wXA8xxO8xPduLXDzpS/7oxPKis8rpOAShyU40YaxNIy0Y+MTCPzCWz10asWSeQaHqtBrqUAJSS7BxaPH",
+	"1vw3Z3nwtsbAOSNiPYNzRWw7IMHL1QpHnEWUsLBhi28+XqAAZ1FwiOzuiuhq4Zp6JlGxczsQhAtyzHdg",
+	"vbsBrBN8fWJe3enXiaFUI5sDpXt7eweoYFFVpRh1gv3d3QBxNSViTiXZOkQ8oUoZn4JWntC31syw8/Q2",
+	"Uao2ZbFLAchUQ3IfvaXfIT62Lj/rz8+NHIQlmtArwhwBXR5tjsy1wObvWbHz4pR8FGJJupRJwiRV9Ipo",
+	"lM1dKsbzjCgL4ywiEcR7bk0jCuyaUUoE5VFrpLyHjnE4RVc4zojeeOH4Bi9NDnikLRsutUVBpUkowNrE",
+	"QlRpg45KmZEIdeCwhsz85NoYW4cw8JTHERFoRkjquNgR1roQulwYPxJlEz1sJ49eJNj+QIaMKkni8VYe",
+	"1ifl0mOcSiLRv/753zDwjxydf/8W6NkO6XjUI06kniJjWCnCIhIZi7MQqpSpF1o1LuKYe06UrIhk+kVQ",
+	"axm232U0Vl1q4zvyEGFWhHw4Axs42LfpFQVh1hGZspz01mi3luvY5bTzHRvYbOU8lV1UWMXzhjChZpKa",
+	"EqNKNLhClZecxwQzePYqz17ZSAjbpRZiuORDu/2VoPG9TMQ1Rrf/ag3FLEFUj1GsuRGgmVQ8OYeo0Do4",
+	"VpHjQ2o40iEaekPPeEgs31ui891GoDfzmVONyoKh//sr7v7xSf+v3z0YdT99M6h80et++uY/9M4KxZaL",
+	"iAg5EARH3kbSrQka31MZ8isiGjwDwBtEI4L/Np/JUSZo44+aFxrXzGhMSLTJc1IJgpPWJ4GdjCSdMMom",
+	"IxxPRsA65EhmacqF9ey10+NKErTbdDbVvIW2BW+0vCbQG3dQAwoWofdmIdiwwSpG/QCBa/CBSV8rTSTS",
+	"PNrEszUmNEpBki8nV6CqUfylQIcbjXUDgk44u8X5thQ7q7oxzUSFN/VTo5ZgnXefb2025U67xlwnFyfy",
+	"teRzFa9Wpmg61J8IjjUHWD7VcmqHgGdr6da+1jTTCYhuUEg3d32Yx+ueD5UPU/d9aNUV8Lni7aAMGY8T",
+	"pAUaKY+K1JP1fhAzYbMn5M3Htw26dTypQu/4fPf5i2bv5FX1ydNuy5PNSDRrwZ6ZavAOHb9GHVjJlo8+",
+	"vD1FnePo+/OjLa0Hn50foc4Z/NarMO7j102LYY2TZnLJzyjppOnt68a3F+utyBkQ5cwY/PHE2PWNCPfm",
+	"49vzBtuRLDbXDfTJruPHMGDT/IVtXltDWuUHjp5X5L81/qq4wvEG7MBm0DnJdObNplWe8piGi3buPcax",
+	"JH6N54MONorpmIBLqE3pP0QQ+SCR0T6c8AWVri7SrhDvtBpiDmASfL3JWqy1A5ETs5RWcwOYBeXsgRa3",
+	"qZF0iLRhs8gNEr3QKb4iCKOlERDjsFwikJpiBuvvrbcs1q/W4tEI4NPEQJrX556tw00LtXwJQysH5tfx",
+	"qbaOZjC2I/QZ0ZpMnfQYZyNN6DHFrMGVcBRqCzlHlDKqZeJWMDJifK5tRvvJJIwVQUptVoPFmQATbZBa",
+	"Ixo1GHLvyZxIhcZUSOUXWLnT76+23JYtkk05hHnOd1bUBMq04A2rmKTlIDUmZL72l0DeNM9Zoag2xPsy",
+	"IXmzVk+u02YVAMT/M6lREnUg4TtP9T5s9fbUCGc9qfymaLPnjEa5g0OQcSZJZBWSZs85eGIaHVvu0k3O",
+	"9nxKQxMhN84IKvMpGvewBgv0BgwYK+vwc6CvPqs8z/seDnDn4BuQeYrlKOHCFYaOmc/ItRqV2LFspEqJ",
+	"sEQBcPMAdbhA77BUXTDzuyffbyHFUciZoizbIAxm3enunM76GuFkXce5dWLcun7h5r2iZN7o59WvqrWu",
+	"24nAIVknTQBReGzRD0mFFxKZNK/Cad1H36KIGscbZyHJXYBGaLx6sV9Js+834lRt84W3Yom7osuKv8p1",
+	"f9sc2Nw74GTElh8NjjqfAVAaqFlEVf7u3Dh0ZO2zGa0J4rDe86ZQCCyYstvY65p8pOLJxlTgenjWaZv5",
+	"eopJmnDvnCgYTTrocwvt7n7Ld/34/TW7WbUH4544iidcUDVNXFrKTSmwXTzfA6Ol+WDNKI2ZJFjLeqxa",
+	"ggr6Tct0wT+9pAqujIZid9GrQFfb5I2/lOCyxNayy5jKKaTdAHFrG+eOi2wzGwVRVNwz3aQq1O42BuTm",
+	"V7M9WKR/M4HeK6MkKirMd3bZpSRbH0IrjEgL/HzOpeSUCp5U4FPZ6AokfpgEFAeX75yEUrhf2gOBt2Bz",
+	"907FWjItEkzjXHMycVKEw5BnTEEGX16faGyzSqSlUbWqxgzvhoXL2RmKz0YH15CcsZfspK/Evnox7y+e",
+	"/7F7+fLx0rfunMxRz/taKs3xHol6baL2/cfYyGiWhKB6wPuOan0Za9ucFEp36Vpv5rl5dFXenF2B48Wt",
+	"MCQHr5cQbCnHrqLTOyfilwRfSX7ZxLyGPTwAN8s9u1827cU9AUe0FALF1hyslCK+93MaPW6M898xqFmD",
+	"tYVSnoiwMgtFjQRRmpVzNorwosFB8paQFPJMFDKwMC47qCHSbxyifhnuT7SsAAu/AynhxtapmjZ7L56v",
+	"M23unDfkxNburgjKOGsok3/H50SEWBIUE6WIkD6K6IQq6SPKGBFoukinhMlDlEFCyFKkd78J8zRD/oOz",
+	"pqrto/dHplpe/26qKTsRlWmMFxBY2Wq2nWvI8AsRdNye0dWW32DMGCeDA1yOOI4hwwN1SCwJCk7en//8",
+	"ww8nr0+O31+Mzl9/OD22lcu38Ju1xpPMvMaC7rz5eLF192BRCQYTd1qqAgh5pJ/+5ejdyfees6ZSO/vV",
+	"m8vR/mw3Ofj95XUtNf1TVSXzdvu7L7o7O93dVxc7/UFf//dfVREx8Hgq/7ddQi/kSVW6DLSwNDrQOsWn",
+	"queY9xytpSClBv3DVTfMi67y4HzjqgLm6xxtqu6DT6U8zjn7je+B38NI/ZuaxQuQL+VBfgTH/3l6cnas",
+	"/zo7/uXDW/jr5H3+ax3tGqVFcY4biUO7zM/rPOjmOd8svQnVrAh4mAqKJVn2RWXXMq0uq+Tz6a2qNTIQ",
+	"S7fbvpWJ5ZxTpVI52N4Gx1LPIaBtxW2m+gYJy5XcnxKIVXAvKX/O8lecepHTXnGv9exIOXNxM9nNZ0N4",
+	"xedSHXI+6+004bmd+gF0wxx172zm2gHuUmxRzl2TUcVIDQUXRn6XhRfzqSThnasu7FTN6QaFRnVXVcqG",
+	"QGY1jcoqTb2NzKS7sRET53P9DWtN7lUir8liL9LAquQ62N7e2X3Z6/f6vZ3Bq/6r/vZ8+5ZD163po7B5",
+	"ow+qAJbT4ZbpXAWufPrni9eb8aHc7NTzOYP5Za5Z7eCatug3418FVeoorTdKwkxQtTjXwLB+d4IFEUeZ",
+	"yU1aCiOwvDS9VuGEuEC4qrJhlCttAGuQTTB4CRuNHqbOkbIxb+oWZNoFaWhISCCa8CsimDRhjAiZAW3Y",
+	"uGddEQi7WdgTohAuFu6b7hnmhSGD+gByjUMVL0DZNYoNwsiqSYgREkkfXYH+aEwcPh7HlBGkpoJnk2kt",
+	"OT/NncVD9ubj2/O8jr4so4dhfJMQRXBkUw9sQNs6mA1/iPmkN2RD9s03R5US+d433yCTEBBsX+0ESPMi",
+	"+AG6SaQKBacfzi/Q9tXOttnqttlAAP1Y5JAFRzZJD94aoO8MIIdZv78X5of8/wyc4EsS9HIYyvrpL9Va",
+	"CB6TIutD6+5yyGwG+eWitjb7PrBpPYiBABX2MHroqOiMwAW6xJGb6W0SrXcCeHPIguXS/2JrguA4+Xbo",
+	"GT1h6Pkm8fHboWcbH4zMZr3gEGEbrFvq0aJXgIfMadJiZt8zs6OgHFFm4zENKWFqBLvQ88Ef3w49A2QG",
+	"TT8MbIde0ENntieJRHyMMIOiiSEre8JhQRCO53gBc+4HFjHKTiISsAKHU6eRXIIXKMEzgnZQv98vmn5A",
+	"P7CEskwR1Ak5G9NJJkw9sItXQ5Zn6qEQC0GJREGtLULgV78sOhzYToC1ngXBIdJUDGgOCx8ywHgm50QY",
+	"kO4e5CB1y8Z76IemfhEIK0WSVNmKdpMxCjssek5YWEEmrSyJB84LTbExdC95tEDB56HJ6tQnNswTO80H",
+	"Y9yYv8v0zqF3YxfLbd73kJkU2sCm6AY91FiJD+CpFdR3nH4BRRW9n+N3pYwejtfCDbNFyQbsfr/jESXy",
+	"m28AMKbSpchwQf+g35miiJiGxBrF1lY8SqHn5G6vb4SciknJjY9OTzzfuyJCGibd7+2Y53hKGE6pN/D2",
+	"ev3enudD8zKQKttTSHf9AyLoRpcr1nqirdyf7O9Lbcl2+/0NCvo3q6q3GbcNZfU/pz1HSWobp1jYttMo",
+	"wpWi3uBXbQFnSYLFwuqnNrMZeiKkUBk5AbO52L30PukxtqFLVzt8zszPfwp4YG6A0PP+3ibQKfOyHwmq",
+	"bquJstGEJqeETkRuSbWB+mpnG6e0myekTppsiw9zRoQtMyy1By1/JAHWf2gzmazSA3pO9ci0PWaKIeVj",
+	"nptTZ99wdobPFcsfL9eoMSf9bamVytfcMGe/v7MRIpeVDPDSBthfNq/Tb+werH/DbTJ2H3opKETjQqGr",
+	"OYRQIP0nSDGUK9HetHayZjWVWi0NZmRhhBaVSJam9ZQIUkd/t6C4LIf4jkeL27VoMTXHps9E4cysNtEw",
+	"1cI2w2vjLitNFc83VTPN+iyXaHfngWnX8Za0NEICwwVUDKqkPZS/FbX215OD08H0ayfw3MxlTqe4BiJf",
+	"knXbn2l0Y0g+Jk19r4/YgjOCpKJxjDJpq3QnROUmls1U7CGHTdTo/nsY3aH7Cu3s16c1L0RP0ufBkdNA",
+	"e/UbRYvPPw2bzfmvxeZq1+8WZ3L5yHbRFRx8tzVC2BZkQphGXOPOvevYbZL0HPrfRr4J3WqhWboN5GGR",
+	"IGwFrFQ8Nc1HwcewCZ2dFetvo7X+nyynGJn/HWXVE22XtF0iqUPfz3IVZrXYyiKqujGftBtpbu1OD70n",
+	"JJLQPMWmpAfglGaLPKUxb/zSYKbpd97pqW7LZaAW48Zf/5xtz68fXbLQrnGokGmhZC/qqMQI2zr2F02X",
+	"Gpu+7za2oq9lmRT1MtC5acVUXJiOTQ8ymWkP1Tab+fX+07EwziS9IijmcyJMY3Yf5T1r2maX1EZZ2q/7",
+	"qJ9gPlOWppvPlDFF45UzfXpMll7tp9XA0I/gwgh9ZiZKucTE84thVvFIeOYr7737ZJw0eB/c6LbL5fXX",
+	"JYu3kcxNPXE9dK6wInKAAluSEKBOEWzzIRfAVo4Ebu1AsOXbL0iAOvDUlj9kQV7E4I6C5lMa2yI/6CCk",
+	"HycRiukV0cPYIoQA/gT+HBgnel2olGUDj+r/Wyp1aNHM3PhknjOhwf7kAfxqadA9ZocGK0TXSIrbtrxP",
+	"m0VrvYRHUSQRdigS7ltitaB4vpoia2FQxskrRVVYDZm2fvyc+hpJGnU4sy/Y28xMO/AtH0luA+oQ8qZE",
+	"oBnjcyBmg+RDZm0V/ZUgaYxDIpGhbAmWF2IcZazog5+xvG2bLf4t2IIA1JQ99BY6DsaSD5mN8eNM8QQr",
+	"GuI4XqCOWdJBH3Km0eWizI1GwX7/ILCMB5t1yeLeFgvXJiZjylWd6qRH9FS6NVAtF76QuV77Ewt5eFNv",
+	"AxZS3C3055l6RWqLy3lux3g+z4xnBqqN616Z5cKEBaJRy0VZs3vej/Vp0wiJJteY4CubLG9ZmOEimOW5",
+	"Pct8w/h7TE6OhtS//vnfiLMhsyF2rO0H0w+lGFSQsSAy79Kfl+8j02AMjbkICZQiFOlJOfuTPfQTdGWU",
+	"Q1Y2DjEZNjZFx6af9tCZBj21l0kalQl2CIzTNnKCRvOGa8JVk9CsAxj1kBWeq5OIJCnXfKeRc8EJr+Jc",
+	"/S/IuXLm/sS9/r6OquOEiAlh4cKlLT5G+FbMzJDT7fxVTgHF5g6rCzPRl/dWQTWY5Ro24Y+a69wy2epS",
+	"yYspS4K9U/1ffTWvlzrsIpldmqdzV1PexbBpXUXR5y2EwqOxqbK8c6Urxma6PrlinlwxG5qBKmcVOeuy",
+	"X7QngfyDMiWLbO4Oq/Ap6OUSFBc6Qs6FuaGwh06UNJqOjyD5288TR+DdPHVkyJZzR9CRnUvbSkb7gArT",
+	"hUnWdhODqZKouFZT2rvKFjBy0Qu9QeFwatTvk4viluh5u/29fre/0+3vXPSdKr/WcruWmrlb5qtUuhN9",
+	"4XQVt5Noiy4FW3NigEX/radUlT+bBd3ejNzdZF3u3Vt/ekYMyq+rqTG7ioZmqyHaPVyvpyScGacVVpkg",
+	"Ptz165tKFJGzHd9VFov2thDH05/ydHAoLcGqLKYesimPI2ltQ3PPq2aThkMEuWrIuFOAcNiS2I6ObK2C",
+	"TQOHri3aEtMcPJNLHf87gVsvnN/DVuWVplT63ryytUTYluV6ZPFmevljSD/QNz/8/MfJznt6Ik8Slf7X",
+	"65MXJ3Q/e0ffHPTIXr8n6WTzrL5qvftGDPLhlLilKvMWHnlFRETDpwS+1VzxS/KRllRzc5zVurb1vGVd",
+	"mt0pEQnWKzL6UOkoqVmE2hAK6ppWr8WfUpLsupS7M+vx6Gh70zqard219eQC+dvm6kCV4goZ6je7NXJs",
+	"AnenseNzF4FUeAE1jlo9uLvL40eiWpD7gQ3wlWqtvf2m1GufaOXvSis/ErWaUG7nlwPcc1NVHVHiRmPv",
+	"OGiboX9i66ohdmdCFHmrP1lLX82LcS8qrW3dDrbgFICoxZAFbp/cIO+lXOMAsLUGEXeI3LuhbNWrDaya",
+	"G6LaA6L31lyrLX73+v2Nlc+GBsI3VgV9JK61qUlezcp9ssr/Olb5bfnd12zG2xiypf1ncq3KnbeYXhFy",
+	"AX5TaU3dqHMgk9luasiNnI+ptHUp9QDMx3ziR6Rtt69Pa2mn3dlTaeffJ7FrXuJeThfFV+1e/WVKMI78",
+	"BusSreurlHv1zW8r3PpBJuKguC8/gN5d9nEl0ZRLe5m+IJLHcPuHyQkLEY4iQaQk5qbXIevEnKeXOJz5",
+	"KBWQBeajmLJZN+YhjiF9wlylqdcc7Lw46O0+3+/ZfwP43XRltC/oNWRMpiSkY0qiISsn1PSf3x5hWlDs",
+	"7+4GWz7KWEykbe0P/ACKwRUKLj58eHv8fvTx+LufPnx4Ozp69+7Dx9Hp2ckvRxfH3yqRkcAfMnOBBI4l",
+	"RziO+VwaeATt0Yq8IdY9NJmlkqQYhzMkSIwXZfeztS3KPtkubOtbr90ykrHUxvULxzLqncraMmfNg279",
+	"bYU2ntSov0R89d8wVjEvCLyBjS8pOGu9ihuz95aCXZfbPFXsPnk/NqnYXY3B/n018moDCsZVcU13o4ew",
+	"FYMfXCNfIyqe6OJv7RVcQxS3c+JZjMvdeFiF0/uo9h/s7fvQn8y65033s4VWfA+tL9Ao7lqnD6cknEH9",
+	"0wzubCyuZ2xQWyvd+e+VZpM3NYZbkjZWKxtvB/jCEeAnDvEVu97+nZRM00x0QyXTbWzc2H5Oi9fiocck",
+	"n2KSdXWMT0J2DT38aRIQborCcUzEM1mel4uAxXdGHjbKtNs34Fsn3HpDFtR6Jwf2nuTyxjnEyHVRPNnV",
+	"c+ZZXStkXoU27ij18t6bYULQay7SxlbPg+LuvbL1tHecCZ6S7VMsqPRuKy6Xr4n50gLzieK/8izSP1H8",
+	"lX2QJVGKsolsYUPLgnC7vIF5lRF7l0SW0/x65kcjqcpF3C1UZS/RxixyS/3q129ThRifPwnbryN8pE8e",
+	"MrRMyvISEjSdfrvYztYUxx4zqEmN0HxKWD42FvYWSZsuZgtPUQeCLIjhJC8+FRmUlBxV7nkfsvyid3JN",
+	"JVxFaUkQOR3EYyqVdNGaM1K7U16buWb/xtF0yaOFHt52A4BY6pTHOaUM4O6rMc9Erl6YOJERk6gTsCyO",
+	"AyRIwq8gpQaytbdsoGnG+JzZruCVCBN0K8BILVKOQswY15pHTJiKFyimY4UwAKJJ8zivsJI7B4iW7v8f",
+	"7D4/2O3DTWv42vn65cuXL4qvWy6FstAYmeT4QnW4DdP60trHJqyyxJRN2OWTlvK3Lbc7M8wDMKTGZTdV",
+	"PMoL+RoVD3Pnd35NCXBByNmL+JzZVgC24kyijukm8EyC9UQnjAvD2ZKtQY67CV7A1Q7mapMhg7qV5QYC",
+	"iBheDs/00BFbuDdjLGeewJhwrwk83sC6fsyvSX/Uuv/8avkWsrYgtHCATVC5tAuAzJPy81f0NJjaVi24",
+	"MxqrLjUFWKFLHnfXXS6stmJLIwANoHmRFfA2G9bc5EXVIcgIi0khZohxFHM2IQJuH6KqRX47RHBH+W3v",
+	"8a83RznT9McFIG1Rk2o+m0KshmL6vKt0lOtcLe9DeMHkKm9IivlW/yQfw0OwAsbnf0N28CTg2wT8JpxG",
+	"C/f59ufiqxGNbrZ7cxLHXbAItn+bz2Qvx+U2x/ubj2/PH1NQwvhtbgKTjgeXfoGaW96DVunu1tiW4jVc",
+	"IvSaMyV4vA4Fqw9b9LtlgOYxrppxd/nm/MN79JFcordkgc4r/YvthX13CPDm4xflHysxhqeE0ahbXNmV",
+	"XwzbhjzfUxnyK9P25NEwqJxkg+6TBlIov6P4a8OZE7O9KAcJiniYJRrEXwZZyor0diPCLdizHpguz5Rb",
+	"5ipR53KB3ny8QDTaMqQPbcMYV0WN34IoaDg2JsTqGr0h+6UwGsZEhVPouphHVqTCQqFOADVCAeImXrPl",
+	"6x8ZGvM45vMhC9w9bBujJoBS1ZTHsc3JhSG+zW/Su1ajMBOSC3tV4ZY2UhBhSiyq8Z2gvPM6GDLOUAcX",
+	"4Z1nEkHlDzJeDZRmCppG2uaU40xlgmy12DNnDtj91X3rjpBZq1kRZohgEVMibI8fkbd0gwTdwxxK6Nsl",
+	"OLY269aQaW+dvUFXpWOm4Kq/1K6pbSZwcVVmKohpJ/cVmSv+7cf8xv+d+rW2j9pbqTwc09VqZYMlfdSk",
+	"ltx4f750B1XqLyD+nAYXGipfnolZBrCCl6UxXhiHLbGIazonBu+wVF1ocd49+T5AHTpGE3pFWM5w0kxO",
+	"iUQEh1Mw4DgjCAPJhzxJoNMQGzLMFtDukIYY7sZkSg4MHzErDFAnoNEgQFRaxVATtw931EEjVxSU+Aet",
+	"qLXWF6COmhLnes+lvszWBIsGSBDDSItGkIzPjV85mBIs1CWBdriml8jOcyTN1EMWfB5CkHjoDey9rhmj",
+	"14ZD3mgWeUZCzhjJr25dhpfiSBCZJc3eZziVW3C9iwI0OZXFWNoW4UiQkNAr564DQ0klq6ks7TbMbT1b",
+	"UeRabcMyuiWqlXc5wy8Dhw6GjEYDtL87ZBrMA/R56P2m6NAbwL+jveTV77tXL2c71wfpvnOt9dDzhx65",
+	"TofWWz70SlE09AY7Lw+ev9p90d8/8IeelWV6yP3doXczZEO28qKAOj9jFrJmSz3v62FBvqHbCHXOibgi",
+	"onuu92kIc+sR+FN1ddULsn/9pBFMwjrM2GWpTO3ac8jgtKsrsj1sQaMWwrn8hh75zhelRek+ld+X4nxX",
+	"6UnpDpAnfDnfWeg43zjXZN58uvmfAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -104,6 +104,7 @@ func (db *DB) Stores() ports.Stores {
 		Audit:       &AuditLog{db},
 		SigningKeys: &SigningKeyStore{db},
 		Feed:        &RevocationFeed{db},
+		Webhooks:    &WebhookStore{db},
 		Changes:     changes,
 		Ready:       &Pinger{db},
 	}

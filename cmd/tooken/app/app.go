@@ -22,6 +22,7 @@ import (
 	"github.com/tooken/tooken/adapters/postgres"
 	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/adapters/sqlite"
+	"github.com/tooken/tooken/adapters/webhook"
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	Heartbeat         time.Duration // revocation-stream heartbeat (default 15 s)
 	ExpiryScan        time.Duration // how often the expiry job records expiry notices (default 1 min)
 	JobPoll           time.Duration // how often a replica polls the job queue for jobs (default 1 s)
+
+	// WebhookAllowPrivate lets webhooks target loopback and private addresses, and plain http
+	// (TOOKEN_WEBHOOK_ALLOW_PRIVATE; tests and local development only).
+	WebhookAllowPrivate bool
 
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
@@ -111,7 +116,8 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.URL = publicURL
-	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod},
+	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
+		WebhookGuard: &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
 		stores, signer, cfg.Clock, argon2id.New())
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
 		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),

@@ -1,0 +1,137 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// WebhookStore implements ports.WebhookStore.
+type WebhookStore struct{ db *DB }
+
+var _ ports.WebhookStore = (*WebhookStore)(nil)
+
+type webhookRow struct {
+	ports.Webhook
+	seq int64
+}
+
+func copyWebhook(w *ports.Webhook) *ports.Webhook {
+	c := *w
+	c.Events = slices.Clone(w.Events)
+	return &c
+}
+
+// CreateWebhook stores w and ev together; ECONFLICT if the id exists.
+func (s *WebhookStore) CreateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, ok := db.webhooks[w.ID]; ok {
+		return ports.Errorf(ports.ECONFLICT, "a webhook with this id already exists")
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	c := copyWebhook(w)
+	c.CreatedAt, c.UpdatedAt = normTime(w.CreatedAt), normTime(w.UpdatedAt)
+	db.webhooks[c.ID] = &webhookRow{Webhook: *c, seq: db.next()}
+	db.appendEvents(events)
+	return nil
+}
+
+// Webhooks lists the workspace's webhooks, newest first.
+func (s *WebhookStore) Webhooks(ctx context.Context, workspaceID string) ([]ports.Webhook, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var rows []*webhookRow
+	for _, w := range db.webhooks {
+		if w.WorkspaceID == workspaceID {
+			rows = append(rows, w)
+		}
+	}
+	slices.SortFunc(rows, func(a, b *webhookRow) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
+	out := make([]ports.Webhook, len(rows))
+	for i, r := range rows {
+		out[i] = *copyWebhook(&r.Webhook)
+	}
+	return out, nil
+}
+
+// Webhook returns one webhook; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*ports.Webhook, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.webhookIn(workspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	return copyWebhook(&r.Webhook), nil
+}
+
+// UpdateWebhook stores w's URL, Events, Enabled, Description and UpdatedAt and records ev together;
+// ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.webhookIn(w.WorkspaceID, w.ID)
+	if err != nil {
+		return err
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
+	r.UpdatedAt = normTime(w.UpdatedAt)
+	db.appendEvents(events)
+	return nil
+}
+
+// DeleteWebhook removes the webhook and records ev together; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) DeleteWebhook(ctx context.Context, workspaceID, id string, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, err := db.webhookIn(workspaceID, id); err != nil {
+		return err
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	delete(db.webhooks, id)
+	db.appendEvents(events)
+	return nil
+}
+
+func (db *DB) webhookIn(workspaceID, id string) (*webhookRow, error) {
+	r, ok := db.webhooks[id]
+	if !ok || r.WorkspaceID != workspaceID {
+		return nil, ports.Errorf(ports.ENOTFOUND, "Webhook %s not found", id)
+	}
+	return r, nil
+}
