@@ -1,0 +1,124 @@
+package portstest
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// TestWebhookStore checks a ports.WebhookStore: round trips (secret included), newest-first lists,
+// updates, deletion, their audit events in the same write, and workspace isolation.
+func TestWebhookStore(t *testing.T, newStores Factory) {
+	run(t, newStores, "CreateWebhookRoundTripsAndRecordsEvent", testWebhookRoundTrip)
+	run(t, newStores, "WebhooksListsNewestFirst", testWebhooksNewestFirst)
+	run(t, newStores, "UpdateWebhookChangesItsFieldsOnly", testUpdateWebhook)
+	run(t, newStores, "DeleteWebhookRemovesIt", testDeleteWebhook)
+	run(t, newStores, "WebhooksAreScopedToTheirWorkspace", testWebhookIsolation)
+}
+
+func (e *env) webhookRecord(tn *tenant, at time.Time) *ports.Webhook {
+	return &ports.Webhook{ID: newID("wh_"), WorkspaceID: tn.WS.ID, URL: "https://hooks.example.test/" + newID("p"),
+		Events: []string{"token.created", "token.revoked"}, Enabled: true, Description: "relay",
+		Secret: newID("whsec_"), CreatedAt: at, UpdatedAt: at}
+}
+
+func (e *env) webhookEvent(w *ports.Webhook, action string, at time.Time) *ports.AuditEvent {
+	return e.event(w.WorkspaceID, action, ports.Target{Type: "webhook", ID: w.ID, Name: w.URL}, at)
+}
+
+func (e *env) createWebhook(tn *tenant, at time.Time) *ports.Webhook {
+	e.t.Helper()
+	w := e.webhookRecord(tn, at)
+	c := *w
+	c.Events = slices.Clone(w.Events)
+	e.must(e.s.Webhooks.CreateWebhook(e.ctx, &c, nil), "CreateWebhook")
+	return w
+}
+
+func (e *env) wantWebhook(want *ports.Webhook) {
+	e.t.Helper()
+	got, err := e.s.Webhooks.Webhook(e.ctx, want.WorkspaceID, want.ID)
+	e.must(err, "Webhook")
+	w := *want
+	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC().Truncate(time.Microsecond), w.UpdatedAt.UTC().Truncate(time.Microsecond)
+	g := *got
+	g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+	if !reflect.DeepEqual(g, w) {
+		e.t.Errorf("Webhook = %+v, want %+v", g, w)
+	}
+}
+
+func testWebhookRoundTrip(e *env) {
+	tn := e.newTenant()
+	w := e.webhookRecord(tn, e.at(0))
+	ev := e.webhookEvent(w, "webhook.created", e.at(0))
+	c := *w
+	e.must(e.s.Webhooks.CreateWebhook(e.ctx, &c, cloneEvent(ev)), "CreateWebhook")
+	e.wantWebhook(w)
+	e.wantRecorded(ev)
+	e.wantCode(e.s.Webhooks.CreateWebhook(e.ctx, &c, nil), ports.ECONFLICT, "CreateWebhook with an existing id")
+}
+
+func testWebhooksNewestFirst(e *env) {
+	tn := e.newTenant()
+	old, mid, last := e.createWebhook(tn, e.at(0)), e.createWebhook(tn, e.at(time.Second)), e.createWebhook(tn, e.at(2*time.Second))
+	list, err := e.s.Webhooks.Webhooks(e.ctx, tn.WS.ID)
+	e.must(err, "Webhooks")
+	var ids []string
+	for _, w := range list {
+		ids = append(ids, w.ID)
+	}
+	if want := []string{last.ID, mid.ID, old.ID}; !slices.Equal(ids, want) {
+		e.t.Errorf("Webhooks = %v, want %v", ids, want)
+	}
+}
+
+func testUpdateWebhook(e *env) {
+	tn := e.newTenant()
+	w := e.createWebhook(tn, e.at(0))
+	u := *w
+	u.URL, u.Events, u.Enabled, u.Description = "https://other.example.test/x", []string{"token.expiring"}, false, ""
+	u.UpdatedAt = e.at(time.Minute)
+	u.Secret = "ignored"
+	ev := e.webhookEvent(w, "webhook.updated", e.at(time.Minute))
+	e.must(e.s.Webhooks.UpdateWebhook(e.ctx, &u, cloneEvent(ev)), "UpdateWebhook")
+	u.Secret = w.Secret // the secret is not an updatable field
+	e.wantWebhook(&u)
+	e.wantRecorded(ev)
+	missing := u
+	missing.ID = newID("wh_")
+	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &missing, nil), ports.ENOTFOUND, "UpdateWebhook of an unknown webhook")
+}
+
+func testDeleteWebhook(e *env) {
+	tn := e.newTenant()
+	w := e.createWebhook(tn, e.at(0))
+	ev := e.webhookEvent(w, "webhook.deleted", e.at(time.Minute))
+	e.must(e.s.Webhooks.DeleteWebhook(e.ctx, tn.WS.ID, w.ID, cloneEvent(ev)), "DeleteWebhook")
+	_, err := e.s.Webhooks.Webhook(e.ctx, tn.WS.ID, w.ID)
+	e.wantCode(err, ports.ENOTFOUND, "Webhook after delete")
+	e.wantRecorded(ev)
+	again := e.webhookEvent(w, "webhook.deleted", e.at(2*time.Minute))
+	e.wantCode(e.s.Webhooks.DeleteWebhook(e.ctx, tn.WS.ID, w.ID, cloneEvent(again)), ports.ENOTFOUND, "DeleteWebhook again")
+	e.wantNotRecorded(again.ID, tn.WS.ID)
+}
+
+func testWebhookIsolation(e *env) {
+	a, b := e.newTenant(), e.newTenant()
+	w := e.createWebhook(a, e.at(0))
+	_, err := e.s.Webhooks.Webhook(e.ctx, b.WS.ID, w.ID)
+	e.wantCode(err, ports.ENOTFOUND, "Webhook of another workspace")
+	u := *w
+	u.WorkspaceID, u.Enabled = b.WS.ID, false
+	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &u, nil), ports.ENOTFOUND, "UpdateWebhook of another workspace")
+	e.wantCode(e.s.Webhooks.DeleteWebhook(e.ctx, b.WS.ID, w.ID, nil), ports.ENOTFOUND, "DeleteWebhook of another workspace")
+	list, err := e.s.Webhooks.Webhooks(e.ctx, b.WS.ID)
+	e.must(err, "Webhooks")
+	if len(list) != 0 {
+		e.t.Errorf("Webhooks of b = %+v", list)
+	}
+	e.wantWebhook(w)
+}
