@@ -20,7 +20,7 @@ const (
 )
 
 // WebhookEvents lists the events a webhook may subscribe to.
-var WebhookEvents = []string{"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring"}
+var WebhookEvents = ports.WebhookEventNames
 
 // CreateWebhookInput is the request to create a webhook.
 type CreateWebhookInput struct {

@@ -189,6 +189,7 @@ type Stores struct {
 	SigningKeys SigningKeyStore
 	Feed        RevocationFeed
 	Webhooks    WebhookStore
+	Deliveries  DeliveryLog
 	Changes     ChangeStream
 	Ready       Pinger
 }

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -42,4 +43,69 @@ type URLGuard interface {
 	// public one (loopback, private, link-local, unique-local, unspecified…) unless the operator
 	// allowed private targets. It does not connect.
 	CheckURL(ctx context.Context, rawURL string) error
+}
+
+// WebhookDelivery is one event to deliver to one webhook: a job enqueued in the transaction that
+// records the event (the transactional outbox), so an event is never committed without its
+// deliveries, nor a delivery without its event.
+type WebhookDelivery struct {
+	ID          string // dlv_…
+	WorkspaceID string
+	WebhookID   string
+	EventID     string // the audit event's id (evt_…): receivers deduplicate by it
+	Event       string // the event name, e.g. token.created
+	// Payload is the JSON envelope {id, event, timestamp, data} sent as the request body, exactly.
+	Payload []byte
+}
+
+// DeliveryAttempt is one attempt at a delivery, as the delivery log keeps it.
+type DeliveryAttempt struct {
+	DeliveryID  string
+	WorkspaceID string
+	WebhookID   string
+	EventID     string
+	Event       string
+	Attempt     int // from 1
+	StatusCode  int // 0 when no response was received
+	LatencyMS   int64
+	Error       string // "" on success
+	At          time.Time
+}
+
+// DeliveryLog keeps the attempts of webhook deliveries.
+type DeliveryLog interface {
+	// RecordAttempt stores a. A webhook deleted meanwhile is not an error.
+	RecordAttempt(ctx context.Context, a *DeliveryAttempt) error
+	// Attempts lists the webhook's attempts, newest first, at most limit.
+	Attempts(ctx context.Context, workspaceID, webhookID string, limit int) ([]DeliveryAttempt, error)
+}
+
+// WebhookEventNames lists the events a webhook may subscribe to (and the audit actions that
+// trigger deliveries).
+var WebhookEventNames = []string{"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring"}
+
+// WebhookEnvelope returns the delivery body of an audit event: {id, event, timestamp, data}, data
+// holding the event's target, actor and metadata.
+func WebhookEnvelope(ev *AuditEvent) ([]byte, error) {
+	type party struct {
+		Type  string `json:"type"`
+		ID    string `json:"id"`
+		Name  string `json:"name,omitempty"`
+		Email string `json:"email,omitempty"`
+	}
+	md := ev.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	return json.Marshal(struct {
+		ID        string `json:"id"`
+		Event     string `json:"event"`
+		Timestamp string `json:"timestamp"`
+		Data      any    `json:"data"`
+	}{ev.ID, ev.Action, ev.OccurredAt.UTC().Format(time.RFC3339Nano), map[string]any{
+		"workspace_id": ev.WorkspaceID,
+		"target":       party{Type: ev.Target.Type, ID: ev.Target.ID, Name: ev.Target.Name},
+		"actor":        party{Type: ev.Actor.Type, ID: ev.Actor.ID, Email: ev.Actor.Email},
+		"metadata":     md,
+	}})
 }

@@ -38,6 +38,7 @@ type DB struct {
 	heads       map[string]chainHead // workspace id → the last event of its audit chain
 	feed        []ports.Revocation   // in Seq order
 	webhooks    map[string]*webhookRow
+	attempts    []ports.DeliveryAttempt // in the order recorded
 	feedSeq     int64
 
 	// hub delivers committed changes; stores publish to it while holding mu, so that subscribers
@@ -100,6 +101,7 @@ func (db *DB) Stores() ports.Stores {
 		SigningKeys: &SigningKeyStore{db: db},
 		Feed:        &RevocationFeed{db: db},
 		Webhooks:    &WebhookStore{db: db},
+		Deliveries:  &DeliveryLog{db: db},
 		Changes:     db.hub,
 		Ready:       &Pinger{db: db},
 	}

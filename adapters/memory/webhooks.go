@@ -135,3 +135,45 @@ func (db *DB) webhookIn(workspaceID, id string) (*webhookRow, error) {
 	}
 	return r, nil
 }
+
+// DeliveryLog implements ports.DeliveryLog. The memory stores enqueue no deliveries (webhook
+// delivery runs on the job queue of a SQL store); the log is here for the core's unit tests.
+type DeliveryLog struct{ db *DB }
+
+var _ ports.DeliveryLog = (*DeliveryLog)(nil)
+
+// RecordAttempt stores a; recording the same attempt twice keeps the first.
+func (l *DeliveryLog) RecordAttempt(ctx context.Context, a *ports.DeliveryAttempt) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := l.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, x := range db.attempts {
+		if x.DeliveryID == a.DeliveryID && x.Attempt == a.Attempt {
+			return nil
+		}
+	}
+	c := *a
+	c.At = normTime(a.At)
+	db.attempts = append(db.attempts, c)
+	return nil
+}
+
+// Attempts lists the webhook's attempts, newest first, at most limit.
+func (l *DeliveryLog) Attempts(ctx context.Context, workspaceID, webhookID string, limit int) ([]ports.DeliveryAttempt, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := l.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var out []ports.DeliveryAttempt
+	for i := len(db.attempts) - 1; i >= 0 && len(out) < limit; i-- {
+		if a := db.attempts[i]; a.WorkspaceID == workspaceID && a.WebhookID == webhookID {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}

@@ -161,7 +161,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // Jobs returns a River job queue on the database (see adapters/river); Migrate creates its tables.
-func (db *DB) Jobs(o river.Options) (*river.Queue, error) { return river.NewPostgres(db.jobs, o) }
+// With o.Deliveries, every later event write enqueues its webhook deliveries on the queue, in the
+// transaction that writes the event (the transactional outbox).
+func (db *DB) Jobs(o river.Options) (*river.Queue, error) {
+	q, err := river.NewPostgres(db.jobs, o)
+	if err == nil && o.Deliveries != nil {
+		db.store.SetOutbox(q.EnqueueTx)
+	}
+	return q, err
+}
 
 // Close closes the change listener (ending every subscription) and the connection pools.
 func (db *DB) Close() error {

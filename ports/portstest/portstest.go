@@ -49,6 +49,7 @@ func testBundleComplete(e *env) {
 		"Tokens": s.Tokens == nil, "Usage": s.Usage == nil, "Audit": s.Audit == nil,
 		"SigningKeys": s.SigningKeys == nil, "Feed": s.Feed == nil, "Changes": s.Changes == nil,
 		"Ready": s.Ready == nil, "Webhooks": s.Webhooks == nil,
+		"Deliveries": s.Deliveries == nil,
 	} {
 		if missing {
 			e.t.Errorf("ports.Stores.%s is nil", name)

@@ -17,6 +17,7 @@ func TestWebhookStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "UpdateWebhookChangesItsFieldsOnly", testUpdateWebhook)
 	run(t, newStores, "DeleteWebhookRemovesIt", testDeleteWebhook)
 	run(t, newStores, "WebhooksAreScopedToTheirWorkspace", testWebhookIsolation)
+	run(t, newStores, "DeliveryLogKeepsEachAttemptOnce", testDeliveryLog)
 }
 
 func (e *env) webhookRecord(tn *tenant, at time.Time) *ports.Webhook {
@@ -121,4 +122,34 @@ func testWebhookIsolation(e *env) {
 		e.t.Errorf("Webhooks of b = %+v", list)
 	}
 	e.wantWebhook(w)
+}
+
+func testDeliveryLog(e *env) {
+	a, b := e.newTenant(), e.newTenant()
+	w := e.createWebhook(a, e.at(0))
+	dlv := newID("dlv_")
+	for n := 1; n <= 3; n++ {
+		at := &ports.DeliveryAttempt{DeliveryID: dlv, WorkspaceID: a.WS.ID, WebhookID: w.ID, EventID: "evt_x",
+			Event: "token.created", Attempt: n, StatusCode: 500, LatencyMS: int64(n), Error: "receiver answered 500",
+			At: e.at(time.Duration(n) * time.Second)}
+		if n == 3 {
+			at.StatusCode, at.Error = 200, ""
+		}
+		e.must(e.s.Deliveries.RecordAttempt(e.ctx, at), "RecordAttempt")
+	}
+	// An attempt run twice (at-least-once) is recorded once.
+	e.must(e.s.Deliveries.RecordAttempt(e.ctx, &ports.DeliveryAttempt{DeliveryID: dlv, WorkspaceID: a.WS.ID,
+		WebhookID: w.ID, EventID: "evt_x", Event: "token.created", Attempt: 3, StatusCode: 200, At: e.at(4 * time.Second)}), "RecordAttempt again")
+	got, err := e.s.Deliveries.Attempts(e.ctx, a.WS.ID, w.ID, 10)
+	e.must(err, "Attempts")
+	if len(got) != 3 || got[0].Attempt != 3 || got[0].StatusCode != 200 || got[2].Attempt != 1 ||
+		got[2].Error != "receiver answered 500" || got[1].LatencyMS != 2 || !got[0].At.Equal(e.at(3*time.Second)) {
+		e.t.Errorf("Attempts = %+v", got)
+	}
+	if got, _ := e.s.Deliveries.Attempts(e.ctx, a.WS.ID, w.ID, 1); len(got) != 1 {
+		e.t.Errorf("Attempts with limit 1 = %d rows", len(got))
+	}
+	if got, _ := e.s.Deliveries.Attempts(e.ctx, b.WS.ID, w.ID, 10); len(got) != 0 {
+		e.t.Errorf("another workspace reads the log: %+v", got)
+	}
 }

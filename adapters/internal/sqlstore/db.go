@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -57,6 +58,7 @@ type DB struct {
 	readStmts, writeStmts *stmtCache
 	d                     *Dialect
 	hub                   *changehub.Hub // nil when the dialect notifies (Dialect.Notify)
+	outbox                atomic.Pointer[Outbox]
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
@@ -105,6 +107,7 @@ func (db *DB) Stores() ports.Stores {
 		SigningKeys: &SigningKeyStore{db},
 		Feed:        &RevocationFeed{db},
 		Webhooks:    &WebhookStore{db},
+		Deliveries:  &DeliveryLog{db},
 		Changes:     changes,
 		Ready:       &Pinger{db},
 	}

@@ -14,5 +14,22 @@ CREATE TABLE webhooks (
 );
 CREATE INDEX webhooks_workspace_created_idx ON webhooks (workspace_id, created_at DESC, id DESC);
 
+-- The delivery log: one row per attempt (at-least-once: an attempt run twice is recorded once).
+CREATE TABLE webhook_deliveries (
+    delivery_id  text NOT NULL,
+    workspace_id text NOT NULL,
+    webhook_id   text NOT NULL,
+    event_id     text NOT NULL,
+    event        text NOT NULL,
+    attempt      integer NOT NULL,
+    status_code  integer NOT NULL,
+    latency_ms   bigint NOT NULL,
+    error        text NOT NULL,
+    at           timestamptz NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+);
+CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (workspace_id, webhook_id, at DESC);
+
 -- +goose Down
+DROP TABLE webhook_deliveries;
 DROP TABLE webhooks;

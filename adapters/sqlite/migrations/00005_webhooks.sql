@@ -14,5 +14,22 @@ CREATE TABLE webhooks (
 ) STRICT;
 CREATE INDEX webhooks_workspace_created_idx ON webhooks (workspace_id, created_at DESC, id DESC);
 
+-- The delivery log: one row per attempt (at-least-once: an attempt run twice is recorded once).
+CREATE TABLE webhook_deliveries (
+    delivery_id  TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    webhook_id   TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    event        TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    status_code  INTEGER NOT NULL,
+    latency_ms   INTEGER NOT NULL,
+    error        TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+) STRICT;
+CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (workspace_id, webhook_id, at DESC);
+
 -- +goose Down
+DROP TABLE webhook_deliveries;
 DROP TABLE webhooks;

@@ -53,6 +53,8 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks target loopback and private addresses, and plain http
 	// (TOOKEN_WEBHOOK_ALLOW_PRIVATE; tests and local development only).
 	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration // bound of one delivery attempt (default 10 s)
+	WebhookRetryBase    time.Duration // delay before a delivery's second attempt, doubling after (30 s)
 
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
@@ -116,12 +118,21 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.URL = publicURL
+	guard := &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
 	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
-		WebhookGuard: &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}},
+		WebhookGuard: guard},
 		stores, signer, cfg.Clock, argon2id.New())
+	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
 		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),
-			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}}})
+			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}},
+		Deliveries: &river.Deliveries{RetryBase: cfg.WebhookRetryBase, Attempt: func(ctx context.Context, d ports.WebhookDelivery, n int) error {
+			err := sender.Attempt(ctx, d, n)
+			if errors.Is(err, webhook.ErrGone) {
+				return fmt.Errorf("%w: %w", river.ErrDrop, err)
+			}
+			return err
+		}}})
 	if err != nil {
 		m.store.Close()
 		return nil, err

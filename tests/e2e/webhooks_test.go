@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tooken/tooken/adapters/postgres"
+	"github.com/tooken/tooken/cmd/tooken/app"
+	"github.com/tooken/tooken/sdk/webhook"
+)
+
+// delivery is one request a test receiver got.
+type delivery struct {
+	Header http.Header
+	Body   []byte
+	Event  string
+	ID     string
+}
+
+// receiver is a real HTTP webhook receiver on loopback. fail, when set, answers each request with
+// the returned status (0 means 200).
+type receiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	got  []delivery
+	fail func(n int) int
+	n    atomic.Int64
+}
+
+func newReceiver(t *testing.T, fail func(n int) int) *receiver {
+	r := &receiver{fail: fail}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var env struct{ ID, Event string }
+		_ = json.Unmarshal(body, &env)
+		n := int(r.n.Add(1))
+		r.mu.Lock()
+		r.got = append(r.got, delivery{Header: req.Header.Clone(), Body: body, Event: env.Event, ID: env.ID})
+		r.mu.Unlock()
+		if r.fail != nil {
+			if st := r.fail(n); st != 0 {
+				w.WriteHeader(st)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// waitFor polls until the receiver holds what ok wants, or fails after 30 s.
+func (r *receiver) waitFor(t *testing.T, what string, ok func([]delivery) bool) []delivery {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r.mu.Lock()
+		got := slices.Clone(r.got)
+		r.mu.Unlock()
+		if ok(got) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			events := []string{}
+			for _, d := range got {
+				events = append(events, d.Event)
+			}
+			t.Fatalf("timed out waiting for %s; got %v", what, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func fastWebhooks(c *app.Config) {
+	c.WebhookAllowPrivate, c.WebhookRetryBase, c.JobPoll = true, 20*time.Millisecond, 50*time.Millisecond
+}
+
+func (s *server) createWebhook(t *testing.T, key, url string, events ...string) (id, secret string) {
+	t.Helper()
+	var w struct{ ID, Secret string }
+	s.do(t, "POST", "/v1/webhooks", key, map[string]any{"url": url, "events": events}).want(t, http.StatusCreated).decode(t, &w)
+	return w.ID, w.Secret
+}
+
+// Every event type reaches a real receiver, signed so that the SDK helper accepts it.
+func TestWebhooksDeliverEveryEventTypeSigned(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, nil)
+	s := startServer(t, fastWebhooks)
+	ws := s.bootstrap(t, "Acme")
+	_, secret := s.createWebhook(t, ws.APIKey, rcv.URL+"/hook",
+		"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring")
+
+	tok := s.createToken(t, ws.APIKey, map[string]any{"name": "short", "scopes": []string{"tokens:read"},
+		"expires_at": rfc3339(t0.Add(30 * time.Hour))})
+	s.do(t, "POST", "/v1/tokens/"+tok.ID+"/rotate", ws.APIKey, map[string]any{}).want(t, http.StatusOK)
+	other := s.createToken(t, ws.APIKey, map[string]any{"name": "gone", "scopes": []string{"tokens:read"}})
+	s.do(t, "DELETE", "/v1/tokens/"+other.ID, ws.APIKey, nil).want(t, http.StatusNoContent)
+	s.Clock.Set(t0.Add(7 * time.Hour))
+	if _, err := s.Service.ScanExpiry(context.Background()); err != nil { // token.expiring (1 day before)
+		t.Fatal(err)
+	}
+	s.Clock.Set(t0.Add(31 * time.Hour))
+	if _, err := s.Service.ScanExpiry(context.Background()); err != nil { // token.expired
+		t.Fatal(err)
+	}
+
+	all := []string{"token.created", "token.rotated", "token.revoked", "token.expiring", "token.expired"}
+	got := rcv.waitFor(t, "every event type", func(ds []delivery) bool {
+		for _, e := range all {
+			if !slices.ContainsFunc(ds, func(d delivery) bool { return d.Event == e }) {
+				return false
+			}
+		}
+		return true
+	})
+	// Deliveries are signed with the server clock, which the test moved by 31 hours meanwhile.
+	for _, d := range got {
+		if err := webhook.Verify(secret, d.Body, d.Header, s.Clock.Now(), 48*time.Hour); err != nil {
+			t.Errorf("%s: Verify = %v", d.Event, err)
+		}
+		if !webhook.VerifySignature(secret, d.Body, d.Header.Get("X-Tooken-Signature")) {
+			t.Errorf("%s: X-Tooken-Signature does not verify", d.Event)
+		}
+		if d.Header.Get("X-Tooken-Event-Id") != d.ID || d.ID == "" {
+			t.Errorf("%s: X-Tooken-Event-Id = %q, envelope id %q", d.Event, d.Header.Get("X-Tooken-Event-Id"), d.ID)
+		}
+		if webhook.Verify("whsec_wrong", d.Body, d.Header, s.Clock.Now(), 48*time.Hour) == nil {
+			t.Errorf("%s verifies with a wrong secret", d.Event)
+		}
+	}
+}
+
+// A receiver that fails twice gets the event a third time; the delivery log shows three attempts.
+func TestWebhookDeliveryIsRetriedUntilTheReceiverAccepts(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, func(n int) int {
+		if n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return 0
+	})
+	s := startServer(t, fastWebhooks)
+	ws := s.bootstrap(t, "Acme")
+	hookID, _ := s.createWebhook(t, ws.APIKey, rcv.URL, "token.created")
+	s.createToken(t, ws.APIKey, map[string]any{"name": "retry-me", "scopes": []string{"tokens:read"}})
+	got := rcv.waitFor(t, "three attempts", func(ds []delivery) bool { return len(ds) >= 3 })
+	if got[0].ID != got[1].ID || got[1].ID != got[2].ID {
+		t.Errorf("attempts carry different events: %s %s %s", got[0].ID, got[1].ID, got[2].ID)
+	}
+	time.Sleep(300 * time.Millisecond) // no fourth attempt after the success
+	if n := rcv.n.Load(); n != 3 {
+		t.Errorf("the receiver got %d requests, want 3", n)
+	}
+
+	db, err := postgres.Open(context.Background(), s.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var attempts []int
+	var statuses []int
+	deadline := time.Now().Add(10 * time.Second)
+	for len(attempts) < 3 && time.Now().Before(deadline) {
+		log, err := db.Stores().Deliveries.Attempts(context.Background(), ws.ID, hookID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempts, statuses = nil, nil
+		for _, a := range log {
+			attempts, statuses = append(attempts, a.Attempt), append(statuses, a.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	slices.Sort(attempts)
+	slices.Sort(statuses)
+	if !slices.Equal(attempts, []int{1, 2, 3}) || !slices.Equal(statuses, []int{200, 500, 500}) {
+		t.Errorf("delivery log: attempts %v, statuses %v; want 1,2,3 and two 500s then 200", attempts, statuses)
+	}
+}
+
+// Without the allow flag, non-public targets are refused at validation: nothing connects to them.
+func TestWebhookSSRFTargetsAreRefusedWithoutConnecting(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	s := startServer(t)
+	ws := s.bootstrap(t, "Acme")
+	for _, u := range []string{
+		"http://127.0.0.1:" + strconv.Itoa(port) + "/hook", "https://127.0.0.1:" + strconv.Itoa(port) + "/hook",
+		"https://localhost:" + strconv.Itoa(port) + "/hook", "http://169.254.169.254/latest/meta-data",
+		"https://169.254.169.254/", "https://10.0.0.1/hook",
+	} {
+		r := s.do(t, "POST", "/v1/webhooks", ws.APIKey, map[string]any{"url": u, "events": []string{"token.created"}})
+		requireError(t, r, http.StatusUnprocessableEntity, "unprocessable_entity", "")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the loopback listener accepted %d connections", n)
+	}
+}
