@@ -24,6 +24,8 @@ type Config struct {
 	// WebhookGuard decides which URLs webhooks may target (public https only, unless the operator
 	// allows private targets); nil checks only the URL's shape.
 	WebhookGuard ports.URLGuard
+	// Deliveries enqueues redeliveries and test pings; nil answers them EUNAVAILABLE.
+	Deliveries ports.DeliveryQueue
 }
 
 // Service runs every use case. It is safe for concurrent use.

@@ -16,9 +16,13 @@ type Webhook struct {
 	Description string
 	// Secret signs deliveries (whsec_…). It is shown to the client once, at creation, and never
 	// returned by the HTTP API again; stores keep it so that deliveries can be signed.
-	Secret    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Secret string
+	// PreviousSecret, after a secret rotation, keeps signing deliveries alongside Secret until
+	// PreviousSecretUntil, so receivers can switch without dropping events; "" when none.
+	PreviousSecret      string
+	PreviousSecretUntil *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // WebhookStore keeps webhook endpoints.
@@ -35,6 +39,15 @@ type WebhookStore interface {
 	// DeleteWebhook removes the webhook and records ev in one transaction; ENOTFOUND if it is not in
 	// the workspace.
 	DeleteWebhook(ctx context.Context, workspaceID, id string, ev *AuditEvent) error
+	// RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
+	// records ev, in one transaction; ENOTFOUND if it is not in the workspace.
+	RotateWebhookSecret(ctx context.Context, w *Webhook, ev *AuditEvent) error
+}
+
+// DeliveryQueue enqueues deliveries outside an event's transaction: redeliveries and test pings.
+type DeliveryQueue interface {
+	// Enqueue schedules d for delivery (retried like any delivery).
+	Enqueue(ctx context.Context, d WebhookDelivery) error
 }
 
 // URLGuard decides whether a webhook may be delivered to a URL.
@@ -70,6 +83,9 @@ type DeliveryAttempt struct {
 	LatencyMS   int64
 	Error       string // "" on success
 	At          time.Time
+	// Payload is the body that was sent (kept so that the delivery can be sent again); Attempts
+	// leaves it empty.
+	Payload []byte
 }
 
 // DeliveryLog keeps the attempts of webhook deliveries.
@@ -78,6 +94,9 @@ type DeliveryLog interface {
 	RecordAttempt(ctx context.Context, a *DeliveryAttempt) error
 	// Attempts lists the webhook's attempts, newest first, at most limit.
 	Attempts(ctx context.Context, workspaceID, webhookID string, limit int) ([]DeliveryAttempt, error)
+	// Delivery returns a delivery of the webhook that has at least one recorded attempt, with its
+	// payload; ENOTFOUND if there is none.
+	Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*WebhookDelivery, error)
 }
 
 // WebhookEventNames lists the events a webhook may subscribe to (and the audit actions that

@@ -461,6 +461,33 @@ type CustomScope struct {
 	Name string `json:"name"`
 }
 
+// DeliveryAttempt defines model for DeliveryAttempt.
+type DeliveryAttempt struct {
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DeliveryId Example: dlv_7x2m9q4k1v8p3r6t0w5y2b7c
+	DeliveryId string `json:"delivery_id"`
+
+	// Error Why the attempt failed; null on success.
+	Error *string `json:"error"`
+
+	// Event Example: token.created
+	Event string `json:"event"`
+
+	// EventId The event id (`X-Tooken-Event-Id`).
+	EventId   string `json:"event_id"`
+	LatencyMs int64  `json:"latency_ms"`
+
+	// StatusCode The receiver's status; null when no answer came.
+	StatusCode *int `json:"status_code"`
+}
+
+// DeliveryAttemptList defines model for DeliveryAttemptList.
+type DeliveryAttemptList struct {
+	Data []DeliveryAttempt `json:"data"`
+}
+
 // Discovery defines model for Discovery.
 type Discovery struct {
 	Issuer                         string   `json:"issuer"`
@@ -575,6 +602,13 @@ type PolicyReport struct {
 		Total    int      `json:"total"`
 	} `json:"non_compliant"`
 	Policy Policy `json:"policy"`
+}
+
+// QueuedDelivery defines model for QueuedDelivery.
+type QueuedDelivery struct {
+	DeliveryId string `json:"delivery_id"`
+	Event      string `json:"event"`
+	EventId    string `json:"event_id"`
 }
 
 // Revocation defines model for Revocation.
@@ -791,6 +825,9 @@ type Workspace struct {
 // APIKeyID defines model for APIKeyID.
 type APIKeyID = string
 
+// DeliveryID defines model for DeliveryID.
+type DeliveryID = string
+
 // Page defines model for Page.
 type Page = int
 
@@ -982,6 +1019,18 @@ type ServerInterface interface {
 	// UpdateWebhook Change a webhook
 	// (PATCH /v1/webhooks/{id})
 	UpdateWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// ListWebhookDeliveries The webhook's delivery log
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// RedeliverWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookID, deliveryId DeliveryID)
+	// RotateWebhookSecret Rotate the signing secret
+	// (POST /v1/webhooks/{id}/rotate-secret)
+	RotateWebhookSecret(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// TestWebhook Send a test ping
+	// (POST /v1/webhooks/{id}/test)
+	TestWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(w http.ResponseWriter, r *http.Request)
@@ -1580,6 +1629,119 @@ func (siw *ServerInterfaceWrapper) UpdateWebhook(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhookDeliveries(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (siw *ServerInterfaceWrapper) RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", r.PathValue("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "delivery_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RedeliverWebhookDelivery(w, r, id, deliveryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateWebhookSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateWebhookSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestWebhook operation middleware
+func (siw *ServerInterfaceWrapper) TestWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWorkspace operation middleware
 func (siw *ServerInterfaceWrapper) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 
@@ -1966,6 +2128,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.DeleteWebhook)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.GetWebhook)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.UpdateWebhook)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks/{id}/deliveries", wrapper.ListWebhookDeliveries)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", wrapper.RedeliverWebhookDelivery)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/test", wrapper.TestWebhook)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/rotate-secret", wrapper.RotateWebhookSecret)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/openid-configuration", wrapper.GetDiscovery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/jwks.json", wrapper.GetJWKS)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/revocations", wrapper.GetRevocations)
@@ -4881,6 +5047,611 @@ func (response UpdateWebhookdefaultJSONResponse) VisitUpdateWebhookResponse(w ht
 	return err
 }
 
+type ListWebhookDeliveriesRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    DeliveryAttemptList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookDeliveries403JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListWebhookDeliveriesdefaultJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliveryRequestObject struct {
+	Id         WebhookID  `json:"id"`
+	DeliveryId DeliveryID `json:"delivery_id"`
+}
+
+type RedeliverWebhookDeliveryResponseObject interface {
+	VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhookDelivery202ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RedeliverWebhookDelivery202JSONResponse struct {
+	Body    QueuedDelivery
+	Headers RedeliverWebhookDelivery202ResponseHeaders
+}
+
+func (response RedeliverWebhookDelivery202JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RedeliverWebhookDelivery401JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RedeliverWebhookDelivery403JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RedeliverWebhookDelivery404JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RedeliverWebhookDelivery409JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RedeliverWebhookDelivery429JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliverydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RedeliverWebhookDeliverydefaultJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookWithSecret
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateWebhookSecret401JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateWebhookSecret403JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateWebhookSecret404JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RotateWebhookSecret429JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RotateWebhookSecretdefaultJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type TestWebhookResponseObject interface {
+	VisitTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type TestWebhook202ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type TestWebhook202JSONResponse struct {
+	Body    QueuedDelivery
+	Headers TestWebhook202ResponseHeaders
+}
+
+func (response TestWebhook202JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TestWebhook401JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response TestWebhook403JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response TestWebhook404JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response TestWebhook409JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response TestWebhook429JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response TestWebhookdefaultJSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkspaceRequestObject struct {
 }
 
@@ -6062,6 +6833,18 @@ type StrictServerInterface interface {
 	// UpdateWebhook Change a webhook
 	// (PATCH /v1/webhooks/{id})
 	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries The webhook's delivery log
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RedeliverWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx context.Context, request RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error)
+	// RotateWebhookSecret Rotate the signing secret
+	// (POST /v1/webhooks/{id}/rotate-secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
+	// TestWebhook Send a test ping
+	// (POST /v1/webhooks/{id}/test)
+	TestWebhook(ctx context.Context, request TestWebhookRequestObject) (TestWebhookResponseObject, error)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
@@ -6704,6 +7487,111 @@ func (sh *strictHandler) UpdateWebhook(w http.ResponseWriter, r *http.Request, i
 	}
 }
 
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx, request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		if err := validResponse.VisitListWebhookDeliveriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (sh *strictHandler) RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookID, deliveryId DeliveryID) {
+	var request RedeliverWebhookDeliveryRequestObject
+
+	request.Id = id
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhookDelivery(ctx, request.(RedeliverWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhookDelivery")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RedeliverWebhookDeliveryResponseObject); ok {
+		if err := validResponse.VisitRedeliverWebhookDeliveryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request RotateWebhookSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx, request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		if err := validResponse.VisitRotateWebhookSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestWebhook operation middleware
+func (sh *strictHandler) TestWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request TestWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestWebhook(ctx, request.(TestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestWebhookResponseObject); ok {
+		if err := validResponse.VisitTestWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetWorkspace operation middleware
 func (sh *strictHandler) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 	var request GetWorkspaceRequestObject
@@ -6980,159 +7868,171 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lctu2tuivYHjPTOQOJcuPPCxPZ66buq2T7MTXdpszp8oVYRKSUJEAC4CW1VzP7I8433A/bH/JGSyA",
-	"JCiSkvxKu1PPdBpLIvFYWO8XPnshT1LOCFPSG3z2pgRHRMCfr3E4Jd3XnCnBY/1FRGQoaKooZ97A+4nP",
-	"UczZBKkpQREPs4QwhRK8QJcEhfrdyEekN+mhIM0uYxr6KMHXXTwh3+71+0HP8z0ZTkmC9dBqkRJv4Ekl",
-	"KJt4Nze+946yWX3Ssx9eo1e7r16hmLKZRIrD7AEj1ypAmEUoSAW5ClCKJ0T6aD4lTD+xQOSaSrVuzjOi",
-	"xKJ7NFZE1Kc+JyFnEcw5x1ShSzLmgiCh36Fs0jg2ZYpMiIDBP3782D3K1JQwRUOsSPPmXrx83kfhFMcx",
-	"YROybsH/2T3DiryjCVVd+H/DoOT3jEglEY5jPicRSolAc8oiPkdjLgB+cy5mMsUhQR0ufJQx7Kwz8uGZ",
-	"MKb6fE9Ot9bu1F3VGUkwZXq97SuLyVghysw0mRB6HrPCW04lSQMAfmb0GimaENSR5gi3CrzIASH0q3LN",
-	"bDe+l2KBE6IsgRydnrwli5Pv63MenZ6gGVkgGqFOMCOL0b/++f8DABzVP6dYTT3fYziBGSLP9wT5PaOC",
-	"RN5AiYy460jw9TvCJmrqDXb6fb8BC07xpAGb9LeIZcklET4aC56gnWIBv2dELMoVaGqp7D0iY5zFyhvs",
-	"+F5CGU2yBP5uOIFTIprnP1EkkYBtevjWqYkYtU+/+9zX+7fz692vWc0FnxHWdCLwgzkPxWePex4fyeWU",
-	"81nTMuxPZiHz6SOvIyfrxpUUNG/WIleupeAQo3uu6ka/LFPOJAEa+g5Hlg/oTyFnijD4E6dprPkP5Wz7",
-	"N6mX/Nkj1zhJY4trCtMYhpAhT/VgXsZmjM8Zgi/Q0FP6zOUARwllQ8+78T0iBBfewLvE0UjYaX0vIVIC",
-	"Cq8bwWycSKWhMNAfRv0djbkKq0x6g/1+/8YFxn8IMvYG3v/aLmXstvlVbh/DUgAg1YP5B47HXCQkQnYy",
-	"1LnEEXpz/uG9j+YCJO4i1dJtTEkcIZ4pxMfokmcskpp5O1vY6uldv+ZsHNPwlhDOYRXmb7uAwghAgzR6",
-	"RGjoXdI4pmzSlURc0ZAMPYRjQXBkBa/cAHQH9wfdxZTAihCVSOEZYT6yEg5W+0wiPR3Rcu+SalGuBc4U",
-	"g6C98b0f4OuIsLsBaly87kLqYqoXA8CKcTiT5XLkYC6oIuakNgDQ3sMAKBQk0rIdx86CUiISKiXlDHUM",
-	"8nOBBI/JFoBwzrM4QgllWu1ZcBYhqiSaCMxAp3KUxiYtp2mp9pXt2vOw6vdc/aDx+W4HwbgajeH1ykHA",
-	"GWjmjy9DxLhC+TPrAL9/f8C/50hm4VQrGjwTmuladUcreuKZLFUwwMRCqSF3BIHAioxiO4ILBT0ygh8Q",
-	"uQ4JicgGENh9CNrkHCWYLXKuJpcQZ0n3XoUz7qNtSvCq9+svrFJaNx2pfKlNL918JP0CwPBnUMW5oH/c",
-	"FRMydwQXE07YFY5ppMkbSJ9NkFVbNyCJnQeQc2ZSH1GzEB+R61QrFT4S5IrPSGR4kObYUVdLuZJz9ZDm",
-	"ZBrJuwaXLRg1TbEhMxNdkqrh8kyi3zOusJaWY0xjEiHHzqGcyd6QPTQ3++rR8wrTGF8anLsTdhYDuMgZ",
-	"YYUvsSSo+sBqtHz+UCKymJ1KlDFBcDjVCzg0xj6KsSLigdiXgSK5Tkmo7kHifzEgBs/7faTtMsFwPIJ1",
-	"BqhjdXaEBUExn0xIhOZUTYFKc11X8wFGrojQsM4EI9EW4mLIguf9PXcfQWnDt5wW6sDggQPuYKtG4fc7",
-	"t1TwUIP7HvjvDDHSbEMtKmdoeKIcYYWSTGr1K1cdxpnKxAZ64+7u/c/zI4njrrVKKEszhdQUK3QpCJ5J",
-	"hJHINLyNs69ccZAvNcVSaWaesRQLSfRetWVSrMvxpui/UsFTIhQ1FmIoiJYAIwxw1YvQf2nkJl1FEw2B",
-	"JSPTL965XDT4zXxtWbvH4c3IYvTyejc5+H1/tnP1Kt0TL1R//nyxe/kybBp+Ro1qugqWZjtv9ZM3vhdj",
-	"qfark14f/B/cNLh+dJTJ1TtmWWy5rjHAa6MYu92dL6TdiKQxXxDRNK1W9tft6Uw/Y0z43P7/1bgpYDoL",
-	"mHy3lWPw3XNc2uSnYjn88jcSgrxzwKd3wbJEz5USITnDsd4AwYnzZrkR8+Y7ajwKVVzSrEL/SxVJ5GYn",
-	"qIe0c2Ah8KK2fxizfQsfqZqek1AYGYvj+MPYG/y64czL658ZAqlLLAkzWOdWTK+I9eag8ymfM8RZvECc",
-	"heCGqzuK3O3oKeq7+aT3k0VUHYWKizpgtXIRr6C12tfmi/JkMwloiVM6MhoomMiajy2kIk0nvbRu+NU3",
-	"2GhW03gmeg/HV5ZJV/eAQwNQl2hgFT2rjzaRDc7hsfI8S8g1cB9ypUZ7yavfd69eznauD9L9NdyHpo0Q",
-	"TYjCOX7jKKJ6Mzg+dbZYYRUlTHgITvfbcVhX6DQdLxaTdq2yApcL8+iNDzgwwhN7OKuPG87Znlh+CsW0",
-	"AKPKeJUFO7Cq7n41xjwESynRr8ZWzKrWjaAX8Q/9XCMbsmO07uOiOJbqJlpOMRcirdS7OUnCUE3reg1i",
-	"wXA8xxO8xPduLXDzpS/7oxPKis8rpOAShyU40YaxNIy0Y+MTCPzCWz10asWSeQaHqtBrqUAJSS7BxaPH",
-	"1vw3Z3nwtsbAOSNiPYNzRWw7IMHL1QpHnEWUsLBhi28+XqAAZ1FwiOzuiuhq4Zp6JlGxczsQhAtyzHdg",
-	"vbsBrBN8fWJe3enXiaFUI5sDpXt7eweoYFFVpRh1gv3d3QBxNSViTiXZOkQ8oUoZn4JWntC31syw8/Q2",
-	"Uao2ZbFLAchUQ3IfvaXfIT62Lj/rz8+NHIQlmtArwhwBXR5tjsy1wObvWbHz4pR8FGJJupRJwiRV9Ipo",
-	"lM1dKsbzjCgL4ywiEcR7bk0jCuyaUUoE5VFrpLyHjnE4RVc4zojeeOH4Bi9NDnikLRsutUVBpUkowNrE",
-	"QlRpg45KmZEIdeCwhsz85NoYW4cw8JTHERFoRkjquNgR1roQulwYPxJlEz1sJ49eJNj+QIaMKkni8VYe",
-	"1ifl0mOcSiLRv/753zDwjxydf/8W6NkO6XjUI06kniJjWCnCIhIZi7MQqpSpF1o1LuKYe06UrIhk+kVQ",
-	"axm232U0Vl1q4zvyEGFWhHw4Axs42LfpFQVh1hGZspz01mi3luvY5bTzHRvYbOU8lV1UWMXzhjChZpKa",
-	"EqNKNLhClZecxwQzePYqz17ZSAjbpRZiuORDu/2VoPG9TMQ1Rrf/ag3FLEFUj1GsuRGgmVQ8OYeo0Do4",
-	"VpHjQ2o40iEaekPPeEgs31ui891GoDfzmVONyoKh//sr7v7xSf+v3z0YdT99M6h80et++uY/9M4KxZaL",
-	"iAg5EARH3kbSrQka31MZ8isiGjwDwBtEI4L/Np/JUSZo44+aFxrXzGhMSLTJc1IJgpPWJ4GdjCSdMMom",
-	"IxxPRsA65EhmacqF9ey10+NKErTbdDbVvIW2BW+0vCbQG3dQAwoWofdmIdiwwSpG/QCBa/CBSV8rTSTS",
-	"PNrEszUmNEpBki8nV6CqUfylQIcbjXUDgk44u8X5thQ7q7oxzUSFN/VTo5ZgnXefb2025U67xlwnFyfy",
-	"teRzFa9Wpmg61J8IjjUHWD7VcmqHgGdr6da+1jTTCYhuUEg3d32Yx+ueD5UPU/d9aNUV8Lni7aAMGY8T",
-	"pAUaKY+K1JP1fhAzYbMn5M3Htw26dTypQu/4fPf5i2bv5FX1ydNuy5PNSDRrwZ6ZavAOHb9GHVjJlo8+",
-	"vD1FnePo+/OjLa0Hn50foc4Z/NarMO7j102LYY2TZnLJzyjppOnt68a3F+utyBkQ5cwY/PHE2PWNCPfm",
-	"49vzBtuRLDbXDfTJruPHMGDT/IVtXltDWuUHjp5X5L81/qq4wvEG7MBm0DnJdObNplWe8piGi3buPcax",
-	"JH6N54MONorpmIBLqE3pP0QQ+SCR0T6c8AWVri7SrhDvtBpiDmASfL3JWqy1A5ETs5RWcwOYBeXsgRa3",
-	"qZF0iLRhs8gNEr3QKb4iCKOlERDjsFwikJpiBuvvrbcs1q/W4tEI4NPEQJrX556tw00LtXwJQysH5tfx",
-	"qbaOZjC2I/QZ0ZpMnfQYZyNN6DHFrMGVcBRqCzlHlDKqZeJWMDJifK5tRvvJJIwVQUptVoPFmQATbZBa",
-	"Ixo1GHLvyZxIhcZUSOUXWLnT76+23JYtkk05hHnOd1bUBMq04A2rmKTlIDUmZL72l0DeNM9Zoag2xPsy",
-	"IXmzVk+u02YVAMT/M6lREnUg4TtP9T5s9fbUCGc9qfymaLPnjEa5g0OQcSZJZBWSZs85eGIaHVvu0k3O",
-	"9nxKQxMhN84IKvMpGvewBgv0BgwYK+vwc6CvPqs8z/seDnDn4BuQeYrlKOHCFYaOmc/ItRqV2LFspEqJ",
-	"sEQBcPMAdbhA77BUXTDzuyffbyHFUciZoizbIAxm3enunM76GuFkXce5dWLcun7h5r2iZN7o59WvqrWu",
-	"24nAIVknTQBReGzRD0mFFxKZNK/Cad1H36KIGscbZyHJXYBGaLx6sV9Js+834lRt84W3Yom7osuKv8p1",
-	"f9sc2Nw74GTElh8NjjqfAVAaqFlEVf7u3Dh0ZO2zGa0J4rDe86ZQCCyYstvY65p8pOLJxlTgenjWaZv5",
-	"eopJmnDvnCgYTTrocwvt7n7Ld/34/TW7WbUH4544iidcUDVNXFrKTSmwXTzfA6Ol+WDNKI2ZJFjLeqxa",
-	"ggr6Tct0wT+9pAqujIZid9GrQFfb5I2/lOCyxNayy5jKKaTdAHFrG+eOi2wzGwVRVNwz3aQq1O42BuTm",
-	"V7M9WKR/M4HeK6MkKirMd3bZpSRbH0IrjEgL/HzOpeSUCp5U4FPZ6AokfpgEFAeX75yEUrhf2gOBt2Bz",
-	"907FWjItEkzjXHMycVKEw5BnTEEGX16faGyzSqSlUbWqxgzvhoXL2RmKz0YH15CcsZfspK/Evnox7y+e",
-	"/7F7+fLx0rfunMxRz/taKs3xHol6baL2/cfYyGiWhKB6wPuOan0Za9ucFEp36Vpv5rl5dFXenF2B48Wt",
-	"MCQHr5cQbCnHrqLTOyfilwRfSX7ZxLyGPTwAN8s9u1827cU9AUe0FALF1hyslCK+93MaPW6M898xqFmD",
-	"tYVSnoiwMgtFjQRRmpVzNorwosFB8paQFPJMFDKwMC47qCHSbxyifhnuT7SsAAu/AynhxtapmjZ7L56v",
-	"M23unDfkxNburgjKOGsok3/H50SEWBIUE6WIkD6K6IQq6SPKGBFoukinhMlDlEFCyFKkd78J8zRD/oOz",
-	"pqrto/dHplpe/26qKTsRlWmMFxBY2Wq2nWvI8AsRdNye0dWW32DMGCeDA1yOOI4hwwN1SCwJCk7en//8",
-	"ww8nr0+O31+Mzl9/OD22lcu38Ju1xpPMvMaC7rz5eLF192BRCQYTd1qqAgh5pJ/+5ejdyfees6ZSO/vV",
-	"m8vR/mw3Ofj95XUtNf1TVSXzdvu7L7o7O93dVxc7/UFf//dfVREx8Hgq/7ddQi/kSVW6DLSwNDrQOsWn",
-	"queY9xytpSClBv3DVTfMi67y4HzjqgLm6xxtqu6DT6U8zjn7je+B38NI/ZuaxQuQL+VBfgTH/3l6cnas",
-	"/zo7/uXDW/jr5H3+ax3tGqVFcY4biUO7zM/rPOjmOd8svQnVrAh4mAqKJVn2RWXXMq0uq+Tz6a2qNTIQ",
-	"S7fbvpWJ5ZxTpVI52N4Gx1LPIaBtxW2m+gYJy5XcnxKIVXAvKX/O8lecepHTXnGv9exIOXNxM9nNZ0N4",
-	"xedSHXI+6+004bmd+gF0wxx172zm2gHuUmxRzl2TUcVIDQUXRn6XhRfzqSThnasu7FTN6QaFRnVXVcqG",
-	"QGY1jcoqTb2NzKS7sRET53P9DWtN7lUir8liL9LAquQ62N7e2X3Z6/f6vZ3Bq/6r/vZ8+5ZD163po7B5",
-	"ow+qAJbT4ZbpXAWufPrni9eb8aHc7NTzOYP5Za5Z7eCatug3418FVeoorTdKwkxQtTjXwLB+d4IFEUeZ",
-	"yU1aCiOwvDS9VuGEuEC4qrJhlCttAGuQTTB4CRuNHqbOkbIxb+oWZNoFaWhISCCa8CsimDRhjAiZAW3Y",
-	"uGddEQi7WdgTohAuFu6b7hnmhSGD+gByjUMVL0DZNYoNwsiqSYgREkkfXYH+aEwcPh7HlBGkpoJnk2kt",
-	"OT/NncVD9ubj2/O8jr4so4dhfJMQRXBkUw9sQNs6mA1/iPmkN2RD9s03R5US+d433yCTEBBsX+0ESPMi",
-	"+AG6SaQKBacfzi/Q9tXOttnqttlAAP1Y5JAFRzZJD94aoO8MIIdZv78X5of8/wyc4EsS9HIYyvrpL9Va",
-	"CB6TIutD6+5yyGwG+eWitjb7PrBpPYiBABX2MHroqOiMwAW6xJGb6W0SrXcCeHPIguXS/2JrguA4+Xbo",
-	"GT1h6Pkm8fHboWcbH4zMZr3gEGEbrFvq0aJXgIfMadJiZt8zs6OgHFFm4zENKWFqBLvQ88Ef3w49A2QG",
-	"TT8MbIde0ENntieJRHyMMIOiiSEre8JhQRCO53gBc+4HFjHKTiISsAKHU6eRXIIXKMEzgnZQv98vmn5A",
-	"P7CEskwR1Ak5G9NJJkw9sItXQ5Zn6qEQC0GJREGtLULgV78sOhzYToC1ngXBIdJUDGgOCx8ywHgm50QY",
-	"kO4e5CB1y8Z76IemfhEIK0WSVNmKdpMxCjssek5YWEEmrSyJB84LTbExdC95tEDB56HJ6tQnNswTO80H",
-	"Y9yYv8v0zqF3YxfLbd73kJkU2sCm6AY91FiJD+CpFdR3nH4BRRW9n+N3pYwejtfCDbNFyQbsfr/jESXy",
-	"m28AMKbSpchwQf+g35miiJiGxBrF1lY8SqHn5G6vb4SciknJjY9OTzzfuyJCGibd7+2Y53hKGE6pN/D2",
-	"ev3enudD8zKQKttTSHf9AyLoRpcr1nqirdyf7O9Lbcl2+/0NCvo3q6q3GbcNZfU/pz1HSWobp1jYttMo",
-	"wpWi3uBXbQFnSYLFwuqnNrMZeiKkUBk5AbO52L30PukxtqFLVzt8zszPfwp4YG6A0PP+3ibQKfOyHwmq",
-	"bquJstGEJqeETkRuSbWB+mpnG6e0myekTppsiw9zRoQtMyy1By1/JAHWf2gzmazSA3pO9ci0PWaKIeVj",
-	"nptTZ99wdobPFcsfL9eoMSf9bamVytfcMGe/v7MRIpeVDPDSBthfNq/Tb+werH/DbTJ2H3opKETjQqGr",
-	"OYRQIP0nSDGUK9HetHayZjWVWi0NZmRhhBaVSJam9ZQIUkd/t6C4LIf4jkeL27VoMTXHps9E4cysNtEw",
-	"1cI2w2vjLitNFc83VTPN+iyXaHfngWnX8Za0NEICwwVUDKqkPZS/FbX215OD08H0ayfw3MxlTqe4BiJf",
-	"knXbn2l0Y0g+Jk19r4/YgjOCpKJxjDJpq3QnROUmls1U7CGHTdTo/nsY3aH7Cu3s16c1L0RP0ufBkdNA",
-	"e/UbRYvPPw2bzfmvxeZq1+8WZ3L5yHbRFRx8tzVC2BZkQphGXOPOvevYbZL0HPrfRr4J3WqhWboN5GGR",
-	"IGwFrFQ8Nc1HwcewCZ2dFetvo7X+nyynGJn/HWXVE22XtF0iqUPfz3IVZrXYyiKqujGftBtpbu1OD70n",
-	"JJLQPMWmpAfglGaLPKUxb/zSYKbpd97pqW7LZaAW48Zf/5xtz68fXbLQrnGokGmhZC/qqMQI2zr2F02X",
-	"Gpu+7za2oq9lmRT1MtC5acVUXJiOTQ8ymWkP1Tab+fX+07EwziS9IijmcyJMY3Yf5T1r2maX1EZZ2q/7",
-	"qJ9gPlOWppvPlDFF45UzfXpMll7tp9XA0I/gwgh9ZiZKucTE84thVvFIeOYr7737ZJw0eB/c6LbL5fXX",
-	"JYu3kcxNPXE9dK6wInKAAluSEKBOEWzzIRfAVo4Ebu1AsOXbL0iAOvDUlj9kQV7E4I6C5lMa2yI/6CCk",
-	"HycRiukV0cPYIoQA/gT+HBgnel2olGUDj+r/Wyp1aNHM3PhknjOhwf7kAfxqadA9ZocGK0TXSIrbtrxP",
-	"m0VrvYRHUSQRdigS7ltitaB4vpoia2FQxskrRVVYDZm2fvyc+hpJGnU4sy/Y28xMO/AtH0luA+oQ8qZE",
-	"oBnjcyBmg+RDZm0V/ZUgaYxDIpGhbAmWF2IcZazog5+xvG2bLf4t2IIA1JQ99BY6DsaSD5mN8eNM8QQr",
-	"GuI4XqCOWdJBH3Km0eWizI1GwX7/ILCMB5t1yeLeFgvXJiZjylWd6qRH9FS6NVAtF76QuV77Ewt5eFNv",
-	"AxZS3C3055l6RWqLy3lux3g+z4xnBqqN616Z5cKEBaJRy0VZs3vej/Vp0wiJJteY4CubLG9ZmOEimOW5",
-	"Pct8w/h7TE6OhtS//vnfiLMhsyF2rO0H0w+lGFSQsSAy79Kfl+8j02AMjbkICZQiFOlJOfuTPfQTdGWU",
-	"Q1Y2DjEZNjZFx6af9tCZBj21l0kalQl2CIzTNnKCRvOGa8JVk9CsAxj1kBWeq5OIJCnXfKeRc8EJr+Jc",
-	"/S/IuXLm/sS9/r6OquOEiAlh4cKlLT5G+FbMzJDT7fxVTgHF5g6rCzPRl/dWQTWY5Ro24Y+a69wy2epS",
-	"yYspS4K9U/1ffTWvlzrsIpldmqdzV1PexbBpXUXR5y2EwqOxqbK8c6Urxma6PrlinlwxG5qBKmcVOeuy",
-	"X7QngfyDMiWLbO4Oq/Ap6OUSFBc6Qs6FuaGwh06UNJqOjyD5288TR+DdPHVkyJZzR9CRnUvbSkb7gArT",
-	"hUnWdhODqZKouFZT2rvKFjBy0Qu9QeFwatTvk4viluh5u/29fre/0+3vXPSdKr/WcruWmrlb5qtUuhN9",
-	"4XQVt5Noiy4FW3NigEX/radUlT+bBd3ejNzdZF3u3Vt/ekYMyq+rqTG7ioZmqyHaPVyvpyScGacVVpkg",
-	"Ptz165tKFJGzHd9VFov2thDH05/ydHAoLcGqLKYesimPI2ltQ3PPq2aThkMEuWrIuFOAcNiS2I6ObK2C",
-	"TQOHri3aEtMcPJNLHf87gVsvnN/DVuWVplT63ryytUTYluV6ZPFmevljSD/QNz/8/MfJznt6Ik8Slf7X",
-	"65MXJ3Q/e0ffHPTIXr8n6WTzrL5qvftGDPLhlLilKvMWHnlFRETDpwS+1VzxS/KRllRzc5zVurb1vGVd",
-	"mt0pEQnWKzL6UOkoqVmE2hAK6ppWr8WfUpLsupS7M+vx6Gh70zqard219eQC+dvm6kCV4goZ6je7NXJs",
-	"AnenseNzF4FUeAE1jlo9uLvL40eiWpD7gQ3wlWqtvf2m1GufaOXvSis/ErWaUG7nlwPcc1NVHVHiRmPv",
-	"OGiboX9i66ohdmdCFHmrP1lLX82LcS8qrW3dDrbgFICoxZAFbp/cIO+lXOMAsLUGEXeI3LuhbNWrDaya",
-	"G6LaA6L31lyrLX73+v2Nlc+GBsI3VgV9JK61qUlezcp9ssr/Olb5bfnd12zG2xiypf1ncq3KnbeYXhFy",
-	"AX5TaU3dqHMgk9luasiNnI+ptHUp9QDMx3ziR6Rtt69Pa2mn3dlTaeffJ7FrXuJeThfFV+1e/WVKMI78",
-	"BusSreurlHv1zW8r3PpBJuKguC8/gN5d9nEl0ZRLe5m+IJLHcPuHyQkLEY4iQaQk5qbXIevEnKeXOJz5",
-	"KBWQBeajmLJZN+YhjiF9wlylqdcc7Lw46O0+3+/ZfwP43XRltC/oNWRMpiSkY0qiISsn1PSf3x5hWlDs",
-	"7+4GWz7KWEykbe0P/ACKwRUKLj58eHv8fvTx+LufPnx4Ozp69+7Dx9Hp2ckvRxfH3yqRkcAfMnOBBI4l",
-	"RziO+VwaeATt0Yq8IdY9NJmlkqQYhzMkSIwXZfeztS3KPtkubOtbr90ykrHUxvULxzLqncraMmfNg279",
-	"bYU2ntSov0R89d8wVjEvCLyBjS8pOGu9ihuz95aCXZfbPFXsPnk/NqnYXY3B/n018moDCsZVcU13o4ew",
-	"FYMfXCNfIyqe6OJv7RVcQxS3c+JZjMvdeFiF0/uo9h/s7fvQn8y65033s4VWfA+tL9Ao7lqnD6cknEH9",
-	"0wzubCyuZ2xQWyvd+e+VZpM3NYZbkjZWKxtvB/jCEeAnDvEVu97+nZRM00x0QyXTbWzc2H5Oi9fiocck",
-	"n2KSdXWMT0J2DT38aRIQborCcUzEM1mel4uAxXdGHjbKtNs34Fsn3HpDFtR6Jwf2nuTyxjnEyHVRPNnV",
-	"c+ZZXStkXoU27ij18t6bYULQay7SxlbPg+LuvbL1tHecCZ6S7VMsqPRuKy6Xr4n50gLzieK/8izSP1H8",
-	"lX2QJVGKsolsYUPLgnC7vIF5lRF7l0SW0/x65kcjqcpF3C1UZS/RxixyS/3q129ThRifPwnbryN8pE8e",
-	"MrRMyvISEjSdfrvYztYUxx4zqEmN0HxKWD42FvYWSZsuZgtPUQeCLIjhJC8+FRmUlBxV7nkfsvyid3JN",
-	"JVxFaUkQOR3EYyqVdNGaM1K7U16buWb/xtF0yaOFHt52A4BY6pTHOaUM4O6rMc9Erl6YOJERk6gTsCyO",
-	"AyRIwq8gpQaytbdsoGnG+JzZruCVCBN0K8BILVKOQswY15pHTJiKFyimY4UwAKJJ8zivsJI7B4iW7v8f",
-	"7D4/2O3DTWv42vn65cuXL4qvWy6FstAYmeT4QnW4DdP60trHJqyyxJRN2OWTlvK3Lbc7M8wDMKTGZTdV",
-	"PMoL+RoVD3Pnd35NCXBByNmL+JzZVgC24kyijukm8EyC9UQnjAvD2ZKtQY67CV7A1Q7mapMhg7qV5QYC",
-	"iBheDs/00BFbuDdjLGeewJhwrwk83sC6fsyvSX/Uuv/8avkWsrYgtHCATVC5tAuAzJPy81f0NJjaVi24",
-	"MxqrLjUFWKFLHnfXXS6stmJLIwANoHmRFfA2G9bc5EXVIcgIi0khZohxFHM2IQJuH6KqRX47RHBH+W3v",
-	"8a83RznT9McFIG1Rk2o+m0KshmL6vKt0lOtcLe9DeMHkKm9IivlW/yQfw0OwAsbnf0N28CTg2wT8JpxG",
-	"C/f59ufiqxGNbrZ7cxLHXbAItn+bz2Qvx+U2x/ubj2/PH1NQwvhtbgKTjgeXfoGaW96DVunu1tiW4jVc",
-	"IvSaMyV4vA4Fqw9b9LtlgOYxrppxd/nm/MN79JFcordkgc4r/YvthX13CPDm4xflHysxhqeE0ahbXNmV",
-	"XwzbhjzfUxnyK9P25NEwqJxkg+6TBlIov6P4a8OZE7O9KAcJiniYJRrEXwZZyor0diPCLdizHpguz5Rb",
-	"5ipR53KB3ny8QDTaMqQPbcMYV0WN34IoaDg2JsTqGr0h+6UwGsZEhVPouphHVqTCQqFOADVCAeImXrPl",
-	"6x8ZGvM45vMhC9w9bBujJoBS1ZTHsc3JhSG+zW/Su1ajMBOSC3tV4ZY2UhBhSiyq8Z2gvPM6GDLOUAcX",
-	"4Z1nEkHlDzJeDZRmCppG2uaU40xlgmy12DNnDtj91X3rjpBZq1kRZohgEVMibI8fkbd0gwTdwxxK6Nsl",
-	"OLY269aQaW+dvUFXpWOm4Kq/1K6pbSZwcVVmKohpJ/cVmSv+7cf8xv+d+rW2j9pbqTwc09VqZYMlfdSk",
-	"ltx4f750B1XqLyD+nAYXGipfnolZBrCCl6UxXhiHLbGIazonBu+wVF1ocd49+T5AHTpGE3pFWM5w0kxO",
-	"iUQEh1Mw4DgjCAPJhzxJoNMQGzLMFtDukIYY7sZkSg4MHzErDFAnoNEgQFRaxVATtw931EEjVxSU+Aet",
-	"qLXWF6COmhLnes+lvszWBIsGSBDDSItGkIzPjV85mBIs1CWBdriml8jOcyTN1EMWfB5CkHjoDey9rhmj",
-	"14ZD3mgWeUZCzhjJr25dhpfiSBCZJc3eZziVW3C9iwI0OZXFWNoW4UiQkNAr564DQ0klq6ks7TbMbT1b",
-	"UeRabcMyuiWqlXc5wy8Dhw6GjEYDtL87ZBrMA/R56P2m6NAbwL+jveTV77tXL2c71wfpvnOt9dDzhx65",
-	"TofWWz70SlE09AY7Lw+ev9p90d8/8IeelWV6yP3doXczZEO28qKAOj9jFrJmSz3v62FBvqHbCHXOibgi",
-	"onuu92kIc+sR+FN1ddULsn/9pBFMwjrM2GWpTO3ac8jgtKsrsj1sQaMWwrn8hh75zhelRek+ld+X4nxX",
-	"6UnpDpAnfDnfWeg43zjXZN58uvmfAAAA//8=",
+	"7H2Ncts2s+irYHjPTOQOJcuy8ydPZ66buK2TfEmO7TbfnCpXhMmVhIoCWAC0rOZm5jzEeYb7YN+T3MEf",
+	"CUqkJP+l/RLPdBpLIoHFYnexu9ifT0HMZhmjQKUI+p+CCeAEuP7zBY4n0H7BqOQsVV8kIGJOMkkYDfrB",
+	"z2yOUkbHSE4AJSzOZ0AlmuEFugAUq3eTEEFn3EFRll+kJA7RDF+18Ri+3+92o04QBiKewAyroeUig6Af",
+	"CMkJHQefP4fBG0Knq5Oe/vgCPes9e4ZSQqcCSaZnjyhcyQhhmqAo43AZoQyPQYRoPgGqnlgguCJCbprz",
+	"FCRftI9GEvjq1GcQM5roOeeYSHQBI8YBcfUOoePasQmVMAauB//w4UP7KJcToJLEWEL94p48fdxF8QSn",
+	"KdAxbAL4n+1TLOENmRHZ1v+vGRT+yEFIgXCasjkkKAOO5oQmbI5GjGv8zRmfigzHgFqMhyin2IMzCfUz",
+	"cUrU/p6839m4Uh+qU5hhQhW8zZClMJKIUDNNzrmax0B4zakE1CDgF0qukCQzQC1htnCnoAuHCK5eFRtm",
+	"+xwGGeZ4BtIyyNH7k9ewOHm5OufR+xM0hQUiCWpFU1gM//Xf/y/SiCPq5wzLSRAGFM/0DEkQBhz+yAmH",
+	"JOhLnoMPxwxfvQE6lpOgv9fthjVU8BJScgm8FhL3mwElSS/XgpLYp4e3huk9HtdQuPoW0Xx2ATxEI85m",
+	"aK+A5I8c+KIERXFwZT8SGOE8lUF/LwxmhJJZPtN/11DFe+D1859ImAnNAWr4xqmBD5un7z0O1frt/Gr1",
+	"G6A5Z1OgdXujfzAbI9n0fmnkA1xMGJvWgWF/MoDMJ/cMhxM1tZAUcsjAItbCUkit21LrZ/WyyBgVoPn6",
+	"B5xY2aQ+xYxKoPpPnGWpkomE0d3fhQL5UwBXeJalltYkJqkeQsQsU4MFOZ1SNqdIf4EGgVR7Lvo4mRE6",
+	"CILPYQCcMx70gwucDLmdNgxmIIQm4U0jmIWDkAoLffVh2N1TlCuxzEXQP+h2P/vI+A8Oo6Af/K/d8tzf",
+	"Nb+K3WMNikZIdWP+gdMR4zNIkJ0MtS5wgl6dvXsbojnXWsAiUyfuiECaIJZLxEboguU0EepA8Zaw01Gr",
+	"fsHoKCXxNTHscBW7t31EYaRRgxR5JGgQXJA0JXTcFsAvSQyDAOGUA06sMiC2QN3z26PufAIaIkQEkngK",
+	"NET21NXQPhJITQfqLL4gSr1Qh+AE68P/cxj8qL9OgN4MUaPidR9T5xMFjEZWiuOpKMER/TknEsxObYGg",
+	"/btBUMwhUfoGTj2AMuAzIgRhFLUM8TOOOEthR6NwzvI0QTNClSq2YDRBRAo05phqPc9TZOs0rzpQ7Su7",
+	"K89rqN8y+aOi55ttBGVyONKvVzZC74ES/vgiRpRJ5J7ZhPiD2yP+LUMijydK+WE5V0LXqmBK+eSPRKkW",
+	"akosFC24IQo4ljBM7Qg+FtTISP+A4CoGSGALDPTugjcZQzNMF06qiSXCWbIH1tGM/2iTYr7u/dUX1inS",
+	"245UvtSkK28/knpB4/AXbR4wTv68KSXk/gg+JZzQS5ySRLG3Zn06RlaV3oIl9u7gnDOThogYQEIEV5lS",
+	"KkLE4ZJNITEySEnspK1OuVJydZCSZIrI24aWLRoVT9EBNRNdQNWYeiTQHzmTWJ2WI0xSSJBnexFGRWdA",
+	"71qaffXkeYlJii8Mzd2IOosBfOJMsMQXWACqPrCeLB/f1RFZzE4EyikHHE8UAIfGAYFSLIHfkfgyWISr",
+	"DGJ5Cxb/myExetztImWXcYrToYYzQi2rsyPMAaVsPIYEzYmcaC51uq6SAxQugStc55xCsoMYH9DocXff",
+	"X0dU+hUadgu19OCRh+5oZ4XDb7dvGWexQvct6N8bYqjEhlxU9tDIRDHEEs1yodQvpzqMcpnzLfTGXu/2",
+	"+/kB0rRtrRJCs1wiOcESXXDAU4Ew4rnCt3FAlhBHDtQMC6mEeU4zzAWotSrLpIDL8/CovzLOMuCSGAsx",
+	"5qBOgCHWeFVAqL8UcUNbkpnCwJKRGRbvXCxqfHmhsqz97QimsBg+verNnv9xMN27fJbt8yeyO3+86F08",
+	"jeuGnxKjmq7DpVnOa/Xk5zBIsZAH1Umvnv8nrhtcPTrMxfoV0zy1UtcY4CujGLvdny8m7QSylC2A102r",
+	"lP1NazpVzxgT3tn/vxk3hZ7OIsattrINob+PS4v8WIDDLn6HWJ93HvrUKmg+U3NlwAWjOFULADzz3iwX",
+	"Yt58Q4xHoUpLSlSof4mEmdhuB9WQdg7MOV6srF+P2byED0ROziDm5ozFafpuFPR/23LmZfinhkFWTyyh",
+	"Z7DOrZRcgvXmoLMJm1PEaLpAjMbaDbfqKPKXo6ZYXc1HtZ48IfIoloyvIlYpF+kaXlv52nxR7mwuNFni",
+	"jAyNBqpNZCXHFkJC3U4vwa1/DQ01Gmhq90St4fjSCunqGnBsEOozjYaiY/XROrbBDh9r97PEXI30gUs5",
+	"3J89+6N3+XS6d/U8O9ggfUhWi9EZSOzoGycJUYvB6XtviRVRUeKExfoi4HoS1j906rYX83GzVlnBy7l5",
+	"9HOoaWCIx3Zz1m+33me7Y24Ximk1jirjVQD2cFVd/XqKuQuRUpLfilgxUG0aQQHxD/VcrRiyYzSu47zY",
+	"luoiGnbRHSKN3Ls9S+qh6uB6oY8FI/E8T/CS3Lv2getAX/ZHzwgtPq85BZckLOCZMoyFEaQtez+BtF94",
+	"p4Pe22PJPINjWei1hKMZzC60i0eNreSvE3n6bUWBcwp8s4Dzj9hmRGovVyMecZ4QoHHNEl99OEcRzpPo",
+	"ENnVFTe+hWvqkUDFyu1A+rrAUb6H694WuJ7hqxPz6l53lRlKNbL+8nZ/f/85KkRUVSlGreig14sQkxPg",
+	"cyJg5xCxGZHS+BSU8oS+t2aGnaezjVK1rYhduhTNFCYP0GvyA2Ij6/Kz/nxn5CAs0JhcAvUO6HJrHTGv",
+	"XLb+kRcrL3YpRDEW0CZUABVEkktQJOtcKsbzjAiN0zyBRN/3XJtHpLZrhhlwwpLG2/sOOsbxBF3iNAe1",
+	"8MLxrb00DvFIWTZMKIuCCBPkgJWJhYhUBh0RIocEtfRmDaj5ybcxdg71wBOWJsDRFCDzXOwIK10IXSyM",
+	"H4nQsRq25W4vZtj+AANKpIB0tONCDaAEPcWZAIH+9d//owf+iaGzl681P9shPY96wkCoKXKKpQSaQGIs",
+	"zuJQJVQ+UapxcY+5792SFTeZYXGptYzbH3KSyjax9zviEGFaXPkwqm3g6MCGfBSMuUrIhDrW26DdWqlj",
+	"wWmWO/Zis1HyVFZRERWPa64JlZBUnJhUboMrXHnBWAqY6mcvXUTNVoewBbU4hks51OuuRU0Y5DxdEXQH",
+	"zzZwzBJG1RgFzLUIzYVkszN9K7QJj1XieJcZiXSIBsEgMB4SK/eW+LxXi/R6OfNekTKn6P/8htt/flT/",
+	"67afD9sfv+tXvui0P373H2plhWLLeAJc9DngJNjqdKvDhguqOJISZlndmVb+sC44ILyRI8EP0qgo7Ul6",
+	"eS2XgXX4rNzCTxZaqNhFWL/0oTmiGEUij2MQ251O4MyaZfPFLjxoescubtWq1L+a+IB/ts+ZGqyt2aZ9",
+	"kphQgRrvhQQaL4aGDVfEXo2g036qYcwSqAeCQwxqD+ztbS4sdjR1U4YwFXPgKMYzWIMmP0ikojZXonAK",
+	"dDhshgV5VSGtLNTtboXEtqDlOzAolrnjxs6Kl0TETI1UYxyoI5jXniO/z6dimHNS+6NSOYwHdDgCSLZ5",
+	"TkgOeNb4pCbnoSBjSuh4iNPxUJ/QYijyLGPcOtCbj721qLHL9BZVv4QmgLcCrw71x040LEv6IsKlXtf8",
+	"VCeufO75UceHaNoUobJNIFGqkAkboZZfVsApJJWzU6rBMkv3iX7Qg3/v7kWNNPi4l66oq7cFZqLi0uJj",
+	"rTJufeSfru2dcL7xT5ukg4PFzVW8WpmiblN/Bpyqg3Z5V8upvXNyuvF4tK/VzXSiNWRt923vYTSPrzoY",
+	"pRtmVQ4rC1HTc8WpSCgyQk9HBBtlGhURXpvdjWbCeofjqw+va477dFzF3vFZ7/GT+kuAy+qT79sNT9YT",
+	"0bSBeqayxgl7/AK1NCQ7IXr3+j1qHScvz452lLl5enaEWqf6t05FPzp+UQcMrZ00F0vufEHGdW9f1b69",
+	"2OysmWqmnBq/Wjo27rNagnv14fVZjYsGFtur4GpnN8ljPWDd/IULbAWGrCoPPC2jCDOt/VUyidMtxIEN",
+	"VPViVs2bdVC+ZymJF83Se4RTAeGKzNemzjAlI9AqaZNtfYj0BSMkRg3ybgmJ8FX+Zrtzb7OqpC2GbWCx",
+	"TgV9QWlAabTqtbAgjN4RcNv6Ig6VLssXzu5XgE7wJSCMlkZQGqUCFziSE0w1/J3NBvxmaC0dDTV+6gRI",
+	"PXz+3nrStLB+lyi0smHhKj2twFGPxmaCPgWlyayyHmV0qBg9JZjWeOyOYkkuXdyjd3lsrof1yIiyOWph",
+	"98nEZRaxAJdsCtqxM9NCtObUGpKkxl/yFuYgJBoRLmRYUOVet7veQbJs+G8rIcxzoQdRHSqzQjasE5JW",
+	"gqwIIfN1uITyunn+M4ccEmcj1KmYFeu22aJcazeuP1c2GFh1YJ8W+nVNNEDOBas3RuAqq9dctNbySChO",
+	"Qi2douKSUw4bfcEr/L6Zw3+XpN6vThLn/uQwygUkVo+qv1fTftpat7cPusnomE9IbOJnjKuSCDdF7Ro2",
+	"EK9agEFjBY7QIX39XrkskFtYs97G1/DgBIvhjHH/DPecgBSu5LCkjmUXlhAICxTpQyhCLcbRGyyk82a8",
+	"3EGSoZhRSWi+xSW5vWzz5/Tgq8WTvVhyRpW59AmLS6BLAvPaWyD1qtx4sTPmOIZNh6AmFJZa8kNC4oVA",
+	"Jgi0uNLqou9RQoxbntEY3AWBOeuePTmoJOF0a2lqZfGFL3PpUEAXFW+2fzlmI+Sd79CLly8/Ghr1PmtE",
+	"KaTmCZHu3blx94qVz2a0OoxreM/qLko1wIRex82g2EdINtuaC3z/7yYl2cFTTFJHe2cg9WjCI59rKKW3",
+	"A9+/5etuWM26NRivylE6ZpzIycznJWcBapMrCANta9VvrBmlNs4MKxUFy4YrR/WmFbr69mpJg13rRMY+",
+	"0OtQt7LIFa/1kljLL1IiJjooTzO3Ms1uCGSTtctBEn7LYLTqoXazMXTmTjUWjCbqNxMGcml0W0m4+c6C",
+	"XZ5kmy/YC9vXIt/NuRS6VqGTCn4qC11DxHcTnubR8o29voXXqDlM4Bpi7taBmksW0QyT1GlOJooC4Thm",
+	"OZU6vtdlVBuTsnIPW6taVSMKbkaFy9dAkk2Hz6906Nb+bC97xg/kk3l38fjP3sXT+wvuvHGo12pU6FLi",
+	"XnBP3GvTOG4/xla2vgBAq+EwN1Try5v47Vmh9PJudMKemUfXRdVaCDznc0UgeXS9RGBLEbgVnd7bkbBk",
+	"+Epo3DZeAb2GO5BmziH9ZYPi/B3wjpbiQLEZSWtPkTD4JUvuNwLi3zHkYQXXFksuTGltjJoccpBKlDM6",
+	"TPCixq/zGiDTUWjS3FIL42nUGYbqjUPULYOBZuqs0BZ+SyeMGFunatrsP3m8ybS5cVShdyV4c0VQpHlN",
+	"YY83bA48xgJQClICFyFKyJhIESJCKXA0WWQToOIQ5TpcbCkO5KCO8pRA/pPRupoOR2+PTH0P9bvJtW4l",
+	"RGQpXuj7oJ1623mFGH4FTkbN8Z5N0U/GjPHiu7SnFKepjv9CLUgFoOjk7dkvP/548uLk+O358OzFu/fH",
+	"tq7BNdx9jddgZl5jQbdefTjfufkdV4kGc122lCNkQiKCX4/enLwMPJhK7ey3YC6GB9Pe7PkfT69WolA+",
+	"VlWyoNftPWnv7bV7z873uv2u+u+/qkdEP2CZ+N8WhE7MZtXTpa8OS6MDbVJ8qnqOec/TWgpWqtE/fHXD",
+	"vOgrD943vipgvnZkU3UffCzPYyfZP4eB9nuYU//zisVrg1HceeC24Pif709Oj9Vfp8e/vnut/zp5635d",
+	"Jbva06LYx62OQwvmp02Of/NcaECvIzV7BNxNftXSWfZFz65lXl1WyeeTawVm5fpYut7y7ZlYzjmRMhP9",
+	"3V3tWOp4DLQrmc1j2SKdoRIZWCKxiu4l5c8Df82uFxkvFfeaHxi2nOdiPhvGKz6X6pD3WS2njs7t1Heg",
+	"GzrSvbGZawe4SSpWOffKGVWMVJOOZc7vMi1rPhEQ3zgny05VHyVRaFQ3VaXsFch0RaOySlNnKzPpZmLE",
+	"XE/6/oaNJve6I6/OYi+i16rs2t/d3es97XQ73c5e/1n3WXd3vnvNoVet6aO4fqF3qgCW0+GG6XwFrnz6",
+	"l/MX28khZ3aq+bzBwjJEbmXj6pYY1tPfhihJtVCIc07k4kwhw/rdAXPgR7kJqVq6RqCucMVK/iNiHOGq",
+	"yoaRU9o0rvXZpAcvcaPIw2RBEzpidbXETDExhQ2h457G7BI4FeYaI0FmQHvb3bGuCIT9HI0xSIQLwENT",
+	"W8e8MKA6ewiucCxTEx5sFBuEkVWTEAVIRIgutf5oTBw2GqWEApITzvLxZCV1J3PO4gF99eH1mauyURbZ",
+	"0MOEJo4LcGIjJuw9vHUwG/mQsnFnQAf0u++OKgU0Ot99h0wcQ7R7uRchJYv0D7rWTCZR9P7d2Tnavdzb",
+	"NUvdNQuIdLUmMaDRkY0t1G/10Q8GkYO8292P3Sb/X4Mn/SVEHYdDsbr7S5lYnKVQBKso3V0MqM0vuVis",
+	"wGbf12JaDWIwQLjdjA46KuqmMI4ucOLngZg0jL1Ivzmg0XJhkGJpHHA6+34QGD1hEIQmXvP7QWDLogzN",
+	"YoPoEGF7WbdUwUlBgAfUK+FkZt83s6OoHFHkoxGJCVA51KtQ8+k/vh8EBslUlwQyuB0EUQed2opFArER",
+	"wlSnVA1oWcUSc0A4neOFnvMgsoRR1hkSmipwPPFKX87wAs3wFNAe6na7RUkgXS1wRmguAbViRkdknHNT",
+	"LcCnqwF1AYYoxpwTEChaKZoShdUvi/ontnbpSkWT6BApLtZkrgEfUE3xJrxco7T33KHULyrRQT/WVZNx",
+	"Mf223oUJdNUrLCrSWFzpAGBRMo/eLzTBxtC9YMkCRZ8GJhhV7djAxaOaD8a4MX+XUamD4LMFltmskAE1",
+	"kb+RjSyOOqi2TodGz0q5jZZXTaSosRE6+q4U2dDba/GG6aIUA3a9P7CEgPjuO40YkwdXBOagf5AfTMpU",
+	"SmKwRrG1FY8yXSW31+maQ06mUErjo/cnQRhcAhdGSHc7e+Y5lgHFGQn6wX6n29kPQl3aUJ8quxMdpfun",
+	"vkE3ulwB64mycn+2vy8VLex1u1uU+9iu5oYNFK4puvFL1vGUpKZxCsB2vTIy/ika9H9TFnA+m2G+sPqp",
+	"DcjWFVMynTc91mZzsXoRfFRj7Ooafs34OTU//yXo0XNrDD3u7m+DnTKc/J6w6heiKcvQKHaakTF3llQT",
+	"qi/3dnFG2i6OdlxnW7ybU+A2CbnUHtT5I0CL/kMbyWSVHq3nVLdM2WMmVVrc5755VThq9s7IuQL80XIG",
+	"K/Wi9pYKLX3N5bQOuntbEXKZgKFf2oL6y9KW6o3e881v+CUIb8MvBYcoWih0NY8RCqL/qCMjxVqyN4Xf",
+	"rFlNhFJLoykszKFFBBKlaT0BDqvk75cbKLM4fmDJ4noFnExFAlOFpnBmVkvsmFoCNsJr6xpMdfUQPlfN",
+	"NOuzXOLdvTvmXc9b0lAmTRsuWsUgUthN+aa4tbuZHbz6xl87gzszl3p1JGuYfOms2/1Eks82GBnqKvUf",
+	"0QWjgIQkaYpyYXP4xyCdiWUjFTvIExMrfP9Sj+7xfYV3DmqLuYNNong4fe6UOA22179RFAD+y6jZ7P9G",
+	"aq72KWhwJpeP7BZ9DLTvdoURdjmMgSrCNe7cm47ddJKe6erYSWiubtWhWboNxGERIGwPWCFZZkoTax/D",
+	"Nnx2WsDfxGvdv/icojD/Fs+qB94uebskUo+/HzkVZv2xlSdEtlM2bjbS/JSjDnoLkAhdWsmGpEfaKU0X",
+	"LqTRlYWqMdPUO2/UVNeVMjoX43O4+TnbvEM9umShXeFYIlNgzbYWqtwRNvXzKEqy1baE6NU2qliJMiny",
+	"ZXRdtzVTMW5yie5kMlM8rmk28+vtp6NxmgtyCShlc+CmbUOIXEWrptkFsbcszQ2KVnfQzZRn2fYz5VSS",
+	"dO1MH+9TpFer7dUI9CPdTkbtmbmlXBLirpXVOhmpn/nKK3M/GCc13gf/dtuX8urrUsTbm8xtPXEddCax",
+	"BNFHkU1JiFCruGwLdSyAzRyJ/NyBaCe0X0CEWvqpnXBAI5fE4I+C5hOS2iQ/XV9MPQ4JSsklqGFsEkKk",
+	"/9TyOTJO9NVDpUwbuFf/31KqQ4Nm5t9PupgJhfYHD+BXy4P+Nns8WGG6Wlbctel9yiza6CU8ShKBsMeR",
+	"ukMcXbkUd9AUUQv98p68klSF5YAq6yd03FfL0qjFqH3B9l80zQJ2QiSYvVDXV94EOJpSNtfMbIh8QK2t",
+	"or7ikKU4BoEMZwtteSHKUE6LLhk5dUUdbfJvIRa4Jk3RQa91PdJUsAG1d/w4l2yGJYlxmi5Qy4D0vKtj",
+	"ptHFooyNRtFB93lkBQ82cImiq5PFa52QMemqXnbSPXoq/RyohnZQMFewP4iQuzf1thAhReexv87UK0Jb",
+	"fMlzPcHzaWo8MzrbeNUrs5yYsEAkaWijN71l97yP296QKHZNAV/aYHkrwowUwdTF9izLDePvMTE5ClP/",
+	"+u//QYwOqL1ix8p+MGVcikE5jDgI18PDpe8jUxcNjRiPQaciFOFJTvyJDvpZ12wVA1rWOzERNjZEx4af",
+	"dtCpQj2x7W+NyqRXqAWnrT+l21AYqamb4+oaI1pQD2jhuTpJYJYxJXdqJZfe4XWSq/sFJZcT7g/S69t1",
+	"VB3PgI+Bxguft9gI4WsJM8NO1/NXeQkU2zuszs1EX95bpbPBrNSwAX/ElQttdKm4ZMqSYW+U/7cKzYul",
+	"+ttI5BfmaedqcsUX6+Aqkj6vcSjcm5gq0zvXumJspOuDK+bBFbOlGSidqHCiy37RHATyD0KlKKK5W7Qi",
+	"p3Qtl6ho96pjLkz/0g46kcJoOiHSwd+hCxzR77rQkQFdjh1BR3YuZSsZ7UNnmC5MsLYfGEykQEXTXWE7",
+	"GS70yEWnhBqFw8tRv00sip+iF/S6+912d6/d3Tvvell+jel2DTlz14xXqVQn+sLhKn4B1AZdSi/NuwMs",
+	"6m89hKr81SLo+mZkbxu4/M58f3lEDHLNrFaEXUVDs9kQzR6uFxOIp8ZphWXOIdSdwEOTicKd2Al9ZbGo",
+	"yqvv8dQnFw6uU0uwLJOpB3TC0kRY29B0gVZi0kiIyKmGlHkJCIcNge3oyOYquOrsLKdSWWJKgudiqR9I",
+	"K/LzhV2XxqqsNKnSt5aVjSnCNi03gMWrycVPMXlHXv34y58ne2/JiTiZyey/Xpw8OSEH+Rvy6nkH9rsd",
+	"QcbbR/VV8923EpB3p8QtZZk3yMhL4AmJHwL41kvFLylHGkLNzXZW89o2y5ZNYXbvgc+wgsjoQ6WjZMUi",
+	"VIZQtKppdRr8KSXLbgq5O7Uej5ayN62j2dpdOw8ukG82VkdnKa45Q8N6t4ajJu3uNHa8cxEIiRc6x1Gp",
+	"Bzd3efwEsoG479gAX6vW2t5YpV77wCvfKq/8BHI9o1zPL6dpzw9V9Y4S/zb2hoM2GfonNq9a392ZKwpX",
+	"6k+shK+6ZNzzSmlbv4KtdgroW4sBjfw6uZGrpbwiAfTSao64Q+R3jrNZr/Zi1fSPa74QvbXmWi3xu9/t",
+	"bq181hQQ/mxV0HuSWtua5NWo3Aer/O9jlV9X3n3NZry9Q7a8/0hsVLldiek1Vy5a3lRKU9fqHMhEtpsc",
+	"cnPOp0TYvJTVC5gPbuJ75G2/rk9jaqdd2UNq57cT2DUvac/xRfFVs1d/mROMI7/GukSb6io5r775bY1b",
+	"P8p5GpnKgReAIl27yz4uBZowIc2PHARLddMSExMWI5wkHIQA0wd6QFspY9kFjqchyriOAgtRSui0nbIY",
+	"pzp8wjTaVTBHe0+ed3qPDzr230j/bqoy2hcUDDkVGcRkRCAZ0HJCxf+ue4QpQXHQ60U7IcppCsKW9tfy",
+	"QCeDSxSdv3v3+vjt8MPxDz+/e/d6ePTmzbsPw/enJ78enR9/L3kOUTigpoEETgVDOE3ZXBh8RM23Fa4g",
+	"1i00maWUpBTHU8QhxYuy+tnGEmUfbRW2zaXXrnmTsVTG9QvfZaxWKmuKnDUP+vm3Fd54UKP+Fver/4Z3",
+	"FfOCwWvE+JKCs9GruLV4b0jY9aXNQ8bug/djm4zd9RQc3lYjrxagoEwWTfxrPYSNFHznGvmGo+KBL75p",
+	"r+AGprieE89SnHPjYRlPbqPavzMNK01nYuueN9XPFkrxPbS+QKO4K50+nkA81flPU91qsugqWaO2Vqrz",
+	"3yrMxhU11l2StlYra7sDfOEb4AcJ8RW73v6dlExTTPQGSuau7SPp+t3VneEnUuh0K9PgE7nOk0UhxiXn",
+	"E9r6zF/na3tZwnWPDLzU539dTqVb7cN5/42e955EfyRKLkjZ+O4P/w2suvvJa//6eZeD/Xj9a0Nv0s2J",
+	"Ao5b1l4z6ua47pqxwJJ1WOuLRu2LKgoIm+90NdaW1Ue8xUVh8cyARv9sm5Qp1180iXZWxU2TPnRoUy+J",
+	"9Z1bVzoRKCFafif1yUsWmqpcqkli6t2ZVFrqL1wjkMwTD6Lo3/GC7q+QXWdAE4S9o3uMCb2GlmAu49tl",
+	"b4Zb2TW1cuNUW/tOcLibiKVbhp0O+pFx1DtAE5Zz457POFwSlrsyQ7Y9lXPbSsb6vuQ4c0G+Rb3q5R/a",
+	"v/Yi0+dTNz+Sc4ZiNpvhtgC1JOkSw4URTRTmA2qmfiRcQ3TBEIcYFLIFijFFYk5kPLEgmmQqlkvE4XeI",
+	"dZPFcnOsRBvQLUy8xrAIi/EzV3npvk2gm3jWHyqGPUQhrqaRrxQL2ySbpGt1duciqVBlHCd2Ml30ohCj",
+	"rSjBEkd9FBU38UZncS+oTzuhywM3LSAkJ9bFMqC6rV6V7+9NkzkH0ew1fVBeHpSXv7nyoh0QmWlDvUY2",
+	"+G2baovr/wSy7O10nydjMcmmKk0PrLCBFf4y/77ug43TFPgjUe6XT4DFd8bgr/XYX7+9wCbXfWdAo5XO",
+	"UBHSxAplP31E4aooDdVWc7qctTUe/Qpv3NCn7zqLxDNALxjPahtZ9YPj5OXZkd8Lqx8c55xlsPsecyKC",
+	"614GLDfB/dLXAQ8c/5XnyP6Fzv2yy5MAqUxG0SCGlg/C3YylJF5sCpq9SZrOezPyPbKUmeEUMsYbLUuz",
+	"Pq1de4WMbE6SzsW94ICniEhE2fzhsP06gmPVzuv8M5OQvUQEdbvffGznG0p/HVNdcStB8wlQNzbmYGtk",
+	"JWU6OCSopUNIEcUzV1qL57pgxpFr+qcP+4EtMygQXBEhja9KsyDy+qOlREjhkzWjUFmWdUHZ9ZswmguW",
+	"LNTwttahthEnLHWc0tedvUcs5069MFGw5phErYjmaRohDjN2qc1fnYu+Y8Nop5TNqe15Vomf1V4vjOQi",
+	"YyjGlDKleaRAZbpAKRlJhDUi6jSPs4oouXH4q2memZIR6M6o/d7j572u7iOPr7yvnz59+qT4uqHltcXG",
+	"0KT+F6rDdYTWl9Y+thGVJaVsIy4ftJRvtpjQqREemkJWpOy2iocrCtGgeLzIhWQz14RVS0GdkZiwObWF",
+	"Dm09HYFaxkv/SGjriYwp40ayzXb6jnZneKEbV5rGrQOqq3Isl0dEYGS5fqaDjujC7/u5nFejx9RdW/Xj",
+	"NaLrJ5BnZpn3WdVQzXDW7Fu3KLR40IsgYmkVGjMPys/f0dNgKnepgzsnqWwTU14m9tnj5rrLudVWbOEH",
+	"TQbmwskc8DbX1/QpJ/JQnxGWkmJMEWUoZXQMXPdWJrLh/PaY4Ibnt1lvTenXU8V/jGuiLSpumc+mzExN",
+	"qUDXMytxOlfD+9rFbgIutmRFt9S/yMdwF6KAsvk3KA4eDvimA34bSaMO9/nuJ/+e6/NuZw5p2tYWwe7v",
+	"86noOFpucry/+vD67D4PSj1+k5vAJBvqluZazS27vFdq19cW3XyhWyS/YFRylm4iwerDlvyueTdzH410",
+	"/VW+Onv3Fn2AC/QaFuiscuFqyp7dJILNjV/EsK2lGJYBJUm7aEhu9qqZeF4SEbP62Ks7jAgtJtmit4bB",
+	"FJqBxAmW+GujmROzvMShBCUszmcKxV+GWMp6e81GhF+OyHpg2iyXfhEvgVoXC/TqwzkiyY5hfV0UnTJZ",
+	"VDBagNTl1EcAVtfoDOivhdEwAhlPdE8Jd7MiJOYStSJdASVCzNzX7IQmcmjE0pTNBzTy17BrjJpIF+LK",
+	"WJrajGM9xPeDvNvdjylcyWGcc8G4/gKiHWWkIKCSL6r3O64lzRDLaEAZRS1cXO88EkjXNUHGq4GyXOqW",
+	"GLb1xiiXOYedBnvm1EN7uL4q/xEysBqIMEWAeUqA2wrG3BWs1yGfhw5L6PslPDa2IlOYaW4MtkXN6GMq",
+	"ucJYZmFqmkm7uCozFcy053xFZJbPio+E2o8FEIRKGAO/58rR5eaYmt1ry0errYaVUIvby6UbqFJ/g+PP",
+	"K9+psPLlhZgVAGtkWZbihXHYgiVc0xcieoOFdFHPLyPUIiM0JpdAncDJcjEBgQDHE23AMQoIa5aP2Wym",
+	"6yhTE27EQZNeB+nRRN/IEQNhhFoRSfoRIsIqhoq5Q92BX7epQVFJf7rRltL6ItSSExjQpq5T1gRL+oiD",
+	"EaRFmwvK5savHE0Ac3kButmPqZS69xgJM/WARp8G+pJ4EPSREZQ5JVdGQn5WIvIUYkYpxDaufBlfkiEO",
+	"Ip/Ve5/1rlxD6p0XqHFclmJhG6C5uM+yVYnhpFLUVEC7jnDbLFYkXMldDUa7JLXCxDZFIPoeHwwoSfro",
+	"oDegCs199GkQ/C7JIOjrf4f7s2d/9C6fTveunmcH/Inszh8vehdP40EQDgK4ygbWWz4IyqNoEPT3nj5/",
+	"/Kz3pHvwPBwE9ixTQx70BsHnAR3QtW0QV+UZtZg1S+oEX48ICg3fJqh1BvwSePtMrdMw5s49yKcqdJ+C",
+	"C8Ac+FGuKO63j4rAhIbDjF0WAunv7u71nna6nW5nr/+s+6yrgyYtdEW0hy3XpA5hd37rDoDeF6VF6T/l",
+	"usF631U6bvgDuIAv7zuLHe+bgr+FWvX/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

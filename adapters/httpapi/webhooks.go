@@ -50,11 +50,7 @@ func (s *Server) CreateWebhook(ctx context.Context, req CreateWebhookRequestObje
 	if err != nil {
 		return nil, err
 	}
-	o := webhookOut(w)
-	return CreateWebhook201JSONResponse{Body: WebhookWithSecret{
-		Id: o.Id, Url: o.Url, Events: o.Events, Enabled: o.Enabled, Description: o.Description,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Secret: w.Secret,
-	}}, nil
+	return CreateWebhook201JSONResponse{Body: webhookSecretOut(w)}, nil
 }
 
 // GetWebhook implements GET /v1/webhooks/{id}.
@@ -87,4 +83,66 @@ func (s *Server) DeleteWebhook(ctx context.Context, req DeleteWebhookRequestObje
 		return nil, err
 	}
 	return DeleteWebhook204Response{}, nil
+}
+
+func attemptOut(a *ports.DeliveryAttempt) DeliveryAttempt {
+	o := DeliveryAttempt{DeliveryId: a.DeliveryID, EventId: a.EventID, Event: a.Event, Attempt: a.Attempt,
+		LatencyMs: a.LatencyMS, CreatedAt: a.At.UTC()}
+	if a.StatusCode != 0 {
+		o.StatusCode = &a.StatusCode
+	}
+	if a.Error != "" {
+		o.Error = &a.Error
+	}
+	return o
+}
+
+func queuedOut(d *ports.WebhookDelivery) QueuedDelivery {
+	return QueuedDelivery{DeliveryId: d.ID, EventId: d.EventID, Event: d.Event}
+}
+
+// ListWebhookDeliveries implements GET /v1/webhooks/{id}/deliveries.
+func (s *Server) ListWebhookDeliveries(ctx context.Context, req ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error) {
+	list, err := s.svc.ListDeliveries(ctx, principal(ctx), req.Id)
+	if err != nil {
+		return nil, err
+	}
+	out := DeliveryAttemptList{Data: make([]DeliveryAttempt, len(list))}
+	for i := range list {
+		out.Data[i] = attemptOut(&list[i])
+	}
+	return ListWebhookDeliveries200JSONResponse{Body: out}, nil
+}
+
+// RedeliverWebhookDelivery implements POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver.
+func (s *Server) RedeliverWebhookDelivery(ctx context.Context, req RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error) {
+	d, err := s.svc.Redeliver(ctx, principal(ctx), req.Id, req.DeliveryId)
+	if err != nil {
+		return nil, err
+	}
+	return RedeliverWebhookDelivery202JSONResponse{Body: queuedOut(d)}, nil
+}
+
+// TestWebhook implements POST /v1/webhooks/{id}/test.
+func (s *Server) TestWebhook(ctx context.Context, req TestWebhookRequestObject) (TestWebhookResponseObject, error) {
+	d, err := s.svc.PingWebhook(ctx, principal(ctx), req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return TestWebhook202JSONResponse{Body: queuedOut(d)}, nil
+}
+
+// RotateWebhookSecret implements POST /v1/webhooks/{id}/rotate-secret.
+func (s *Server) RotateWebhookSecret(ctx context.Context, req RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error) {
+	w, err := s.svc.RotateWebhookSecret(ctx, principal(ctx), req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return RotateWebhookSecret200JSONResponse{Body: webhookSecretOut(w)}, nil
+}
+
+func webhookSecretOut(w *ports.Webhook) WebhookWithSecret {
+	o := webhookOut(w)
+	return WebhookWithSecret{Id: o.Id, Url: o.Url, Events: o.Events, Enabled: o.Enabled, Description: o.Description,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Secret: w.Secret}
 }

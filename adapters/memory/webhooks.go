@@ -21,6 +21,7 @@ type webhookRow struct {
 func copyWebhook(w *ports.Webhook) *ports.Webhook {
 	c := *w
 	c.Events = slices.Clone(w.Events)
+	c.PreviousSecretUntil = copyTimePtr(w.PreviousSecretUntil)
 	return &c
 }
 
@@ -41,6 +42,7 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *ports.Webhook, ev *
 	}
 	c := copyWebhook(w)
 	c.CreatedAt, c.UpdatedAt = normTime(w.CreatedAt), normTime(w.UpdatedAt)
+	c.PreviousSecretUntil = normTimePtr(w.PreviousSecretUntil)
 	db.webhooks[c.ID] = &webhookRow{Webhook: *c, seq: db.next()}
 	db.appendEvents(events)
 	return nil
@@ -157,6 +159,7 @@ func (l *DeliveryLog) RecordAttempt(ctx context.Context, a *ports.DeliveryAttemp
 	}
 	c := *a
 	c.At = normTime(a.At)
+	c.Payload = slices.Clone(a.Payload)
 	db.attempts = append(db.attempts, c)
 	return nil
 }
@@ -172,8 +175,49 @@ func (l *DeliveryLog) Attempts(ctx context.Context, workspaceID, webhookID strin
 	var out []ports.DeliveryAttempt
 	for i := len(db.attempts) - 1; i >= 0 && len(out) < limit; i-- {
 		if a := db.attempts[i]; a.WorkspaceID == workspaceID && a.WebhookID == webhookID {
+			a.Payload = nil
 			out = append(out, a)
 		}
 	}
 	return out, nil
+}
+
+// Delivery returns a delivery of the webhook with at least one recorded attempt; ENOTFOUND if none.
+func (l *DeliveryLog) Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*ports.WebhookDelivery, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	db := l.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, a := range db.attempts {
+		if a.WorkspaceID == workspaceID && a.WebhookID == webhookID && a.DeliveryID == deliveryID {
+			return &ports.WebhookDelivery{ID: deliveryID, WorkspaceID: workspaceID, WebhookID: webhookID,
+				EventID: a.EventID, Event: a.Event, Payload: slices.Clone(a.Payload)}, nil
+		}
+	}
+	return nil, ports.Errorf(ports.ENOTFOUND, "Delivery %s not found", deliveryID)
+}
+
+// RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
+// records ev together; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.webhookIn(w.WorkspaceID, w.ID)
+	if err != nil {
+		return err
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return err
+	}
+	r.Secret, r.PreviousSecret, r.PreviousSecretUntil = w.Secret, w.PreviousSecret, normTimePtr(w.PreviousSecretUntil)
+	r.UpdatedAt = normTime(w.UpdatedAt)
+	db.appendEvents(events)
+	return nil
 }

@@ -114,3 +114,13 @@ func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, ds []ports.WebhookDel
 	_, err := q.client.InsertManyTx(ctx, tx, params)
 	return err
 }
+
+// Enqueue inserts one delivery job (a redelivery or a test ping), outside any event's transaction.
+func (q *Queue) Enqueue(ctx context.Context, d ports.WebhookDelivery) error {
+	if q.deliveries == nil {
+		return errors.New("river: the queue was built without Deliveries")
+	}
+	_, err := q.client.Insert(ctx, deliveryArgs{Delivery: d},
+		&riverqueue.InsertOpts{Queue: QueueWebhooks, MaxAttempts: q.deliveries.maxAttempts()})
+	return err
+}

@@ -82,8 +82,14 @@ func (s *Sender) Attempt(ctx context.Context, d ports.WebhookDelivery, n int) er
 	req.Header.Set("User-Agent", "Tooken-Webhooks/1")
 	req.Header.Set(HeaderEventID, d.EventID)
 	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(w.Secret, d.Payload))
-	req.Header.Set(HeaderSignatureV2, Sign(w.Secret, append([]byte(ts+"."), d.Payload...)))
+	v1, v2 := Sign(w.Secret, d.Payload), Sign(w.Secret, append([]byte(ts+"."), d.Payload...))
+	if w.PreviousSecret != "" && w.PreviousSecretUntil != nil && start.Before(*w.PreviousSecretUntil) {
+		// During a secret rotation both secrets sign: comma-separated, the new one first.
+		v1 += "," + Sign(w.PreviousSecret, d.Payload)
+		v2 += "," + Sign(w.PreviousSecret, append([]byte(ts+"."), d.Payload...))
+	}
+	req.Header.Set(HeaderSignature, v1)
+	req.Header.Set(HeaderSignatureV2, v2)
 	res, err := s.Client.Do(req)
 	if err != nil {
 		return s.record(ctx, d, n, start, 0, err)
@@ -100,7 +106,7 @@ func (s *Sender) Attempt(ctx context.Context, d ports.WebhookDelivery, n int) er
 func (s *Sender) record(ctx context.Context, d ports.WebhookDelivery, n int, start time.Time, status int, cause error) error {
 	a := &ports.DeliveryAttempt{DeliveryID: d.ID, WorkspaceID: d.WorkspaceID, WebhookID: d.WebhookID,
 		EventID: d.EventID, Event: d.Event, Attempt: n, StatusCode: status,
-		LatencyMS: s.Clock.Now().Sub(start).Milliseconds(), At: start}
+		LatencyMS: s.Clock.Now().Sub(start).Milliseconds(), At: start, Payload: d.Payload}
 	if cause != nil {
 		a.Error = cause.Error()
 		if len(a.Error) > 500 {

@@ -18,6 +18,7 @@ func TestWebhookStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "DeleteWebhookRemovesIt", testDeleteWebhook)
 	run(t, newStores, "WebhooksAreScopedToTheirWorkspace", testWebhookIsolation)
 	run(t, newStores, "DeliveryLogKeepsEachAttemptOnce", testDeliveryLog)
+	run(t, newStores, "RotateWebhookSecretKeepsThePreviousOne", testRotateWebhookSecret)
 }
 
 func (e *env) webhookRecord(tn *tenant, at time.Time) *ports.Webhook {
@@ -152,4 +153,32 @@ func testDeliveryLog(e *env) {
 	if got, _ := e.s.Deliveries.Attempts(e.ctx, b.WS.ID, w.ID, 10); len(got) != 0 {
 		e.t.Errorf("another workspace reads the log: %+v", got)
 	}
+	e.must(e.s.Deliveries.RecordAttempt(e.ctx, &ports.DeliveryAttempt{DeliveryID: newID("dlv_"), WorkspaceID: a.WS.ID,
+		WebhookID: w.ID, EventID: "evt_y", Event: "token.revoked", Attempt: 1, At: e.at(5 * time.Second),
+		Payload: []byte(`{"id":"evt_y"}`)}), "RecordAttempt with a payload")
+	list, _ := e.s.Deliveries.Attempts(e.ctx, a.WS.ID, w.ID, 1)
+	d, err := e.s.Deliveries.Delivery(e.ctx, a.WS.ID, w.ID, list[0].DeliveryID)
+	e.must(err, "Delivery")
+	if d.EventID != "evt_y" || d.Event != "token.revoked" || string(d.Payload) != `{"id":"evt_y"}` || d.WebhookID != w.ID {
+		e.t.Errorf("Delivery = %+v", d)
+	}
+	_, err = e.s.Deliveries.Delivery(e.ctx, b.WS.ID, w.ID, list[0].DeliveryID)
+	e.wantCode(err, ports.ENOTFOUND, "Delivery of another workspace")
+	_, err = e.s.Deliveries.Delivery(e.ctx, a.WS.ID, w.ID, newID("dlv_"))
+	e.wantCode(err, ports.ENOTFOUND, "unknown Delivery")
+}
+
+func testRotateWebhookSecret(e *env) {
+	tn := e.newTenant()
+	w := e.createWebhook(tn, e.at(0))
+	r := *w
+	until := e.at(24 * time.Hour)
+	r.PreviousSecret, r.PreviousSecretUntil, r.Secret, r.UpdatedAt = w.Secret, &until, newID("whsec_"), e.at(time.Second)
+	ev := e.webhookEvent(w, "webhook.secret_rotated", e.at(time.Second))
+	e.must(e.s.Webhooks.RotateWebhookSecret(e.ctx, &r, cloneEvent(ev)), "RotateWebhookSecret")
+	e.wantWebhook(&r)
+	e.wantRecorded(ev)
+	other := e.newTenant()
+	r.WorkspaceID = other.WS.ID
+	e.wantCode(e.s.Webhooks.RotateWebhookSecret(e.ctx, &r, nil), ports.ENOTFOUND, "RotateWebhookSecret in another workspace")
 }

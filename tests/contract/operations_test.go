@@ -67,6 +67,16 @@ func authenticatedOperations(tokenID, keyID, kid string) []operation {
 			return c.UpdateWebhook(ctx, anyWebhookID, sdk.UpdateWebhookRequest{Enabled: ptr(false)})
 		}},
 		{"deleteWebhook", func(ctx context.Context, c *c) (*http.Response, error) { return c.DeleteWebhook(ctx, anyWebhookID) }},
+		{"listWebhookDeliveries", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.ListWebhookDeliveries(ctx, anyWebhookID)
+		}},
+		{"redeliverWebhookDelivery", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RedeliverWebhookDelivery(ctx, anyWebhookID, "dlv_any00000000000000000000")
+		}},
+		{"testWebhook", func(ctx context.Context, c *c) (*http.Response, error) { return c.TestWebhook(ctx, anyWebhookID) }},
+		{"rotateWebhookSecret", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RotateWebhookSecret(ctx, anyWebhookID)
+		}},
 	}
 }
 
@@ -78,7 +88,7 @@ const (
 )
 
 // webhookReads are the operations that a token holding webhooks:read may call.
-var webhookReads = []string{"listWebhooks", "getWebhook"}
+var webhookReads = []string{"listWebhooks", "getWebhook", "listWebhookDeliveries"}
 
 // readableByAnyCredential are the authenticated operations every credential of the workspace may
 // call: they document no 403.

@@ -224,3 +224,69 @@ func TestWebhookSSRFTargetsAreRefusedWithoutConnecting(t *testing.T) {
 		t.Errorf("the loopback listener accepted %d connections", n)
 	}
 }
+
+// After a secret rotation both secrets sign for 24 hours (both validate with the SDK helper); then
+// only the new one does. A test ping and a redelivery arrive signed like any delivery, and the
+// delivery log lists them.
+func TestWebhookSecretRotationPingAndRedeliver(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, nil)
+	s := startServer(t, fastWebhooks)
+	ws := s.bootstrap(t, "Acme")
+	hookID, oldSecret := s.createWebhook(t, ws.APIKey, rcv.URL, "token.created")
+	var rotated struct{ Secret string }
+	s.do(t, "POST", "/v1/webhooks/"+hookID+"/rotate-secret", ws.APIKey, nil).want(t, http.StatusOK).decode(t, &rotated)
+
+	var ping struct {
+		DeliveryID string `json:"delivery_id"`
+		EventID    string `json:"event_id"`
+	}
+	s.do(t, "POST", "/v1/webhooks/"+hookID+"/test", ws.APIKey, nil).want(t, http.StatusAccepted).decode(t, &ping)
+	got := rcv.waitFor(t, "the ping", func(ds []delivery) bool { return len(ds) >= 1 })
+	if got[0].Event != "webhook.ping" || got[0].Header.Get("X-Tooken-Event-Id") != ping.EventID {
+		t.Errorf("ping delivery = %s %s", got[0].Event, got[0].Header.Get("X-Tooken-Event-Id"))
+	}
+	for name, secret := range map[string]string{"old": oldSecret, "new": rotated.Secret} {
+		if err := webhook.Verify(secret, got[0].Body, got[0].Header, s.Clock.Now(), 0); err != nil {
+			t.Errorf("during the overlap the %s secret does not verify: %v", name, err)
+		}
+		if !webhook.VerifySignature(secret, got[0].Body, got[0].Header.Get("X-Tooken-Signature")) {
+			t.Errorf("during the overlap X-Tooken-Signature does not verify with the %s secret", name)
+		}
+	}
+
+	s.Clock.Set(t0.Add(24*time.Hour + time.Second))
+	s.createToken(t, ws.APIKey, map[string]any{"name": "after-overlap", "scopes": []string{"tokens:read"}})
+	got = rcv.waitFor(t, "token.created", func(ds []delivery) bool { return len(ds) >= 2 })
+	after := got[1]
+	if err := webhook.Verify(rotated.Secret, after.Body, after.Header, s.Clock.Now(), 0); err != nil {
+		t.Errorf("after the overlap the new secret does not verify: %v", err)
+	}
+	if webhook.Verify(oldSecret, after.Body, after.Header, s.Clock.Now(), 0) == nil ||
+		webhook.VerifySignature(oldSecret, after.Body, after.Header.Get("X-Tooken-Signature")) {
+		t.Error("after the overlap the old secret still verifies")
+	}
+
+	// The delivery log shows both deliveries; redelivering the token.created sends the same event again.
+	var log struct {
+		Data []struct {
+			DeliveryID string `json:"delivery_id"`
+			EventID    string `json:"event_id"`
+			Event      string `json:"event"`
+			StatusCode *int   `json:"status_code"`
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(log.Data) < 2 && time.Now().Before(deadline) {
+		s.do(t, "GET", "/v1/webhooks/"+hookID+"/deliveries", ws.APIKey, nil).want(t, http.StatusOK).decode(t, &log)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(log.Data) != 2 || log.Data[0].Event != "token.created" || log.Data[0].StatusCode == nil || *log.Data[0].StatusCode != 200 {
+		t.Fatalf("delivery log = %+v", log.Data)
+	}
+	s.do(t, "POST", "/v1/webhooks/"+hookID+"/deliveries/"+log.Data[0].DeliveryID+"/redeliver", ws.APIKey, nil).want(t, http.StatusAccepted)
+	got = rcv.waitFor(t, "the redelivery", func(ds []delivery) bool { return len(ds) >= 3 })
+	if got[2].ID != log.Data[0].EventID || string(got[2].Body) != string(got[1].Body) {
+		t.Errorf("redelivery carries %s, want the event %s with the same body", got[2].ID, log.Data[0].EventID)
+	}
+}

@@ -85,10 +85,10 @@ type attemptRow struct {
 func (l *DeliveryLog) RecordAttempt(ctx context.Context, a *ports.DeliveryAttempt) error {
 	db := l.db
 	_, err := db.exec(ctx, db.write, `INSERT INTO webhook_deliveries
-(delivery_id, workspace_id, webhook_id, event_id, event, attempt, status_code, latency_ms, error, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+(delivery_id, workspace_id, webhook_id, event_id, event, attempt, status_code, latency_ms, error, at, payload)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
 		a.DeliveryID, a.WorkspaceID, a.WebhookID, a.EventID, a.Event, a.Attempt, a.StatusCode, a.LatencyMS,
-		a.Error, db.t(a.At))
+		a.Error, db.t(a.At), string(a.Payload))
 	return db.wrap(err, "", "")
 }
 
@@ -107,4 +107,21 @@ ORDER BY at DESC, attempt DESC LIMIT ?`, workspaceID, webhookID, limit); err != 
 			Error: r.Error, At: r.At.T}
 	}
 	return out, nil
+}
+
+// Delivery returns a delivery of the webhook with at least one recorded attempt, with its payload;
+// ENOTFOUND if there is none.
+func (l *DeliveryLog) Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*ports.WebhookDelivery, error) {
+	var r struct {
+		EventID string `db:"event_id"`
+		Event   string `db:"event"`
+		Payload string `db:"payload"`
+	}
+	if err := l.db.get(ctx, l.db.read, &r, `SELECT event_id, event, payload FROM webhook_deliveries
+WHERE workspace_id = ? AND webhook_id = ? AND delivery_id = ? ORDER BY attempt LIMIT 1`,
+		workspaceID, webhookID, deliveryID); err != nil {
+		return nil, l.db.wrap(err, "Delivery "+deliveryID+" not found", "")
+	}
+	return &ports.WebhookDelivery{ID: deliveryID, WorkspaceID: workspaceID, WebhookID: webhookID,
+		EventID: r.EventID, Event: r.Event, Payload: []byte(r.Payload)}, nil
 }

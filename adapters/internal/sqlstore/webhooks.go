@@ -22,21 +22,24 @@ type webhookRow struct {
 	Enabled     bool   `db:"enabled"`
 	Description string `db:"description"`
 	Secret      string `db:"secret"`
+	PrevSecret  string `db:"previous_secret"`
+	PrevUntil   Time   `db:"previous_secret_until"`
 	CreatedAt   Time   `db:"created_at"`
 	UpdatedAt   Time   `db:"updated_at"`
 }
 
 func (r *webhookRow) webhook() (ports.Webhook, error) {
 	w := ports.Webhook{ID: r.ID, WorkspaceID: r.WorkspaceID, URL: r.URL, Enabled: r.Enabled,
-		Description: r.Description, Secret: r.Secret, CreatedAt: r.CreatedAt.T, UpdatedAt: r.UpdatedAt.T}
+		Description: r.Description, Secret: r.Secret, PreviousSecret: r.PrevSecret, PreviousSecretUntil: r.PrevUntil.Ptr(),
+		CreatedAt: r.CreatedAt.T, UpdatedAt: r.UpdatedAt.T}
 	if err := json.Unmarshal([]byte(r.Events), &w.Events); err != nil {
 		return w, fmt.Errorf("webhook %s events: %w", r.ID, err)
 	}
 	return w, nil
 }
 
-const webhookSelect = `SELECT id, workspace_id, url, events, enabled, description, secret, created_at, updated_at
-FROM webhooks `
+const webhookSelect = `SELECT id, workspace_id, url, events, enabled, description, secret, previous_secret,
+previous_secret_until, created_at, updated_at FROM webhooks `
 
 func webhookNotFound(id string) string { return fmt.Sprintf("Webhook %s not found", id) }
 
@@ -49,10 +52,10 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *ports.Webhook, ev *
 	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := db.exec(ctx, tx, `INSERT INTO webhooks
-(id, workspace_id, url, events, enabled, description, secret, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.ID, w.WorkspaceID, w.URL, events, w.Enabled, w.Description, w.Secret,
-			db.t(w.CreatedAt), db.t(w.UpdatedAt)); err != nil {
+(id, workspace_id, url, events, enabled, description, secret, previous_secret, previous_secret_until, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.WorkspaceID, w.URL, events, w.Enabled, w.Description, w.Secret, w.PreviousSecret,
+			db.nt(w.PreviousSecretUntil), db.t(w.CreatedAt), db.t(w.UpdatedAt)); err != nil {
 			return err
 		}
 		return db.insertEvents(ctx, tx, ev)
@@ -125,6 +128,25 @@ func (s *WebhookStore) DeleteWebhook(ctx context.Context, workspaceID, id string
 		}
 		if n == 0 {
 			return notFoundErr(webhookNotFound(id))
+		}
+		return db.insertEvents(ctx, tx, ev)
+	})
+	return db.wrap(err, "", "")
+}
+
+// RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
+// records ev, in one transaction; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+	db := s.db
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		n, err := db.exec(ctx, tx, `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?,
+updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			w.Secret, w.PreviousSecret, db.nt(w.PreviousSecretUntil), db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFoundErr(webhookNotFound(w.ID))
 		}
 		return db.insertEvents(ctx, tx, ev)
 	})

@@ -9,6 +9,8 @@ CREATE TABLE webhooks (
     enabled      boolean NOT NULL,
     description  text NOT NULL DEFAULT '',
     secret       text NOT NULL,
+    previous_secret       text NOT NULL DEFAULT '',
+    previous_secret_until timestamptz,
     created_at   timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL
 );
@@ -26,6 +28,7 @@ CREATE TABLE webhook_deliveries (
     latency_ms   bigint NOT NULL,
     error        text NOT NULL,
     at           timestamptz NOT NULL,
+    payload      text NOT NULL,
     PRIMARY KEY (delivery_id, attempt)
 );
 CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (workspace_id, webhook_id, at DESC);

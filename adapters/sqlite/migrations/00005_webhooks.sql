@@ -9,6 +9,8 @@ CREATE TABLE webhooks (
     enabled      INTEGER NOT NULL, -- boolean
     description  TEXT NOT NULL DEFAULT '',
     secret       TEXT NOT NULL,
+    previous_secret       TEXT NOT NULL DEFAULT '',
+    previous_secret_until INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 ) STRICT;
@@ -26,6 +28,7 @@ CREATE TABLE webhook_deliveries (
     latency_ms   INTEGER NOT NULL,
     error        TEXT NOT NULL,
     at           INTEGER NOT NULL,
+    payload      TEXT NOT NULL,
     PRIMARY KEY (delivery_id, attempt)
 ) STRICT;
 CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (workspace_id, webhook_id, at DESC);

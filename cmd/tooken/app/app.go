@@ -120,7 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	m.URL = publicURL
 	guard := &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
 	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
-		WebhookGuard: guard},
+		WebhookGuard: guard, Deliveries: lateQueue{m}},
 		stores, signer, cfg.Clock, argon2id.New())
 	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
@@ -307,3 +307,14 @@ func (w warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup implements slog.Handler.
 func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }
+
+// lateQueue enqueues on the job queue, which is built after the service.
+type lateQueue struct{ m *Main }
+
+// Enqueue implements ports.DeliveryQueue.
+func (q lateQueue) Enqueue(ctx context.Context, d ports.WebhookDelivery) error {
+	return q.m.jobs.Enqueue(ctx, d)
+}
+
+// Stores returns the storage ports of the running store (for tests and maintenance tools).
+func (m *Main) Stores() ports.Stores { return m.store.Stores() }
