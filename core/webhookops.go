@@ -111,3 +111,40 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, id stri
 	}
 	return w, nil
 }
+
+// AutoDisableAfter is how long a webhook may fail continuously before it is disabled.
+const AutoDisableAfter = 72 * time.Hour
+
+// NoteDeliveryOutcome records the outcome of a delivery attempt (the delivery worker calls it): a
+// success ends the webhook's run of failures; a failure starts one, and once failures have lasted
+// AutoDisableAfter the webhook is disabled, with a webhook.disabled audit event by the system. A
+// webhook deleted meanwhile is ignored.
+func (s *Service) NoteDeliveryOutcome(ctx context.Context, workspaceID, webhookID string, ok bool) error {
+	w, err := s.stores.Webhooks.Webhook(ctx, workspaceID, webhookID)
+	if ports.ErrorCode(err) == ports.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	now := s.Now()
+	var ev *ports.AuditEvent
+	switch {
+	case ok && w.FailingSince == nil, !ok && w.FailingSince != nil && (!w.Enabled || now.Sub(*w.FailingSince) < AutoDisableAfter):
+		return nil // nothing changes
+	case ok:
+		w.FailingSince = nil
+	case w.FailingSince == nil:
+		w.FailingSince = &now
+	default:
+		w.Enabled = false
+		ev = s.event(ctx, ports.Actor{Type: "system", ID: "webhooks"}, workspaceID, "webhook.disabled", webhookTarget(w),
+			map[string]any{"reason": "deliveries failed continuously for 72 hours",
+				"failing_since": w.FailingSince.UTC().Format(time.RFC3339)})
+	}
+	w.UpdatedAt = now
+	err = s.stores.Webhooks.UpdateWebhook(ctx, w, ev)
+	if ports.ErrorCode(err) == ports.ENOTFOUND {
+		return nil
+	}
+	return err
+}

@@ -118,6 +118,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 	}
 	if in.Enabled != nil {
 		w.Enabled = *in.Enabled
+		if w.Enabled {
+			w.FailingSince = nil // re-enabled: a fresh start for the automatic disabling
+		}
 		changed = append(changed, "enabled")
 	}
 	w.UpdatedAt = s.Now()

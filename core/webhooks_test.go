@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
@@ -81,4 +82,54 @@ func TestWebhookPermissions(t *testing.T) {
 	_, err = e.svc.GetWebhook(e.ctx, other, w.ID)
 	wantCode(t, err, ports.ENOTFOUND)
 	wantCode(t, e.svc.DeleteWebhook(e.ctx, other, w.ID), ports.ENOTFOUND)
+}
+
+func TestWebhookIsDisabledAfter72HoursOfContinuousFailure(t *testing.T) {
+	e := newEnv(t)
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := func(ok bool) *ports.Webhook {
+		t.Helper()
+		if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, ok); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.GetWebhook(e.ctx, p, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	note(false) // failing since epoch
+	e.clock.Advance(71 * time.Hour)
+	if got := note(false); !got.Enabled {
+		t.Fatal("disabled after 71 h")
+	}
+	note(true) // a success ends the run
+	e.clock.Advance(2 * time.Hour)
+	if got := note(false); !got.Enabled || got.FailingSince == nil || !got.FailingSince.Equal(e.svc.Now()) {
+		t.Fatalf("after a success the run restarts: %+v", got)
+	}
+	e.clock.Advance(core.AutoDisableAfter)
+	if got := note(false); got.Enabled {
+		t.Fatal("still enabled after 72 h of failures")
+	}
+	events, _, _, err := e.svc.ListAuditEvents(e.ctx, p, core.ListAuditInput{Action: "webhook.disabled"})
+	if err != nil || len(events) != 1 || events[0].Actor.Type != "system" || events[0].Target.ID != w.ID {
+		t.Fatalf("webhook.disabled events = %+v, %v", events, err)
+	}
+	note(false) // disabled: nothing more happens
+	if events, _, _, _ := e.svc.ListAuditEvents(e.ctx, p, core.ListAuditInput{Action: "webhook.disabled"}); len(events) != 1 {
+		t.Errorf("%d webhook.disabled events", len(events))
+	}
+	// Re-enabling starts afresh.
+	got, err := e.svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{Enabled: ptr(true)})
+	if err != nil || !got.Enabled || got.FailingSince != nil {
+		t.Fatalf("re-enabled = %+v, %v", got, err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, "wh_gone", false); err != nil {
+		t.Errorf("unknown webhook: %v", err)
+	}
 }

@@ -21,8 +21,10 @@ type Webhook struct {
 	// PreviousSecretUntil, so receivers can switch without dropping events; "" when none.
 	PreviousSecret      string
 	PreviousSecretUntil *time.Time
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// FailingSince is when the current run of failed delivery attempts began; nil after a success.
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // WebhookStore keeps webhook endpoints.
@@ -33,8 +35,8 @@ type WebhookStore interface {
 	Webhooks(ctx context.Context, workspaceID string) ([]Webhook, error)
 	// Webhook returns one webhook; ENOTFOUND if it is not in the workspace.
 	Webhook(ctx context.Context, workspaceID, id string) (*Webhook, error)
-	// UpdateWebhook stores w's URL, Events, Enabled, Description and UpdatedAt and records ev, in one
-	// transaction; ENOTFOUND if it is not in the workspace.
+	// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and
+	// records ev (when given), in one transaction; ENOTFOUND if it is not in the workspace.
 	UpdateWebhook(ctx context.Context, w *Webhook, ev *AuditEvent) error
 	// DeleteWebhook removes the webhook and records ev in one transaction; ENOTFOUND if it is not in
 	// the workspace.

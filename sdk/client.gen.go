@@ -1201,7 +1201,9 @@ type ClientInterface interface {
 	// shown only here. `url` must be `https` and its host must resolve to public addresses only
 	// (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-	// which also allows `http`.
+	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+	// `webhook.disabled`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1214,7 +1216,9 @@ type ClientInterface interface {
 	// shown only here. `url` must be `https` and its host must resolve to public addresses only
 	// (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-	// which also allows `http`.
+	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+	// `webhook.disabled`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1791,7 +1795,9 @@ func (c *Client) ListWebhooks(ctx context.Context, reqEditors ...RequestEditorFn
 // shown only here. `url` must be `https` and its host must resolve to public addresses only
 // (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-// which also allows `http`.
+// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+// `webhook.disabled`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1814,7 +1820,9 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, contentType string, 
 // shown only here. `url` must be `https` and its host must resolve to public addresses only
 // (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-// which also allows `http`.
+// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+// `webhook.disabled`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3874,7 +3882,9 @@ type ClientWithResponsesInterface interface {
 	// shown only here. `url` must be `https` and its host must resolve to public addresses only
 	// (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-	// which also allows `http`.
+	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+	// `webhook.disabled`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3887,7 +3897,9 @@ type ClientWithResponsesInterface interface {
 	// shown only here. `url` must be `https` and its host must resolve to public addresses only
 	// (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-	// which also allows `http`.
+	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+	// `webhook.disabled`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8240,7 +8252,9 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, reqE
 // shown only here. `url` must be `https` and its host must resolve to public addresses only
 // (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-// which also allows `http`.
+// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+// `webhook.disabled`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8259,7 +8273,9 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // shown only here. `url` must be `https` and its host must resolve to public addresses only
 // (loopback, private, link-local — including `169.254.169.254` — unique-local and unspecified
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
-// which also allows `http`.
+// which also allows `http`. Each subscribed event is delivered at least once (retried for about
+// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
+// `webhook.disabled`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

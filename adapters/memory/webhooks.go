@@ -22,6 +22,7 @@ func copyWebhook(w *ports.Webhook) *ports.Webhook {
 	c := *w
 	c.Events = slices.Clone(w.Events)
 	c.PreviousSecretUntil = copyTimePtr(w.PreviousSecretUntil)
+	c.FailingSince = copyTimePtr(w.FailingSince)
 	return &c
 }
 
@@ -43,6 +44,7 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *ports.Webhook, ev *
 	c := copyWebhook(w)
 	c.CreatedAt, c.UpdatedAt = normTime(w.CreatedAt), normTime(w.UpdatedAt)
 	c.PreviousSecretUntil = normTimePtr(w.PreviousSecretUntil)
+	c.FailingSince = normTimePtr(w.FailingSince)
 	db.webhooks[c.ID] = &webhookRow{Webhook: *c, seq: db.next()}
 	db.appendEvents(events)
 	return nil
@@ -87,8 +89,8 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 	return copyWebhook(&r.Webhook), nil
 }
 
-// UpdateWebhook stores w's URL, Events, Enabled, Description and UpdatedAt and records ev together;
-// ENOTFOUND if it is not in the workspace.
+// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and records
+// ev together; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -105,6 +107,7 @@ func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *
 		return err
 	}
 	r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
+	r.FailingSince = normTimePtr(w.FailingSince)
 	r.UpdatedAt = normTime(w.UpdatedAt)
 	db.appendEvents(events)
 	return nil

@@ -84,6 +84,7 @@ func testUpdateWebhook(e *env) {
 	u := *w
 	u.URL, u.Events, u.Enabled, u.Description = "https://other.example.test/x", []string{"token.expiring"}, false, ""
 	u.UpdatedAt = e.at(time.Minute)
+	u.FailingSince = ptr(e.at(30 * time.Second))
 	u.Secret = "ignored"
 	ev := e.webhookEvent(w, "webhook.updated", e.at(time.Minute))
 	e.must(e.s.Webhooks.UpdateWebhook(e.ctx, &u, cloneEvent(ev)), "UpdateWebhook")

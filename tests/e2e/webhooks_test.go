@@ -290,3 +290,38 @@ func TestWebhookSecretRotationPingAndRedeliver(t *testing.T) {
 		t.Errorf("redelivery carries %s, want the event %s with the same body", got[2].ID, log.Data[0].EventID)
 	}
 }
+
+// A webhook whose deliveries fail continuously for 72 hours is disabled, with an audit event.
+func TestWebhookFailingFor72HoursIsDisabled(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, func(int) int { return http.StatusServiceUnavailable })
+	s := startServer(t, fastWebhooks)
+	ws := s.bootstrap(t, "Acme")
+	hookID, _ := s.createWebhook(t, ws.APIKey, rcv.URL, "token.created")
+	s.createToken(t, ws.APIKey, map[string]any{"name": "unlucky", "scopes": []string{"tokens:read"}})
+	rcv.waitFor(t, "a failed attempt", func(ds []delivery) bool { return len(ds) >= 1 })
+	var hook struct{ Enabled bool }
+	s.do(t, "GET", "/v1/webhooks/"+hookID, ws.APIKey, nil).want(t, http.StatusOK).decode(t, &hook)
+	if !hook.Enabled {
+		t.Fatal("disabled after one failure")
+	}
+	s.Clock.Set(t0.Add(73 * time.Hour))
+	deadline := time.Now().Add(20 * time.Second)
+	for hook.Enabled && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		s.do(t, "GET", "/v1/webhooks/"+hookID, ws.APIKey, nil).want(t, http.StatusOK).decode(t, &hook)
+	}
+	if hook.Enabled {
+		t.Fatal("still enabled after 72 hours of failures")
+	}
+	var events struct {
+		Data []struct {
+			Actor  struct{ Type string }
+			Target struct{ ID string }
+		}
+	}
+	s.do(t, "GET", "/v1/audit-logs?action=webhook.disabled", ws.APIKey, nil).want(t, http.StatusOK).decode(t, &events)
+	if len(events.Data) != 1 || events.Data[0].Actor.Type != "system" || events.Data[0].Target.ID != hookID {
+		t.Errorf("webhook.disabled events = %+v", events.Data)
+	}
+}

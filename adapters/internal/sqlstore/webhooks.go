@@ -24,6 +24,7 @@ type webhookRow struct {
 	Secret      string `db:"secret"`
 	PrevSecret  string `db:"previous_secret"`
 	PrevUntil   Time   `db:"previous_secret_until"`
+	Failing     Time   `db:"failing_since"`
 	CreatedAt   Time   `db:"created_at"`
 	UpdatedAt   Time   `db:"updated_at"`
 }
@@ -31,7 +32,8 @@ type webhookRow struct {
 func (r *webhookRow) webhook() (ports.Webhook, error) {
 	w := ports.Webhook{ID: r.ID, WorkspaceID: r.WorkspaceID, URL: r.URL, Enabled: r.Enabled,
 		Description: r.Description, Secret: r.Secret, PreviousSecret: r.PrevSecret, PreviousSecretUntil: r.PrevUntil.Ptr(),
-		CreatedAt: r.CreatedAt.T, UpdatedAt: r.UpdatedAt.T}
+		FailingSince: r.Failing.Ptr(),
+		CreatedAt:    r.CreatedAt.T, UpdatedAt: r.UpdatedAt.T}
 	if err := json.Unmarshal([]byte(r.Events), &w.Events); err != nil {
 		return w, fmt.Errorf("webhook %s events: %w", r.ID, err)
 	}
@@ -39,7 +41,7 @@ func (r *webhookRow) webhook() (ports.Webhook, error) {
 }
 
 const webhookSelect = `SELECT id, workspace_id, url, events, enabled, description, secret, previous_secret,
-previous_secret_until, created_at, updated_at FROM webhooks `
+previous_secret_until, failing_since, created_at, updated_at FROM webhooks `
 
 func webhookNotFound(id string) string { return fmt.Sprintf("Webhook %s not found", id) }
 
@@ -94,8 +96,8 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 	return &w, nil
 }
 
-// UpdateWebhook stores w's URL, Events, Enabled, Description and UpdatedAt and records ev, in one
-// transaction; ENOTFOUND if it is not in the workspace.
+// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and records
+// ev, in one transaction; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
 	db := s.db
 	events, err := jsonText(w.Events)
@@ -103,9 +105,9 @@ func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *
 		return ports.Internal(err)
 	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		n, err := db.exec(ctx, tx, `UPDATE webhooks SET url = ?, events = ?, enabled = ?, description = ?, updated_at = ?
-WHERE workspace_id = ? AND id = ?`,
-			w.URL, events, w.Enabled, w.Description, db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
+		n, err := db.exec(ctx, tx, `UPDATE webhooks SET url = ?, events = ?, enabled = ?, description = ?, failing_since = ?,
+updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			w.URL, events, w.Enabled, w.Description, db.nt(w.FailingSince), db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ CREATE TABLE webhooks (
     secret       text NOT NULL,
     previous_secret       text NOT NULL DEFAULT '',
     previous_secret_until timestamptz,
+    failing_since         timestamptz,
     created_at   timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL
 );

@@ -11,6 +11,7 @@ CREATE TABLE webhooks (
     secret       TEXT NOT NULL,
     previous_secret       TEXT NOT NULL DEFAULT '',
     previous_secret_until INTEGER,
+    failing_since         INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 ) STRICT;

@@ -131,6 +131,9 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 			if errors.Is(err, webhook.ErrGone) {
 				return fmt.Errorf("%w: %w", river.ErrDrop, err)
 			}
+			if nerr := m.Service.NoteDeliveryOutcome(ctx, d.WorkspaceID, d.WebhookID, err == nil); nerr != nil {
+				cfg.Logger.Warn("webhook: recording a delivery outcome", "webhook", d.WebhookID, "err", nerr)
+			}
 			return err
 		}}})
 	if err != nil {
