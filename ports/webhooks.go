@@ -130,3 +130,12 @@ func WebhookEnvelope(ev *AuditEvent) ([]byte, error) {
 		"metadata":     md,
 	}})
 }
+
+// SecretBox seals secrets that must be stored recoverably (webhook signing secrets) with the
+// installation's master key.
+type SecretBox interface {
+	// Seal encrypts plain, bound to id (the record it belongs to).
+	Seal(id, plain string) (string, error)
+	// Open decrypts what Seal returned for the same id; EINTERNAL if it was tampered with.
+	Open(id, sealed string) (string, error)
+}

@@ -176,6 +176,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// SetSecretBox seals webhook secrets at rest with b; call it before the stores are used.
+func (db *DB) SetSecretBox(b ports.SecretBox) { db.store.SetSecretBox(b) }
+
 // Jobs returns a River job queue on the database (see adapters/river); Migrate creates its tables.
 // With o.Deliveries, every later event write enqueues its webhook deliveries on the queue, in the
 // transaction that writes the event (the transactional outbox).

@@ -59,6 +59,7 @@ type DB struct {
 	d                     *Dialect
 	hub                   *changehub.Hub // nil when the dialect notifies (Dialect.Notify)
 	outbox                atomic.Pointer[Outbox]
+	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
@@ -73,6 +74,10 @@ func New(read, write *sqlx.DB, d *Dialect) *DB {
 	}
 	return db
 }
+
+// SetSecretBox makes the webhook store seal secrets with b when it writes them and open them when
+// it reads them. Call it before the stores are used.
+func (db *DB) SetSecretBox(b ports.SecretBox) { db.secrets = b }
 
 // Writer returns the pool that writes (and migrates).
 func (db *DB) Writer() *sqlx.DB { return db.write }

@@ -29,6 +29,33 @@ type webhookRow struct {
 	UpdatedAt   Time   `db:"updated_at"`
 }
 
+// sealSecrets returns w's Secret and PreviousSecret as stored: sealed when the DB has a SecretBox.
+func (db *DB) sealSecrets(w *ports.Webhook) (secret, previous string, err error) {
+	if db.secrets == nil {
+		return w.Secret, w.PreviousSecret, nil
+	}
+	if secret, err = db.secrets.Seal(w.ID, w.Secret); err != nil {
+		return "", "", ports.Internal(err)
+	}
+	if previous, err = db.secrets.Seal(w.ID, w.PreviousSecret); err != nil {
+		return "", "", ports.Internal(err)
+	}
+	return secret, previous, nil
+}
+
+// webhookOf decodes a row, opening its secrets when the DB has a SecretBox.
+func (db *DB) webhookOf(r *webhookRow) (ports.Webhook, error) {
+	w, err := r.webhook()
+	if err != nil || db.secrets == nil {
+		return w, err
+	}
+	if w.Secret, err = db.secrets.Open(w.ID, w.Secret); err != nil {
+		return w, err
+	}
+	w.PreviousSecret, err = db.secrets.Open(w.ID, w.PreviousSecret)
+	return w, err
+}
+
 func (r *webhookRow) webhook() (ports.Webhook, error) {
 	w := ports.Webhook{ID: r.ID, WorkspaceID: r.WorkspaceID, URL: r.URL, Enabled: r.Enabled,
 		Description: r.Description, Secret: r.Secret, PreviousSecret: r.PrevSecret, PreviousSecretUntil: r.PrevUntil.Ptr(),
@@ -52,11 +79,15 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *ports.Webhook, ev *
 	if err != nil {
 		return ports.Internal(err)
 	}
+	secret, previous, err := db.sealSecrets(w)
+	if err != nil {
+		return err
+	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := db.exec(ctx, tx, `INSERT INTO webhooks
 (id, workspace_id, url, events, enabled, description, secret, previous_secret, previous_secret_until, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.ID, w.WorkspaceID, w.URL, events, w.Enabled, w.Description, w.Secret, w.PreviousSecret,
+			w.ID, w.WorkspaceID, w.URL, events, w.Enabled, w.Description, secret, previous,
 			db.nt(w.PreviousSecretUntil), db.t(w.CreatedAt), db.t(w.UpdatedAt)); err != nil {
 			return err
 		}
@@ -74,7 +105,7 @@ func (s *WebhookStore) Webhooks(ctx context.Context, workspaceID string) ([]port
 	}
 	out := make([]ports.Webhook, len(rows))
 	for i := range rows {
-		w, err := rows[i].webhook()
+		w, err := s.db.webhookOf(&rows[i])
 		if err != nil {
 			return nil, ports.Internal(err)
 		}
@@ -89,7 +120,7 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 	if err := s.db.get(ctx, s.db.read, &r, webhookSelect+`WHERE workspace_id = ? AND id = ?`, workspaceID, id); err != nil {
 		return nil, s.db.wrap(err, webhookNotFound(id), "")
 	}
-	w, err := r.webhook()
+	w, err := s.db.webhookOf(&r)
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
@@ -140,10 +171,14 @@ func (s *WebhookStore) DeleteWebhook(ctx context.Context, workspaceID, id string
 // records ev, in one transaction; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
 	db := s.db
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	secret, previous, err := db.sealSecrets(w)
+	if err != nil {
+		return err
+	}
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		n, err := db.exec(ctx, tx, `UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ?,
 updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			w.Secret, w.PreviousSecret, db.nt(w.PreviousSecretUntil), db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
+			secret, previous, db.nt(w.PreviousSecretUntil), db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
 		if err != nil {
 			return err
 		}

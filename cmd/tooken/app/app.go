@@ -80,6 +80,7 @@ type store interface {
 	Migrate(ctx context.Context) error
 	Stores() ports.Stores
 	Jobs(o river.Options) (*river.Queue, error)
+	SetSecretBox(b ports.SecretBox)
 	Close() error
 }
 
@@ -104,6 +105,12 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
+	box, err := webhook.NewSecretBox(masterKey)
+	if err != nil {
+		m.store.Close()
+		return nil, err
+	}
+	m.store.SetSecretBox(box)
 	if cfg.Migrate {
 		if err := m.store.Migrate(ctx); err != nil {
 			m.store.Close()

@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +18,7 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-// TestWebhookOutboxOnSQLite writes events while no worker runs (the server is open but not
+// TestWebhookOutboxOnSQLite keeps the webhook's secret sealed in the database, and writes events while no worker runs (the server is open but not
 // started): their deliveries wait in the job queue, committed with the events, and reach the
 // receiver once the server runs. A mutation that fails (a duplicate token name) enqueues nothing.
 func TestWebhookOutboxOnSQLite(t *testing.T) {
@@ -33,7 +35,8 @@ func TestWebhookOutboxOnSQLite(t *testing.T) {
 	defer rcv.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Migrate: true, Logger: quiet(),
+	dir := t.TempDir()
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: dir, Migrate: true, Logger: quiet(),
 		WebhookAllowPrivate: true, WebhookRetryBase: 10 * time.Millisecond, JobPoll: 20 * time.Millisecond}
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
@@ -47,7 +50,8 @@ func TestWebhookOutboxOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Service.CreateWebhook(ctx, p, core.CreateWebhookInput{URL: rcv.URL, Events: []string{"token.created"}}); err != nil {
+	hook, err := m.Service.CreateWebhook(ctx, p, core.CreateWebhookInput{URL: rcv.URL, Events: []string{"token.created"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = m.Service.CreateToken(ctx, p, core.CreateTokenInput{Name: "first", Scopes: []string{"tokens:read"}})
@@ -81,5 +85,18 @@ func TestWebhookOutboxOnSQLite(t *testing.T) {
 	defer mu.Unlock()
 	if len(events) != 1 || !strings.HasPrefix(events[0], "token.created evt_") {
 		t.Fatalf("receiver got %v, want one token.created", events)
+	}
+
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "tooken.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var stored string
+	if err := raw.QueryRow(`SELECT secret FROM webhooks WHERE id = ?`, hook.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stored, "enc:v1:") || strings.Contains(stored, hook.Secret) {
+		t.Errorf("the secret is stored as %q, want it sealed", stored)
 	}
 }
