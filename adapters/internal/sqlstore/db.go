@@ -137,17 +137,26 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return ports.Internal(err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		// Without a session lock (SQLite), a concurrent migrator may have applied the same version
-		// first; our attempt then rolled back, and the schema is current all the same.
-		if again, perr := db.provider(); perr == nil {
-			if pending, perr := again.HasPending(ctx); perr == nil && !pending {
-				return nil
-			}
+	_, err = p.Up(ctx)
+	// Without a session lock (SQLite), a concurrent migrator may have applied the same version
+	// first; our attempt then rolled back. Once the other is done the schema is current; while it
+	// is still migrating, try again from where it got to.
+	for attempt := 0; err != nil && attempt < 20; attempt++ {
+		again, perr := db.provider()
+		if perr != nil {
+			break
 		}
-		return db.wrap(err, "", "")
+		if pending, perr := again.HasPending(ctx); perr == nil && !pending {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return db.wrap(err, "", "")
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+		_, err = again.Up(ctx)
 	}
-	return nil
+	return db.wrap(err, "", "")
 }
 
 // Pinger implements ports.Pinger.
