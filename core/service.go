@@ -21,6 +21,11 @@ type Config struct {
 	// KeyRotationPeriod is the age at which a workspace's active signing key is rotated
 	// automatically (default 90 days).
 	KeyRotationPeriod time.Duration
+	// WebhookGuard decides which URLs webhooks may target (public https only, unless the operator
+	// allows private targets); nil checks only the URL's shape.
+	WebhookGuard ports.URLGuard
+	// Deliveries enqueues redeliveries and test pings; nil answers them EUNAVAILABLE.
+	Deliveries ports.DeliveryQueue
 }
 
 // Service runs every use case. It is safe for concurrent use.

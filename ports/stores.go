@@ -188,6 +188,8 @@ type Stores struct {
 	Audit       AuditLog
 	SigningKeys SigningKeyStore
 	Feed        RevocationFeed
+	Webhooks    WebhookStore
+	Deliveries  DeliveryLog
 	Changes     ChangeStream
 	Ready       Pinger
 }

@@ -273,6 +273,33 @@ func (e VerifyResponseCode) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEvent.
+const (
+	TokenCreated  WebhookEvent = "token.created"
+	TokenExpired  WebhookEvent = "token.expired"
+	TokenExpiring WebhookEvent = "token.expiring"
+	TokenRevoked  WebhookEvent = "token.revoked"
+	TokenRotated  WebhookEvent = "token.rotated"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEvent enum.
+func (e WebhookEvent) Valid() bool {
+	switch e {
+	case TokenCreated:
+		return true
+	case TokenExpired:
+		return true
+	case TokenExpiring:
+		return true
+	case TokenRevoked:
+		return true
+	case TokenRotated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListTokensParamsStatus.
 const (
 	ListTokensParamsStatusActive  ListTokensParamsStatus = "active"
@@ -415,6 +442,14 @@ type CreateTokenRequest struct {
 	Scopes []string `json:"scopes"`
 }
 
+// CreateWebhookRequest defines model for CreateWebhookRequest.
+type CreateWebhookRequest struct {
+	Description *string        `json:"description,omitempty"`
+	Enabled     *bool          `json:"enabled,omitempty"`
+	Events      []WebhookEvent `json:"events"`
+	Url         string         `json:"url"`
+}
+
 // CustomScope defines model for CustomScope.
 type CustomScope struct {
 	// Description Optional; "" when omitted.
@@ -424,6 +459,33 @@ type CustomScope struct {
 	//
 	// Example: orders:read
 	Name string `json:"name"`
+}
+
+// DeliveryAttempt defines model for DeliveryAttempt.
+type DeliveryAttempt struct {
+	Attempt   int       `json:"attempt"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DeliveryId Example: dlv_7x2m9q4k1v8p3r6t0w5y2b7c
+	DeliveryId string `json:"delivery_id"`
+
+	// Error Why the attempt failed; null on success.
+	Error *string `json:"error"`
+
+	// Event Example: token.created
+	Event string `json:"event"`
+
+	// EventId The event id (`X-Tooken-Event-Id`).
+	EventId   string `json:"event_id"`
+	LatencyMs int64  `json:"latency_ms"`
+
+	// StatusCode The receiver's status; null when no answer came.
+	StatusCode *int `json:"status_code"`
+}
+
+// DeliveryAttemptList defines model for DeliveryAttemptList.
+type DeliveryAttemptList struct {
+	Data []DeliveryAttempt `json:"data"`
 }
 
 // Discovery defines model for Discovery.
@@ -542,6 +604,13 @@ type PolicyReport struct {
 	Policy Policy `json:"policy"`
 }
 
+// QueuedDelivery defines model for QueuedDelivery.
+type QueuedDelivery struct {
+	DeliveryId string `json:"delivery_id"`
+	Event      string `json:"event"`
+	EventId    string `json:"event_id"`
+}
+
 // Revocation defines model for Revocation.
 type Revocation struct {
 	Cursor string `json:"cursor"`
@@ -647,6 +716,14 @@ type TokenList struct {
 // TokenStatus defines model for TokenStatus.
 type TokenStatus string
 
+// UpdateWebhookRequest defines model for UpdateWebhookRequest.
+type UpdateWebhookRequest struct {
+	Description *string         `json:"description,omitempty"`
+	Enabled     *bool           `json:"enabled,omitempty"`
+	Events      *[]WebhookEvent `json:"events,omitempty"`
+	Url         *string         `json:"url,omitempty"`
+}
+
 // UpdateWorkspaceRequest defines model for UpdateWorkspaceRequest.
 type UpdateWorkspaceRequest struct {
 	// AuditRetentionDays Keep audit events this many days; 0 keeps them forever (the default).
@@ -680,6 +757,47 @@ type VerifyResponse struct {
 // VerifyResponseCode defines model for VerifyResponse.Code.
 type VerifyResponseCode string
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	CreatedAt   time.Time      `json:"created_at"`
+	Description string         `json:"description"`
+	Enabled     bool           `json:"enabled"`
+	Events      []WebhookEvent `json:"events"`
+
+	// Id Example: wh_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id        string    `json:"id"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Example: https://hooks.example.com/tooken
+	Url string `json:"url"`
+}
+
+// WebhookEvent defines model for WebhookEvent.
+type WebhookEvent string
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Data []Webhook `json:"data"`
+}
+
+// WebhookWithSecret defines model for WebhookWithSecret.
+type WebhookWithSecret struct {
+	CreatedAt   time.Time      `json:"created_at"`
+	Description string         `json:"description"`
+	Enabled     bool           `json:"enabled"`
+	Events      []WebhookEvent `json:"events"`
+
+	// Id Example: wh_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// Secret The signing secret (`whsec_…`). Shown only once.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Example: https://hooks.example.com/tooken
+	Url string `json:"url"`
+}
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	// AuditRetentionDays null = keep audit events forever.
@@ -707,6 +825,9 @@ type Workspace struct {
 // APIKeyID defines model for APIKeyID.
 type APIKeyID = string
 
+// DeliveryID defines model for DeliveryID.
+type DeliveryID = string
+
 // Page defines model for Page.
 type Page = int
 
@@ -715,6 +836,9 @@ type PerPage = int
 
 // TokenID defines model for TokenID.
 type TokenID = string
+
+// WebhookID defines model for WebhookID.
+type WebhookID = string
 
 // WorkspaceID defines model for WorkspaceID.
 type WorkspaceID = string
@@ -815,6 +939,12 @@ type VerifyTokenJSONRequestBody = VerifyRequest
 // RotateTokenJSONRequestBody defines body for RotateToken for application/json ContentType.
 type RotateTokenJSONRequestBody = RotateTokenRequest
 
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = CreateWebhookRequest
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = UpdateWebhookRequest
+
 // UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
 type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
 
@@ -874,6 +1004,33 @@ type ServerInterface interface {
 	// RotateToken Rotate a token's value
 	// (POST /v1/tokens/{id}/rotate)
 	RotateToken(w http.ResponseWriter, r *http.Request, id TokenID)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(w http.ResponseWriter, r *http.Request)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(w http.ResponseWriter, r *http.Request)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{id})
+	GetWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// UpdateWebhook Change a webhook
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// ListWebhookDeliveries The webhook's delivery log
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// RedeliverWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookID, deliveryId DeliveryID)
+	// RotateWebhookSecret Rotate the signing secret
+	// (POST /v1/webhooks/{id}/rotate-secret)
+	RotateWebhookSecret(w http.ResponseWriter, r *http.Request, id WebhookID)
+	// TestWebhook Send a test ping
+	// (POST /v1/webhooks/{id}/test)
+	TestWebhook(w http.ResponseWriter, r *http.Request, id WebhookID)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(w http.ResponseWriter, r *http.Request)
@@ -1366,6 +1523,225 @@ func (siw *ServerInterfaceWrapper) RotateToken(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhooks operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhooks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWebhook operation middleware
+func (siw *ServerInterfaceWrapper) CreateWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteWebhook operation middleware
+func (siw *ServerInterfaceWrapper) DeleteWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetWebhook operation middleware
+func (siw *ServerInterfaceWrapper) GetWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListWebhookDeliveries operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhookDeliveries(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (siw *ServerInterfaceWrapper) RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", r.PathValue("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "delivery_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RedeliverWebhookDelivery(w, r, id, deliveryId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateWebhookSecret operation middleware
+func (siw *ServerInterfaceWrapper) RotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateWebhookSecret(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TestWebhook operation middleware
+func (siw *ServerInterfaceWrapper) TestWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id WebhookID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TestWebhook(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetWorkspace operation middleware
 func (siw *ServerInterfaceWrapper) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 
@@ -1747,6 +2123,15 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys", wrapper.CreateAPIKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys/{id}/regenerate", wrapper.RegenerateAPIKey)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/api-keys/{id}", wrapper.DeleteAPIKey)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.DeleteWebhook)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.GetWebhook)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.UpdateWebhook)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks/{id}/deliveries", wrapper.ListWebhookDeliveries)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", wrapper.RedeliverWebhookDelivery)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/test", wrapper.TestWebhook)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks/{id}/rotate-secret", wrapper.RotateWebhookSecret)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/openid-configuration", wrapper.GetDiscovery)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/.well-known/jwks.json", wrapper.GetJWKS)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/w/{workspace_id}/revocations", wrapper.GetRevocations)
@@ -3922,6 +4307,1351 @@ func (response RotateTokendefaultJSONResponse) VisitRotateTokenResponse(w http.R
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhooks401JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhooks403JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListWebhooks429JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListWebhooksdefaultJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookWithSecret
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWebhook400JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateWebhook401JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWebhook403JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422JSONResponse struct{ UnprocessableJSONResponse }
+
+func (response CreateWebhook422JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response CreateWebhook429JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateWebhookdefaultJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type DeleteWebhook204Response struct {
+	Headers DeleteWebhook204ResponseHeaders
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteWebhook401JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWebhook403JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWebhook404JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response DeleteWebhook429JSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response DeleteWebhookdefaultJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetWebhook401JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWebhook403JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWebhook404JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response GetWebhook429JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response GetWebhookdefaultJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	Id   WebhookID `json:"id"`
+	Body *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWebhook400JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateWebhook401JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWebhook403JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWebhook404JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422JSONResponse struct{ UnprocessableJSONResponse }
+
+func (response UpdateWebhook422JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response UpdateWebhook429JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateWebhookdefaultJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    DeliveryAttemptList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListWebhookDeliveries403JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListWebhookDeliveries429JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListWebhookDeliveriesdefaultJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliveryRequestObject struct {
+	Id         WebhookID  `json:"id"`
+	DeliveryId DeliveryID `json:"delivery_id"`
+}
+
+type RedeliverWebhookDeliveryResponseObject interface {
+	VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhookDelivery202ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RedeliverWebhookDelivery202JSONResponse struct {
+	Body    QueuedDelivery
+	Headers RedeliverWebhookDelivery202ResponseHeaders
+}
+
+func (response RedeliverWebhookDelivery202JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RedeliverWebhookDelivery401JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RedeliverWebhookDelivery403JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RedeliverWebhookDelivery404JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RedeliverWebhookDelivery409JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RedeliverWebhookDelivery429JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliverydefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RedeliverWebhookDeliverydefaultJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookWithSecret
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RotateWebhookSecret401JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RotateWebhookSecret403JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RotateWebhookSecret404JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RotateWebhookSecret429JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RotateWebhookSecretdefaultJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookRequestObject struct {
+	Id WebhookID `json:"id"`
+}
+
+type TestWebhookResponseObject interface {
+	VisitTestWebhookResponse(w http.ResponseWriter) error
+}
+
+type TestWebhook202ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type TestWebhook202JSONResponse struct {
+	Body    QueuedDelivery
+	Headers TestWebhook202ResponseHeaders
+}
+
+func (response TestWebhook202JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response TestWebhook401JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response TestWebhook403JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response TestWebhook404JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook409JSONResponse struct{ ConflictJSONResponse }
+
+func (response TestWebhook409JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhook429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response TestWebhook429JSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TestWebhookdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response TestWebhookdefaultJSONResponse) VisitTestWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkspaceRequestObject struct {
 }
 
@@ -5088,6 +6818,33 @@ type StrictServerInterface interface {
 	// RotateToken Rotate a token's value
 	// (POST /v1/tokens/{id}/rotate)
 	RotateToken(ctx context.Context, request RotateTokenRequestObject) (RotateTokenResponseObject, error)
+	// ListWebhooks List webhooks
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Create a webhook
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /v1/webhooks/{id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /v1/webhooks/{id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook
+	// (PATCH /v1/webhooks/{id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries The webhook's delivery log
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RedeliverWebhookDelivery Send a delivery again
+	// (POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx context.Context, request RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error)
+	// RotateWebhookSecret Rotate the signing secret
+	// (POST /v1/webhooks/{id}/rotate-secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
+	// TestWebhook Send a test ping
+	// (POST /v1/webhooks/{id}/test)
+	TestWebhook(ctx context.Context, request TestWebhookRequestObject) (TestWebhookResponseObject, error)
 	// GetWorkspace Get the caller's workspace
 	// (GET /v1/workspace)
 	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
@@ -5590,6 +7347,251 @@ func (sh *strictHandler) RotateToken(w http.ResponseWriter, r *http.Request, id 
 	}
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	var request ListWebhooksRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx, request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		if err := validResponse.VisitListWebhooksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(w http.ResponseWriter, r *http.Request) {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx, request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		if err := validResponse.VisitCreateWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request DeleteWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx, request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		if err := validResponse.VisitDeleteWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request GetWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx, request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		if err := validResponse.VisitGetWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request UpdateWebhookRequestObject
+
+	request.Id = id
+
+	var body UpdateWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx, request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		if err := validResponse.VisitUpdateWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx, request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		if err := validResponse.VisitListWebhookDeliveriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (sh *strictHandler) RedeliverWebhookDelivery(w http.ResponseWriter, r *http.Request, id WebhookID, deliveryId DeliveryID) {
+	var request RedeliverWebhookDeliveryRequestObject
+
+	request.Id = id
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhookDelivery(ctx, request.(RedeliverWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhookDelivery")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RedeliverWebhookDeliveryResponseObject); ok {
+		if err := validResponse.VisitRedeliverWebhookDeliveryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request RotateWebhookSecretRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx, request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		if err := validResponse.VisitRotateWebhookSecretResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TestWebhook operation middleware
+func (sh *strictHandler) TestWebhook(w http.ResponseWriter, r *http.Request, id WebhookID) {
+	var request TestWebhookRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TestWebhook(ctx, request.(TestWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TestWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TestWebhookResponseObject); ok {
+		if err := validResponse.VisitTestWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetWorkspace operation middleware
 func (sh *strictHandler) GetWorkspace(w http.ResponseWriter, r *http.Request) {
 	var request GetWorkspaceRequestObject
@@ -5866,147 +7868,172 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lctu2tuivYHjPTOUOLcuPvJTpzHXTtNtNdpJrpztnTpUrwuSShJoCWAC0rOZ6Zn/E+Yb7YftLzmAB",
-	"JEGRlORH0j2pZ/bsOhQJLCystbDe+BTEYp4JDlyrYPgpmAFNQOKfL2g8g90XgmspUvMgARVLlmkmeDAM",
-	"/iYWJBV8SvQMSCLifA5ckzldknMgsfk2CQn0p30SZfl5yuKQzOnVLp3Cd4eDQdQPwkDFM5hTM7ReZhAM",
-	"A6Ul49Pg+joMXjN+0Zz09McX5OnB06ckZfxCES1w9ojDlY4I5QmJMgmXEcnoFFRIFjPg5o0lgSum9KY5",
-	"T0HL5e7xRINsTn0GseAJzrmgTJNzmAgJRJpvGJ+2js24hilIHPzDhw+7x7meAdcsphraF/f4yaMBiWc0",
-	"TYFPYRPA/7l7SjW8ZnOmd/H/WwaF33NQWhGapmIBCclAkgXjiViQiZCIv4WQFyqjMZCekCHJOfXgTEJ8",
-	"J06Z2d+TdzsbV+pDdQpzyriBtxuyFCaaMG6nyaU081gIbziVghYE/MLZFdFsDqSn7BbulHRRIEKaT9WG",
-	"2a7DIKOSzkE7Bjl+d/IKlic/NOc8fndCLmBJWEJ60QUsx//65/+PEHHM/JxRPQvCgNM5zpAEYSDh95xJ",
-	"SIKhljn4cMzp1WvgUz0LhvuDQdhCBe/otIWazFPC8/k5yJBMpJiT/RKA33OQywoCwy21tScwoXmqg+F+",
-	"GMwZZ/N8jn+37MA7kO3zn2iYK6Q2M3zn1CDH3dMfPArN+t38ZvUboHkvLoC37Qj+YPdDi4vPux8fCnZq",
-	"A6T80QKzUGthKTlzfEeors3HKhNcAdLu9zRx/Gf+FQuugeOfNMtSw/dM8L3flAH5UwBXdJ6lbo81ZSkO",
-	"oWKRmcGCnF9wseAEH5BRoA2u1ZAmc8ZHQXAdBiClkMEwOKfJWLppw2AOSiHpbBrBLhyUNlgYmn+MB/uG",
-	"YjTVuQqGR4PBtY+M/5AwCYbB/9qrzrY9+6vae4mgIELqG/N3mk6EnENC3GSkd04T8vPZ2zchWUg86ZaZ",
-	"OVUmDNKEiFwTMSHnIueJMkLTW8JO36z6heCTlMU3xHCBq7j42kcUJYgaYsgjIaPgnKUp49NdBfKSxTAK",
-	"CE0l0MQdeGoL1D27O+rezwAhIkwRTS+Ah8SdLAjtN4qY6cCcN+fMHKFG0M8oHnDXYfAjPk6A3w5Rk/Jz",
-	"H1PvZwYYRFZK4wtVgaOGC8k02J3aAkGH94OgWEJizlSaegBlIOdMKSY46VniF5JIkcIOonAh8jQhc8aN",
-	"urEUPCFMKzKVlKMu4ylrbdpFG6juk73G+wj1G6F/NPR8u43gQo8n+HltI3APjNCl5zHhQpPinU2IP7o7",
-	"4t8IovJ4Zg54kUsjdJ2aYRQs+Y2qVB+kxFKZgFuiQFIN49SN4GPBjEzwBwJXMUACW2Dg4D54Uwgyp3xZ",
-	"SDW1QjgrOu86mvFf7VI+133f/GCdsrjtSNVHXfrg9iOZDxCHv6AKLCT747aUkPsj+JRwwi9pyhLD3sj6",
-	"fEqcurgFS+zfwzlnJw0Js4CEBK4yo1SERMKluIDEyiAjsZNdc8pVkqtPjCQzRL5radmh0fAUH3E70TnU",
-	"DYZvFPk9F5qa03JCWQoJ8ewLJrjqj/h9S7OvnjwvKUvpuaW5W1FnOYBPnAnV9JwqIPUX1pPlo/s6IsvZ",
-	"mSI5l0DjmQHguTWySUo1yHsSXxaLcJVBrO/A4v9mSIweDQbE2EOS03SMcEak53R2QiWQVEynkJAF0zPk",
-	"0kLXNXKAwyVIg+tcckh2iJAjHj0aHPrriCrbuWO3SA8Hjzx0RzsNDr/bvmVSxAbdd6B/b4ixERt6WdtD",
-	"KxPVmGoyz5VRvwrVYZLrXG6hNx4c3H0/P0Ca7jqrhPEs10TPqCbnEuiFIpTI3ODbOtkqiKMC1IwqbYR5",
-	"zjMqFZi1GsukhMvzYpi/MikykJpZCzGWYE6AMUW8GiDMX4a4YVezucHAipEZlt+cL1v8VaGxrP3tCC5g",
-	"OX5ydTB/9vvRxf7l0+xQPtaDxaPlwfmTuG34C2ZV03W4tMt5Zd68DoOUKn1Un/Tq2f+hbYObV8e5Wr9i",
-	"nqdO6loDvDGKtdv9+WK2m0CWiiXItmmNsr9pTafmHWvCF/b/r9ZNgdM5xBSrrW1D6O/jyiI/luCI898g",
-	"xvPOQ59ZBc/nZq4MpBKcpmYBQOfel9VC7JevmfUo1GnJiArzX6ZhrrbbQTOkm4NKSZeN9eOY3Uv4wPTs",
-	"DGJpz1iapm8nwfDXLWdehf/CMkjzxFI4g3MqpewSnDeHnM3EghPB0yURPEb3V9NR5C/HTNFczUeznjxh",
-	"+jjWQjYRa5SLdA2vNR7bB9XO5grJkmZsbDVQNJGNHFsqDW07vQI3/hpaarTQtO6JWcPLSyek62ugsUWo",
-	"zzQIRd/po21sQwt8rN3PCnMt0gcu9fhw/vT3g8snF/tXz7KjDdKHZa0YnYOmBX3TJGFmMTR95y2xJioq",
-	"nIgYnd03k7D+odO2vVROu7XKGl7e21evQ6SBMZ26zVm/3bjPbseKXSinRRzVxqsB7OGqvvr1FHMfIqUi",
-	"v4ZYsVBtGsEA8XfzXqsYcmN0ruN9uS31RXTsYnGIdHLv9iyJQ7XB9QKPBSvxPE/wity78YFbgL7qj54z",
-	"Xv57zSm4ImGBzo1hrKwg7bm4AEG/8E6fvHPHkn2HxrrUa5kkc5ifo4vHjG3kbyHy8GtDgQsOcrOA84/Y",
-	"bkSil6sTjzRPGPC4ZYk/f3hPIpon0XPiVldGNUvX1DeKlCt3A2G4oKB8D9cHW+B6Tq9O7Kf7gyYzVGpk",
-	"e4Dy8PDwGSlFVF0pJr3o6OAgIkLPQC6Ygp3nRMyZ1tanYJQn8p0zM9w8/W2Uqm1F7ErgLzOYPCKv2PdE",
-	"TJzLz/nzCyOHUEWm7BK4d0BXW1sQcyOg+HterrzcpZDEVMEu4wq4YppdgiHZwqViPc+E8TjNE0gw3nNj",
-	"HtFo14wzkEwknRHqPnlJ4xm5pGkOZuGl4xu9NAXiibFshDIWBVM2kE+NiUWYNgYdUyqHhPRws0bc/uTb",
-	"GDvPceCZSBOQ5AIg81zshBpdiJwvrR+J8akZtldEL+bU/QAjzrSCdLJThNOhAj2lmQJF/vXP/8aBfxLk",
-	"7IdXyM9uSM+jnghQZoqcU62BJ5BYi7M8VBnXj41qXMYPD70oWRlBDMug1ipuv89ZqneZi++o54TyMuQj",
-	"ONrA0ZFLaygZs0nIjBest0G7dVLHgdMqd3KlxfwMgxjN09EHfnUtbzPLQM/JKBgF1qB3bLpClgctocQu",
-	"tnhnMC85+b+/0t0/Ppr/G+w+G+9+/HZYe9Df/fjtfxhpXOphQhozfyiBJsFWwrgNGz8wFYtLkC2GLJKy",
-	"bN2P3xYXapxL1vqjYV3rSRhPAJJt3lNaAp13vonUP1Zsyhmfjmk6HSOlq7HKs0xI54jqJp+1FOOW6S2q",
-	"fQldAG8FXhvqrfeihQTLSHG7zG5ZYJ2ifsQ4K7psVGjOeEiMSLHhV0MJrUIbCnCK874edF7xy/vBQz9+",
-	"5UVfO3xFK6GeutfNTlQ6/z62HmrO1/Tpxlp+4WNqTYnxaaKApZir/LQ2Rdum/g1oaiTA6q5WU3sMfLGR",
-	"b91nbTOd4EmD+tP2lrp9vWmo62KYpqluNC2k55pxzjixDhLMHrOHEikzJTab7XbCdsP95w+vWlTBdFrH",
-	"3suzg0eP251pl/U33+12vNlORBcd1HOhW5wZL1+QHkKyE5K3r96R3svkh7PjHaO2nZ4dk94p/tavCe6X",
-	"L9qA4a2T5mrFLabYtO3rq9avl5uNngtkygtrn6ZTa4a2EtzPH16dtZg6sFRb25NmZzfJYxywbf7SlGzA",
-	"kNXlgaeWlGlSrb9qoWm6hThwiVZezpX9sg3KdyJl8bJbek9oqiBsyHw0U8YpmwB6MLp01OcEHfWQWO3D",
-	"87Yz5esi3frbfqfd4CFmTq+2gcUp5+jot6B0ascoLJjg9wTctjr9c2L08GWhPxtAZ/QSCCUrIxAuEFyQ",
-	"RM8oR/j7mxXhzdA6OhojftoESDt8/t560vRciBQob1BobcPCJj014GhHYzdBn4LRZJqsxwUfG0ZPGeUt",
-	"lu9xbAy6glCqIIwNs+DIhIuFMXHcv2x+UxlTM1YgGkhzFKItp9aYJS12xxtYgNJkwqTSYUmV+4PBekNj",
-	"1arfVkLY90IPojZUZqVsWCcknQRpCCH7OFxBeds8p6Wi2hKeyqUS7Vo9XGXtKgAe/98oQ5Kkh3nBRUbw",
-	"807nRINxNrPKb5q1O3pYUtjjEia5gsQpJO2OXnQctPphfNBtau9ixmIb0LW2M1PFFK1r2EAFZgEWjTU4",
-	"wgLp6/eqSAe+g7/W2/gWYp5RNZ4L6R+GpTwJAw5XelxRx6qRqhShikQozSPSE5K8pkrvonN49+SHHaIF",
-	"iQXXjOdbRG2c99ef04OvFU/O01lYJ9YLGZZeyUsGi1a3pPlUb/Q0TiWNYdNpgoQiUkd+RGm6VMRmJZU+",
-	"1gH5jiTM+okEj6HwWNlD4+njo1o29qCVphqLL70VK9KVnNfcK7631qVsFt4BL4Gz+qelUe/fiCiD1Dxh",
-	"uvh2AeczIS5U4992tDaMI7xnbZ57BJjxm9jrhn2UFvOtucD38GzSNgt4yknaaO8MNI6mPPK5gXZ3N/B9",
-	"t/Ngw2rWrcG6J47TqZBMz+Y+LxWmFNouQRig0dK+sXaU1sQHas56qjt84OZLJ3TRnbqiCq4N3lEf6HWo",
-	"ayzyOlzJx1gRa/l5ytQMs0SQuY2Nc0sgu8xGCZrJO2ZH1A+1242BqeT15ASemN9sXPLSKomaSfvMgV2d",
-	"ZJsjPqUR6ZBfzLmSS1Gjkxp+agtdQ8T3ky/h0fKtcyZK90t33OoGYu7OmUMrpsWcsrTQnGxYj9A4FjnX",
-	"mHBWlLFZ26wWGGhVreohrttR4WoygRYX42dXmEtwON/Pnsoj/XgxWD764+D8yefLNrp17kEzTWmlkiT4",
-	"TNzr8orvPsZWRrMCIM347C3V+io0tD0rVO7Sjd7MM/vqujQvB4Hnxa0JJI+uVwhsJSWsptN7OxJWDF/L",
-	"1djGvMY13IM0Kzy7XzZLw98B72gpDxSXIr/2FAmDXzJDx2WF39p0AD2WoI2QEnyc0GWL6f8KIMOAvyZg",
-	"rBNlnVFYzGG+eE4GVdx1bqQg2q49zM21WnxdaT98/GiT0n7rBA4vanR7FUeleUud8GuxABlTBSQFrUGq",
-	"kCRsyrQKCeMcJJktsxlw9ZzkGJlfiWEetYUwjaj5Q/C2stXjN8e2XNj8bsvaeglTWUqXGDLYabcKGyT1",
-	"D5Bs0p1a0xVotgq6F0pHZxpNUwy1kx6kCkh08ubslx9/PHlx8vLN+/HZi7fvXroS0ht4hDojJXZeaxv2",
-	"fv7wfuf2YZAKDTaispKOHYvEvP2P49cnPwQeTJXe8WuwUOOji4P5s9+fXDVyhD/WlY3gYHDweHd/f/fg",
-	"6fv9wXBg/vdfdeE3DESm/rcDoR+LeV1uDs0xYE/3TUd6/QS333nncclKLSerf5DaD/1j0XviH3L2cUE2",
-	"dcP4Y3XSFDLrOgzQorfn2XXDlkPMV5Ku2IKX//nu5PSl+ev05T/evsK/Tt4UvzbJrlUOlvu4laB3YH7a",
-	"5Bu274UW9DZSKwXvbSWu8wFeNASvk639rfSE26i/haPbV7g36pzrOKNNZS3zIKohZlpnw729/YMn/UF/",
-	"0N8fPh08Hewt9m44dFOdPI7bF3qv50Q1He2Yzpfz1du/vH+xUaLV9C4znzdYWCVbNDaubYlhO/3VSKVJ",
-	"0GahEOeS6eWZQYZzPAGVII9zG5xf8aPxopSwkZFOhCS0LtkpKWQ74hpZDwevcGPIw9alMD4RbV0VbFsF",
-	"gw2FEfSpuATJlfXjJcQO6OImfaeLE+pnzU1BE1oCHtpqZ/vBiGM+J1zRWKdLPBOt/COUOGlKOECiQnKJ",
-	"x4zVhMRkkjIORM+kyKezRjJlVnhLRvznD6/OirrHquwRhwltRgDQxMXeXETHeVisfEjFtD/iI/7tt8e1",
-	"ksb+t98SGxGL9i73I2JkEf6A1b+ZJtG7t2fvyd7l/p5d6p5dQIT182rEo2OXpYJfDcn3FpGjfDA4jItN",
-	"/n8WT/gQon6BQ9Xc/ZXcWClSKMOe5ohXI+4y/s6XDdjc95gvYQaxGGDSbUafHJeVrEKSc5r4mXk2MW4/",
-	"wi9HPFot1SyXJoGm8+9GgUaaGgWhzfz5bhS4QtWxXWwQPSfUeatXauoNBHTEvaJ6O/uhnZ1E1Ygqn0xY",
-	"zIDrMa7CzId/fDcKLJI5Fmlb3I6CqE9OXQ25ImJCKMck1xGveudQCYSmC7rEOY8iRxhV5bdCqqDxzGu4",
-	"M6dLMqcXQPbJYDAoi7Sxb8qc8VwD6cWCT9g0l7Z+y6erES9SVUhMpWSgSNQoY43C+sOyItV1TGrUmEbP",
-	"ieFiJHMEfMSR4rlagLQoPXhWoNQv8+uTH9vqewnVGuaZdhWINmUKV1jWCDtcYSqZqpgH94vMqNWHz0Wy",
-	"JNGnkU1rMjs2KjKb7D+sDmT/rvKbRsG1A1a4xMcRtzlkkctRi/qktXIS0dMogOx59Z1l1WNY0Het7BG3",
-	"1+HNmG2lGHDr/V4kDNS33yJibGZyGeIlf2ff2yTWlMXgdGenUh5n2JvroD+wh5xOoZLGx+9OgjC4BKms",
-	"kB709+17IgNOMxYMg8P+oH8YhNhsBk+VvRnme/2BISQb7yhhPTHK8N/c7yttZA4Ggy0KMLergnQpZy1l",
-	"kL9kfU9J6hqnBGzPK+z1T9Fg+KtRlPP5nMqls3Vcah/WsGZYyTJF7bpcvQo+mjH2sKtKN35O7c9/Cnpw",
-	"bsTQo8HhNtipEhM/E1b90uCqMNiw05xNJbUZk52ovtzfoxnbLTKypm1dvd4ujOVvy0Iq7cGcPwpQ9D93",
-	"oXyn9KCeU9+y10xpW7yiPue+eXWRLXtn5VwJ/mS1poB7+R8rpe9fc4ODo8H+VoRcpfLiR1tQf9VsyHxx",
-	"8GzzF35TmLvwS8khhhZKXc1jhJLoP2KOjVpL9rYVh6s/ZcqopdEFLO2hxRRRVY7rDCQ0yd8vAKvygb8X",
-	"yfJmJfW2RszWBZc+j3rRs63ucikOW1fFt1WoXdfNNOfaWOHd/XvmXa+UuKNxBRouqGIwrdym/KW4dbCZ",
-	"HbyOc187gxdmLvc6+7Qw+cpZt/eJJdeW5VNo6w96zJeCA1GapSnJlauqmoIuTCyXqtMnnpho8P0POLrH",
-	"9zXeOWpOaz9IHk6feydOi+31X5Qt2f40arb7v5Ga691RO+o3qlf2yu6pWCvRYIQ9CVPghnCtO/e2Y3ed",
-	"pGfYrzAJbYTHHJqV20A9LzPk3AGrtMhsszj0MWzDZ6cl/F28NviTzykOi7/iWfXA2xVvV0Tq8fc3hQqz",
-	"/tjKE6Z3UzHtNtL85PU+eQOQKCx2dzmZETql+bLI6SkK9VvMNPPNazPVTaUMJiNfh5vfc22MzasrFtoV",
-	"jTWxLS9cQ/Nad5KuzsZlk4zWJr0Hra2DG8HoMmEcO22smUpI22HjXiaz7Ty6ZrO/3n06Hqe5YpdAUrEA",
-	"aRvphqToMdA1u2IuytLdFr25g8VMeZZtP1PONUvXzvTxc4r0ev+TFoF+jI21zZ7ZKOWKEC8a6K+TkfjO",
-	"V94r8cE4afE++NFtX8qbx5WId5HMbT1xfXKmqQY1JJHLyY1Irwy2hURVqdORnzwb7YTuAUSkh2/thCMe",
-	"FVm8/ihkMWOpq3LBjg/mdUhIyi7BDOOycCP8E+VzZJ3ozUOlypv9rP6/lVzfDs3Mj086tKN76MED+NXy",
-	"oL/NHg/WmK6VFfdcfYsxizZ6CY+TRBHqcSTeS8EbQfECmjJrYVjFyWtVBVSPuLF+woL7Wlma9AR3H7hb",
-	"X2z71p2QKOEC6hjyZiDJBRcLZGZL5CPubBXzSEKW0hgUsZyt0PIiXJCcl32Lc1602XHVb6VYkEiaqk9e",
-	"YYeoVIkRdzF+mmsxp5rFNE2XpGdBejbA1EpyvqxSKEl0NHgWOcFDLVyq7LPv8NomZGy9lpee/xk9lX4R",
-	"QEeDflgY2B9EyP2beluIkPIuiD/P1CtTW3zJczPB8+nCemaw3K7plVnNX14SlnRcbHJxx/tMPm4bITHs",
-	"mgK9dDm1ToRZKUJ5kduzKjesv8fm5BhM/euf/00EH3EXYqfGfrANAcpBJUwkqKKrclG/SmyHHTIRMgbM",
-	"WC7Tkwrxp/rkb9hFS414VTlvM2xcio5LD+2TU4N65i7dsioTrhAFp+tkgo2BrdTEK7mwWh0F9YiXnquT",
-	"BOaZMHKnVXLhDq+TXIMvKLkK4f4gvf66jqqXc5BT4PHS5y0xIfRGwsyy0838VV6e9fYOq/d2oi/vrcKi",
-	"ESc1XMIfs9fv5KrTpVJUE1UMe6sCmCY0L1Y6IhKVn9u3C1dT0carDa6y6ukGh8JnE1NVfdNaV4zLdH1w",
-	"xTy4YrY0A3UhKgrR5R50J4H8nXGtymzuHq/JKWxmEJUXcGHOhb1Rqk9OtLKaTkgw+TssEkfw2yJ1ZMRX",
-	"c0fIsZvL2EpW+8BCtKVN1vYTg5lWpLwGTbm7ZZY4ctm7tkXh8Io075KL4lfyBAeDw8HuYH93sP9+4BUD",
-	"dVbldJTW3DBfpdae4wunq/it9Dp0KVyaFwMsG9A8pKr82SLo5mbkwTZw+Xel/OkZMaS4XqAh7GoamquG",
-	"6PZwvZhBfGGdVlTnEkK8mzG0lSiyEDuhryyW/R0xjmf+VaSDY2kJ1VXN5YjPRJooZxvae/mMmLQSIipU",
-	"Qy68AoTnHYnt5NjVKrg0cGxbYCwxI8FztdKhuRf5ZYXFvTl1WWkrKu8sKzsrCV31XgDLn2fnP8XsLfv5",
-	"x1/+ONl/w07UyVxn//Xi5PEJO8pfs5+f9eFw0Fdsun1WX70sdisBeX9K3EoxaoeMvASZsPghgW+9VPyS",
-	"cqQj1dxuZ72ubbNs2ZRm9w7knBqIrD5UOUoaFqExhKKmptXv8KdULLsp5e7UeTx6xt50jmZnd+08uED+",
-	"srk6WKW45gwN290aBTWhu9Pa8YWLQGm6xBpHox7c3uXxE+gO4r5nA3ytWutuK6j02gde+avyyk+g1zPK",
-	"zfxyxbXyZaqqd5T40dhbDtpl6J+4umqM3dkQRdHrSjXSV4ti3Pe13o5+C0d0CmDUYsQjv1FkVDQTbUgA",
-	"XFrLEfec+Hd5uKpXF1i1N3p0B0TvrLnWe1we3uDy95YOmtfNu/HvU2pta5LXs3IfrPJ/H6v8pvLuazbj",
-	"XQyZlvf6b1K5F35LltbC2Z9AV31bPiMjVpNsysB6UBo2MNGfdqK339zvkV/1zJ7xOp7dR+kweesuMcO2",
-	"AU5rtk0JloRK6I941Oj6ErkrDqpmsYTDVZn2tWvmLPxRbYflSjO5uxyYRdeAeA7khZBZa5OaYdk2t2qa",
-	"E7zMpchg7x2VTG3v4+nog/eFnT0PHP+1+7//FE+27QJUdXBRoDXjU9UhhlYPwr3q8oSOHIRbm+DvipsV",
-	"PhtL1e7Q6OAqd/+FMUm8JKXmzRlMEy4WD4ft1xHKNjuPviUbbFkhgrbd7z628w1pfS85ZtO5u4Pc2FS6",
-	"BtDO0eVS5oorSTmdF2lzMsdg+HHtipYRL+5ogSumsIu0Y0Hi9T5KmdLKJ2vBoXEdjDHg7PqtMX4ukqUZ",
-	"3uUxY+L1TKQFpwyxuedE5LJQL8xSimOS9CKep2lEJMzFJToDMM60g4t0N1C6fkbFl3jvB+ZZU6KXmSAx",
-	"5VwYzSMFrtMlSdlEE4qIaNM8zmqi5JY6R/MqqINHzw4G2Eq2divTkydPHpePO7perl4+5FSHmwitL619",
-	"bCMqK0rZRlw+aCl/2UShUys8kEIaUnZbxaPqONyqeNjrOooGiygF0duYiAV3ScwuV0aRns2D/kah9cSm",
-	"XMjidqtheZsaXWJTOtuUccQx4r6a+kzAynJ8p0+O+dLv6bfaDsleHAw0sa+3iK6fihtOPmvGcnErTAdb",
-	"OxQ6POAimFpZBWLmQfn5d/Q02Kw8c3AXlxIZ0o199ri97vLeaSsuqItkgGVX7oB3fnzbg5jp53hGOEqK",
-	"Kfeu95uCNodC+/ntMcEtz+/isp9fP7V0myP2zuYqm86/w7klDbi6YdXpXB3f25uYrrfPuWvcaPSFT/n7",
-	"EAVcLP6C4uDhgO864LeRNOZwX+x9Kh+NWXK9119Amu6iRbD32+JC9Qta7nK84024n5E7cPwuN0F+nrLY",
-	"titGNbfq4FyrS21NqH+B7U9fCK6lSDeRYP1lR343jOp8jiaZ/ip/Pnv7hnyAc/IKluSs1nnFtRq/edC6",
-	"9H+Wgeu1FCMy4CzZLZsNF9dudhFPdeP+Z6SgapIt6uYtpkhxCcPXRjMndnlJgRKSiDifGxR/GWKpcmm7",
-	"jQg/1ch5YHZFrv0EPUV650tir0PdsayPBY9c6DI7aQkaSyUnAE7X6I/4P0qjYQI6nmG9eBFZUZpKTXrF",
-	"tZ7uBumd0F5/NxFpKhYjHvlr2LNGjb0DNBNp6hpa4xDfFT3Ay3s9XZP1HWOkEOBaLuvxnai61CMaccFJ",
-	"r7qb+RtFMGeBuDuas1xjubsrq5/kOpew02HPnHpoD9dX3B4TC6uFiHICVKYMpKtOkkUxKvb9eF5giXy3",
-	"gsfONkMGM91Nf7aoB3vJNTYpzxxMXTOhi6s2U8lM+4WvyN20PahdabTfcg/p56wKW7n1dn1pmNlqaDRS",
-	"vLtcuoUq9W9w/Hmp+QYrX16IOQGwRpZlKV1ahy04wrU131HtyuCI9NiETNkl8ELgZLmagSJA4xkacIID",
-	"ocjysZjPsUaKjzjlSyzUZjHFrv5cq6GVIxbCiPQilgwjwpRTDA1zh9hdG1tQkKiiP2yiY7S+CG8A8y4m",
-	"WOko40ywZEgkWEFalrBzsbB+5WgGVOpzwEYetgpi/xFRduoRjz6NMEg8CobuRoqcsysrIa+NiDyFWHAO",
-	"xaUTq/jSgkhQ+bzd+4y7cgOp975ETcFlKVWuuRGREAO79Lq0WU6qRE0NtJsIt81iRcOV3kMwditSq26h",
-	"wV+GHh+MOEuG5OhgxA2ah+TTKPhNs1EwxP+OD+dP8TKq/atn2ZF3Ic8oCEcBXGUj5y0fefdLjYLh/pNn",
-	"j54ePB4cPQtH7gJvHPLoYBRcj/iIr21x1pRn3GHWLqkffD0iKLR8m5DeGchLkLtnZp2WMXc+g3yqQ1e/",
-	"2ufXj4bAFMJhx85l2nVhE6aQOujKbA+XimUO4eL8xu5e3oPKovTfKjo9es9q1fTec4cJ74nXzP/64/X/",
-	"BAAA//8=",
+	"7H2LbtvGtuivDHgPELmgZVl2XjIKXDdxWyfZSY7tNhunyhVH5JI0FTXDzgwtq7kBzkecb7gftr/kYl7k",
+	"UCIl+ZV2JwaKxpLIeaxZa816r09BzGYZo0ClCHqfggngBLj+8wWOJ7D7glHJWaq+SEDEnGSSMBr0gp/Z",
+	"HKWMjpGcAEpYnM+ASjTDCzQEFKt3kxBBe9xGUZYPUxKHaIavdvEYvj/odKJ2EAYinsAMq6HlIoOgFwjJ",
+	"CR0Hnz+HwRtCp6uTnv34Aj3rPnuGUkKnAkmmZ48oXMkIYZqgKONwGaEMj0GEaD4Bqp5YILgiQm6a8wwk",
+	"X+wejyTw1anPIWY00XPOMZFoCCPGAXH1DqHj2rEJlTAGrgf/8OHD7nEuJ0AlibGE+s09efq4g+IJTlOg",
+	"Y9i04H/unmEJb8iMyF39/5pB4Y8chBQIpymbQ4Iy4GhOaMLmaMS4ht+c8anIcAyoxXiIcoq9dSahfiZO",
+	"iTrf0/c7G3fqr+oMZphQtd7mlaUwkohQM03OuZrHrPCaUwmoAcAvlFwhSWaAWsIc4U6BFw4QXL0qNsz2",
+	"OQwyzPEMpCWQ4/enr2Fx+nJ1zuP3p2gKC0QS1IqmsBj867//X6QBR9TPGZaTIAwonukZkiAMOPyREw5J",
+	"0JM8B38dM3z1BuhYToLefqcT1mDBS0jJJfDalbjfzFKS9HLtUhL79ODWa3qPxzUYrr5FNJ8NgYdoxNkM",
+	"7Rcr+SMHviiXoii4ch4JjHCeyqC3HwYzQsksn+m/a7DiPfD6+U8lzISmADV849TAB83Tdx+Hav92frX7",
+	"Dau5YFOgdWejfzAHI9n0fnHkAwwnjE3rlmF/MguZT+55HY7V1K6k4ENmLWLtWgqudVts/axeFhmjAjRd",
+	"/4ATy5vUp5hRCVT/ibMsVTyRMLr3u1BL/hTAFZ5lqcU1iUmqhxAxy9RgQU6nlM0p0l+gfiDVmYseTmaE",
+	"9oPgcxgA54wHvWCIkwG304bBDITQKLxpBLNxEFJBoac+DDr7CnMllrkIeoedzmcfGP/BYRT0gv+1V977",
+	"e+ZXsXeil6IBUj2Yf+B0xPgMEmQnQ60hTtCr83dvQzTnWgpYZOrGHRFIE8RyidgIDVlOE6EuFG8LO221",
+	"6xeMjlISXxPCDlaxe9sHFEYaNEihR4L6wZCkKaHjXQH8ksTQDxBOOeDECgNiC9A9vz3oLiagV4SIQBJP",
+	"gYbI3rp6tY8EUtOBuouHRIkX6hKcYH35fw6DH/XXCdCbAWpUvO5D6mKiFqOBleJ4KsrliN6cEwnmpLYA",
+	"0MHdACjmkCh5A6fegjLgMyIEYRS1DPIzjjhLYUeDcM7yNEEzQpUotmA0QUQKNOaYajnPE2TrJK+6pdpX",
+	"9lae16t+y+SPCp9vdhCUycFIv145CH0GivnjYYwok8g9swnwh7cH/FuGRB5PlPDDcq6YrhXBlPDJH4lS",
+	"LNSYWAhacEMQcCxhkNoRfCiokZH+AcFVDJDAFhDo3gVtMoZmmC4cVxNLiLOkD6zDGf/RJsF83furL6wT",
+	"pLcdqXypSVbefiT1gobhL1o9YJz8eVNMyP0RfEw4pZc4JYkib036dIysKL0FSezfwT1nJg0RMQsJEVxl",
+	"SqgIEYdLNoXE8CDFsZNddcuVnKuNFCdTSL5rcNmCUdEU7VMz0RCqytQjgf7ImcTqthxhkkKCPN2LMCra",
+	"fXrX3OyrR89LTFI8NDh3I+wsBvCRM8ESD7EAVH1gPVo+vqsrspidCJRTDjieqAUcGQMESrEEfkfsy0AR",
+	"rjKI5S1I/G8GxOhxp4OUXsYpTgd6nRFqWZkdYQ4oZeMxJGhO5ERTqZN1FR+gcAlcwTrnFJIdxHifRo87",
+	"B/4+otKu0HBaqKUHjzxwRzsrFH67c8s4ixW4b4H/3hADxTbkonKGhieKAZZolgslfjnRYZTLnG8hN3a7",
+	"tz/PD5Cmu1YrITTLJZITLNGQA54KhBHPFbyNAbJcceSWmmEhFTPPaYa5ALVXpZkU6/IsPOqvjLMMuCRG",
+	"Q4w5qBtggDVc1SLUXwq5YVeSmYLAkpIZFu8MFzW2vFBp1v5xBFNYDJ5edWfP/zic7l8+yw74E9mZP150",
+	"h0/juuGnxIim62BptvNaPfk5DFIs5GF10qvn/4nrBlePDnKxfsc0Ty3XNQr4yihGb/fni8luAlnKFsDr",
+	"plXC/qY9nalnjArv9P/fjJlCT2cB43ZbOYbQP8elTX4slsOGv0Os7zsPfGoXNJ+puTLgglGcqg0Annlv",
+	"lhsxb74hxqJQxSXFKtS/RMJMbHeCakg7B+YcL1b2r8ds3sIHIifnEHNzx+I0fTcKer9tOfPy+qeGQFZv",
+	"LKFnsMatlFyCteag8wmbU8RoukCMxtoMt2oo8rejpljdzUe1nzwh8jiWjK8CVgkX6RpaW/nafFGebC40",
+	"WuKMDIwEqlVkxccWQkLdSS+tW/8aGmw0q6k9E7WHk0vLpKt7wLEBqE80ehVtK4/WkQ128Fh7niXkargP",
+	"XMrBwezZH93Lp9P9q+fZ4QbuQ7JaiM5AYoffOEmI2gxO33tbrLCKEiYs1o6A63FY/9KpO17Mx81SZQUu",
+	"F+bRz6HGgQEe28NZf9z6nO2JuVMoptUwqoxXWbAHq+ru12PMXbCUEv1W2IpZ1aYR1CL+oZ6rZUN2jMZ9",
+	"XBTHUt1Ewym6S6SRercnST1U3bpe6GvBcDzPErzE96594bqlL9ujZ4QWn9fcgkscFvBMKcbCMNKW9U8g",
+	"bRfeaaP39loyz+BYFnIt4WgGs6E28aixFf91LE+/rTBwToFvZnD+FdsMSG3laoQjzhMCNK7Z4qsPFyjC",
+	"eRIdIbu7wuNbmKYeCVTs3A6k3QUO8z1Yd7eA9QxfnZpX9zurxFCKkfXO24ODg+eoYFFVoRi1osNuN0JM",
+	"ToDPiYCdI8RmREpjU1DCE/reqhl2nvY2QtW2LHbJKZopSB6i1+QHxEbW5Gft+U7JQVigMbkE6l3Q5dE6",
+	"ZF5xtv6RFzsvTilEMRawS6gAKogkl6BQ1plUjOUZERqneQKJ9vdcm0ak1msGGXDCkkbvfRud4HiCLnGa",
+	"g9p4YfjWVhoHeKQ0GyaURkGECXLASsVCRCqFjgiRQ4Ja+rD61Pzk6xg7R3rgCUsT4GgKkHkmdoSVLISG",
+	"C2NHInSshm0578UM2x+gT4kUkI52XKgBlEtPcSZAoH/99//ogX9i6Pzla03PdkjPop4wEGqKnGIpgSaQ",
+	"GI2zuFQJlU+UaFz4MQ88L1nhyQwLp9YybH/ISSp3ifXviCOEaeHyYVTrwNGhDfkoCHMVkQl1pLdBurVc",
+	"xy6nme9Yx2Yj56nsosIqHte4CRWTVJSYVLzBFaocMpYCpvrZSxdRs9UlbJdaXMMlH+p21oImDHKerjC6",
+	"w2cbKGYJomqMYs21AM2FZLNz7RXaBMcqcrzLDEc6Qv2gHxgLieV7S3TerQV6PZ95r1CZU/R/fsO7f35U",
+	"/+vsPh/sfvyuV/mivfvxu/9QOysEW8YT4KLHASfBVrdbHTRcUMWxlDDL6u608od1wQHhjQwJfpBGRWhP",
+	"0strmQyswWfFCz9ZaKZiN2Ht0kfmimIUiTyOQWx3O4FTa5bVF7vxoOkdu7lVrVL/auID/rl7wdRgu5ps",
+	"dk8TEypQY72QQOPFwJDhCturYXTaTjWIWQL1i+AQgzoD673NhYWOxm7KEKZiDhzFeAZrwOQHiVTE5koU",
+	"TgEOB82wQK/qSisbdadbQbEtcPkOFIpl6rixseIlETFTI9UoB+oK5rX3yO/zqRjknNT+qEQOYwEdjACS",
+	"bZ4TkgOeNT6p0XkgyJgSOh7gdDzQN7QYiDzLGLcG9OZrby1o7Da9TdVvoWnBWy2vDvQnjjUsc/oiwqVe",
+	"1vxUx6586vlRx4do3BSh0k0gUaKQCRuhll5WllNwKqenVINllvyJftCD73f3okYabNxLLuqqt8BMVDgt",
+	"PtYK49ZG/una1glnG/+0iTu4tbi5ilcrU9Qd6s+AU3XRLp9qObV3T043Xo/2tbqZTrWErPW+7S2M5vFV",
+	"A6N0w6zyYaUhanyuGBUJRYbp6YhgI0yjIsJrs7nRTFhvcHz14XXNdZ+Oq9A7Oe8+flLvBLisPvl+t+HJ",
+	"eiSaNmDPVNYYYU9eoJZeyU6I3r1+j1onycvz4x2lbp6dH6PWmf6tXZGPTl7ULYbWTpqLJXO+IOO6t69q",
+	"315sNtZMNVFOjV0tHRvzWS3Cvfrw+rzGRAOL7UVwdbKb+LEesG7+wgS2soasyg88KaMIM639VTKJ0y3Y",
+	"gQ1U9WJWzZt1q3zPUhIvmrn3CKcCwhWer1WdQUpGoEXSJt36CGkHIyRGDPK8hET4In+z3rm/WVTSGsM2",
+	"a7FGBe2gNEtp1Oo1syCM3tHitrVFHClZli+c3q8WOsGXgDBaGkFJlGq5wJGcYKrX396swG9ercWjgYZP",
+	"HQOpX59/th43LbTfJQytHFi4ik8r66gHYzNCn4GSZFZJjzI6UISeEkxrLHbHsSSXLu7Rcx4b97AeGVE2",
+	"Ry3sPpm4zCIW4JJNQRt2ZpqJ1txaA5LU2EvewhyERCPChQwLrNzvdNYbSJYV/205hHku9FZUB8qs4A3r",
+	"mKTlICtMyHwdLoG8bp7/zCGHxOkIdSJmRbtt1ijX6o3r75UNClbdss8K+bomGiDngtUrI3CV1UsuWmp5",
+	"JBQloZZOUXHJKUeNtuAVet9M4b9LUm9XJ4kzf3IY5QISK0fV+9W0nbbW7O0v3WR0zCckNvEzxlRJhJui",
+	"dg8bkFdtwICxso7QAX39WbkskFtos97B19DgBIvBjHH/DveMgBSu5KDEjmUTlhAICxTpSyhCLcbRGyyk",
+	"s2a83EGSoZhRSWi+hZPcOtv8Ob311cLJOpacUmWcPmHhBLokMK/1AqlX5UbHzpjjGDZdghpRWGrRDwmJ",
+	"FwKZINDCpdVB36OEGLM8ozE4B4G56549Oawk4XRqcWpl84Utc+lSQMOKNdt3jtkIeWc79OLly48GR73P",
+	"GlAKqHlCpHt3bsy9YuWzGa0O4nq953WOUr1gQq9jZlDkIySbbU0Fvv13k5Ds1lNMUod75yD1aMJDn2sI",
+	"pbdbvu/l62zYzbo9GKvKcTpmnMjJzKclpwFqlSsIA61r1R+sGaU2zgwrEQXLBpejetMyXe29WpJg1xqR",
+	"sb/odaBb2eSK1XqJreXDlIiJDsrTxK1Usxsusknb5SAJv2UwWvVSu9kYOnOnGgtGE/WbCQO5NLKtJNx8",
+	"Z5dd3mSbHeyF7muB7+ZcCl2r4EkFPpWNrkHiuwlP83D5xlbfwmrUHCZwDTZ360DNJY1ohknqJCcTRYFw",
+	"HLOcSh3f6zKqjUpZ8cPWilbViIKbYeGyG0iy6eD5lQ7dOpjtZ8/4oXwy7ywe/9kdPr2/4M4bh3qtRoUu",
+	"Je4F90S9No3j9mNspesLALQaDnNDsb70xG9PCqWVd6MR9tw8ui6q1q7AMz5XGJKH10sIthSBW5HpvRMJ",
+	"S4KvhMZtYxXQe7gDbuYM0l82KM4/Ae9qKS4Um5G09hYJg1+y5H4jIP4dQx5WYG2h5MKU1saoyQEHqVg5",
+	"o4MEL2rsOq8BMh2FJo2XWhhLo84wVG8coU4ZDDRTd4XW8Fs6YcToOlXV5uDJ402qzY2jCj2X4M0FQZHm",
+	"NYU93rA58BgLQClICVyEKCFjIkWICKXA0WSRTYCKI5TrcLGlOJDDOsxTDPlPRutqOhy/PTb1PdTvJte6",
+	"lRCRpXih/UE79brzCjL8CpyMmuM9m6KfjBrjxXdpSylOUx3/hVqQCkDR6dvzX3788fTF6cnbi8H5i3fv",
+	"T2xdg2uY+xrdYGZeo0G3Xn242Lm5j6sEg3GXLeUImZCI4NfjN6cvA29NpXT2WzAXg8Npd/b8j6dXK1Eo",
+	"H6siWdDtdJ/s7u/vdp9d7Hd6HfXff1WviF7AMvG/7RLaMZtVb5eeuiyNDLRJ8KnKOeY9T2opSKlG/vDF",
+	"DfOiLzx43/iigPnaoU3VfPCxvI8dZ/8cBtruYW79zysarw1GcfeBO4KTf74/PTtRf52d/Prutf7r9K37",
+	"dRXtam+L4hy3ug7tMj9tMvyb50Kz9DpUs1fA3eRXLd1lX/TuWqbVZZF8PrlWYFaur6Xrbd/eieWcEykz",
+	"0dvb04altkdAe5LZPJYt0hkqkYElEKvgXhL+vOWvOfUi46ViXvMDw5bzXMxnQ3jF51Ic8j6r7dThuZ36",
+	"DmRDh7o3VnPtADdJxSrnXrmjipFq0rHM/V2mZc0nAuIb52TZqeqjJAqJ6qailHWBTFckKis0tbdSk27G",
+	"Rox70rc3bFS51115dRp7Eb1WJdfe3t5+92m70+6093vPOs86e/O9aw69qk0fx/UbvVMBsJwON0znC3Dl",
+	"079cvNiODzm1U83nDRaWIXIrB1e3xbAe/zZESaqNQpxzIhfnChjW7g6YAz/OTUjVkhuBusIVK/mPiHGE",
+	"qyIbRk5o07DWd5MevISNQg+TBU3oiNXVEjPFxBQ0hI57GrNL4FQYN0aCzIDW2922pgiE/RyNMUiEi4WH",
+	"praOeaFPdfYQXOFYpiY82Ag2CCMrJiEKkIgQXWr50ag4bDRKCQUkJ5zl48lK6k7mjMV9+urD63NXZaMs",
+	"sqGHCU0cF+DERkxYP7w1MBv+kLJxu0/79LvvjisFNNrffYdMHEO0d7kfIcWL9A+61kwmUfT+3fkF2rvc",
+	"3zNb3TMbiHS1JtGn0bGNLdRv9dAPBpD9vNM5iN0h/18DJ/0lRG0HQ7F6+kuZWJylUASrKNld9KnNLxku",
+	"VtZm39dsWg1iIEC4PYw2Oi7qpjCOhjjx80BMGsZ+pN/s02i5MEixNQ44nX3fD4yc0A9CE6/5fT+wZVEG",
+	"ZrNBdISwddYtVXBSK8B96pVwMrMfmNlRVI4o8tGIxASoHOhdqPn0H9/3AwNkqksCGdj2g6iNzmzFIoHY",
+	"CGGqU6r6tKxiiTkgnM7xQs95GFnEKOsMCY0VOJ54pS9neIFmeApoH3U6naIkkK4WOCM0l4BaMaMjMs65",
+	"qRbg41WfugBDFGPOCQgUrRRNicLql0X9E1u7dKWiSXSEFBVrNNcL71ON8Sa8XIO0+9yB1C8q0UY/1lWT",
+	"cTH9tt6FCXTVOywq0lhY6QBgURKPPi80wUbRHbJkgaJPfROMqk6s7+JRzQej3Ji/y6jUfvDZLpbZrJA+",
+	"NZG/kY0sjtqotk6HBs9KuY2WV02kqLEROvyuFNnQx2vhhumiZAN2vz+whID47jsNGJMHVwTmoH+QH0zK",
+	"VEpisEqx1RWPM10lt9vumEtOplBy4+P3p0EYXAIXhkl32vvmOZYBxRkJesFBu9M+CEJd2lDfKnsTHaX7",
+	"p/agG1muWOup0nJ/tr8vFS3sdjpblPvYruaGDRSuKbrxS9b2hKSmcYqF7XllZPxbNOj9pjTgfDbDfGHl",
+	"UxuQrSumZDpveqzV5mL3IvioxtjTNfya4XNmfv5LwKPn1hB63DnYBjplOPk9QdUvRFOWoVHkNCNj7jSp",
+	"JlBf7u/hjOy6ONpxnW7xbk6B2yTkUnpQ948AzfqPbCSTFXq0nFM9MqWPmVRpcZ/n5lXhqDk7w+eK5Y+W",
+	"M1ipF7W3VGjpay6nddjZ3wqRywQM/dIW2F+WtlRvdJ9vfsMvQXgbeikoROFCIat5hFAg/UcdGSnWor0p",
+	"/GbVaiKUWBpNYWEuLSKQKFXrCXBYRX+/3ECZxfEDSxbXK+BkKhKYKjSFMbNaYsfUErARXlvXYKqrh/C5",
+	"qqZZm+US7e7fMe161pKGMmlacdEiBpHCHso3Ra2dzeTg1Tf+2gncqbnUqyNZQ+RLd93eJ5J8tsHIUFep",
+	"/5guGAUkJElTlAubwz8G6VQsG6nYRh6bWKH7l3p0j+4rtHNYW8wdbBLFw+1zp8hpoL3+jaIA8F+Gzeb8",
+	"N2JztU9BgzG5fGSv6GOgbbcrhLDHYQxUIa4x59507Kab9FxXx05C47pVl2ZpNhBHRYCwvWCFZJkpTaxt",
+	"DNvQ2Vmx/iZa6/zF9xSF+bd4Vz3QdknbJZJ69P3IiTDrr608IXI3ZeNmJc1POWqjtwCJ0KWVbEh6pI3S",
+	"dOFCGl1ZqBo1Tb3zRk11XS6jczE+h5ufs8071KNLGtoVjiUyBdZsa6GKj7Cpn0dRkq22JUS3tlHFSpRJ",
+	"kS+j67qtmYpxk0t0J5OZ4nFNs5lfbz8djdNckEtAKZsDN20bQuQqWjXNLoj1sjQ3KFo9QTdTnmXbz5RT",
+	"SdK1M328T5ZerbZXw9CPdTsZdWbGS7nExF0rq3U8Uj/zlVfmflBOaqwPvnfb5/Lq65LFW0/mtpa4NjqX",
+	"WILoocimJESoVTjbQh0LYDNHIj93INoJ7RcQoZZ+aifs08glMfijoPmEpDbJT9cXU49DglJyCWoYm4QQ",
+	"6T81f46MEX31UinTBu7V/reU6tAgmfn+SRczocD+YAH8amnQP2aPBitEV0uKeza9T6lFG62Ex0kiEPYo",
+	"UneIoytOcbeaImqhV/rJK0lVWPap0n5CR321JI1ajNoXbP9F0yxgJ0SCWYe6dnkT4GhK2VwTs0HyPrW6",
+	"ivqKQ5biGAQylC205oUoQzktumTk1BV1tMm/BVvgGjVFG73W9UhTwfrU+vhxLtkMSxLjNF2gllnS846O",
+	"mUbDRRkbjaLDzvPIMh5s1iWKrk4WrnVMxqSretlJ92ip9HOgGtpBwVyt/YGF3L2qtwULKTqP/XWqXhHa",
+	"4nOe6zGeT1NjmdHZxqtWmeXEhAUiSUMbvektu+d93NZDosg1BXxpg+UtCzNcBFMX27PMN4y9x8TkKEj9",
+	"67//BzHap9bFjpX+YMq4FINyGHEQroeHS99Hpi4aGjEeg05FKMKTHPsTbfSzrtkq+rSsd2IibGyIjg0/",
+	"baMzBXpi298akUnvUDNOW39Kt6EwXFM3x9U1RjSj7tPCcnWawCxjiu/Uci59wus4V+cLci7H3B+417dr",
+	"qDqZAR8DjRc+bbERwtdiZoacrmev8hIotjdYXZiJvry1SmeDWa5hA/6IKxfaaFJxyZQlwd4o/291NS+W",
+	"6m8jkQ/N087U5Iov1q2rSPq8xqVwb2yqTO9ca4qxka4PppgHU8yWaqB0rMKxLvtFcxDIPwiVoojmbtEK",
+	"n9K1XKKi3auOuTD9S9voVAoj6YRIB3+HLnBEv+tCR/p0OXYEHdu5lK5kpA+dYbowwdp+YDCRAhVNd4Xt",
+	"ZLjQIxedEmoEDi9H/TaxKH6KXtDtHHR2O/u7nf2Ljpfl15hu15Azd814lUp1oi8cruIXQG2QpfTWPB9g",
+	"UX/rIVTlr2ZB11cju9usy+/M95dHxCDXzGqF2VUkNJsN0WzhejGBeGqMVljmHELdCTw0mSjcsZ3QFxaL",
+	"qrzaj6c+uXBwnVqCZZlM3acTlibC6oamC7Rik4ZDRE40pMxLQDhqCGxHxzZXwVVnZzmVShNTHDwXS/1A",
+	"WpGfL+y6NFZ5pUmVvjWvbEwRtmm5ASxeTYY/xeQdefXjL3+e7r8lp+J0JrP/enH65JQc5m/Iq+dtOOi0",
+	"BRlvH9VXzXffikHenRC3lGXewCMvgSckfgjgW88VvyQfaQg1N8dZzWvbzFs2hdm9Bz7DakVGHioNJSsa",
+	"oVKEolVJq91gTylJdlPI3Zm1eLSUvmkNzVbv2nkwgXyzsTo6S3HNHRrWmzUcNmlzp9HjnYlASLzQOY5K",
+	"PLi5yeMnkA3IfccK+Fqx1vbGKuXaB1r5VmnlJ5DrCeV6djmNe36oqneV+N7YGw7apOif2rxq7bszLgpX",
+	"6k+shK+6ZNyLSmlbv4KtNgpor0WfRn6d3MjVUl7hAHprNVfcEfI7x9msV+tYNf3jmh2it5ZcqyV+Dzqd",
+	"rYXPmgLCn60Iek9ca1uVvBqV+6CV/3208uvyu69Zjbc+ZEv7j8RGkduVmF7jctH8plKaulbmQCay3eSQ",
+	"m3s+JcLmpaw6YD64ie+Rtv26Po2pnXZnD6md305g17zEPUcXxVfNVv1lSjCG/BrtEm2qq+Ss+ua3NWb9",
+	"KOdpZCoHDgFFunaXfVwKNGFCmh85CJbqpiUmJixGOEk4CAGmD3SftlLGsiGOpyHKuI4CC1FK6HQ3ZTFO",
+	"dfiEabSr1hztP3ne7j4+bNt/I/27qcpoX1BryKnIICYjAkmflhMq+nfdI0wJisNuN9oJUU5TELa0v+YH",
+	"Ohlcouji3bvXJ28HH05++Pndu9eD4zdv3n0YvD87/fX44uR7yXOIwj41DSRwKhjCacrmwsAjsr17RT5U",
+	"hzWExPWCFMg29FCalUQpYGHDSlocJCeQaGEND1ku+7R7iCY7Smpy/GA+YQLcEEpIG2GSusYLLBfpQr/+",
+	"tIsmei6iWX+CWl7obp86dGm73+tNhpXOtLcRvZZyqFIcTxGHFC/Kcm0ba6p9tGXjNteKu6brZanu7Bd2",
+	"vqyWVmsK9TUP+gnDFWJ+kPv+Fg7hf0Pnyrwg8Jp7Z0ki22gG3fo+asgw9rnNQ4rxg7lmmxTj9Rgc3laF",
+	"qFbMoExJNjLntE6J+AlkIwbfuQqx4ap4oItv2oy5gSiuZ3W0GOfsjljGk9voIu9Mh03TStn6E0y5toWS",
+	"1I+s8dJoGkoJiScQT3XC1lT3xizaYNaIrZV2AreKC3JVmHVbp63Fytp2Bl/YZf3AIb5iW+G/k5Bpqp/e",
+	"QMjcK5XcRjPgqRQ6P8x0JHVq8aKoHLlkLUNb3/nrjIMvy3XdIwG7pqPHZivrkkDdbh/u+2/0vvc4+iNR",
+	"UkHKxnd/+W8g1b1PXr/az3sc7Mfr+zm9STdnNjhqWesX1d18nV+0gJK1sGvPqLHRuYrH5jtdPrZl5RFv",
+	"c1FYPNOn0T93TY6Xa4iaRDur7KZJHjqyuaLEGvutrc+z39VnW9nVVPlSTdZV98640lJD5BqGZJ54YEX/",
+	"jh7Fv4J3nQNNEPau7jEm9BpSgoke2C2bSdxKr6nlG2da23eMw7lOltwiO230I+Ooe4gmLOfGn5BxuCQs",
+	"d3WRbD8tZ7aVjPV8znHuopKLAtvLP+z+2o1MY1LdrUnOGYrZbIZ3BagtSZfJLgxrojDvUzP1I+E6uAuG",
+	"OMSggC1QjCkScyLjiV2iyf5iuUQcfodYd4UsD8dytNJ/sEbFa4zjsBA/d6Wi7lsFuoll/aHE2UPY5Gre",
+	"+0p1s028SbrebHfOkgpRpvDkZbpKR8FGW1GCJY56KCpCB4zM4l5Qn3ZCl7huelYY92NKptCnug9gle7v",
+	"TZK5ANFsNX0QXh6El7+58KINEJnpm72GN/h9pmq7AfwEsmxGdZ83YzHJprJSD6SwgRT+Mvu+btyN0xT4",
+	"I1Gel4+AxXdG4a+12F+/H8Im0327T6OVVlYR0sgKouitjyhcFbWsdtWcLslujUW/Qhs3tOm7VijxDNAL",
+	"xrPazlu94CR5eX7sN+/qBSc5ZxnsvceciOC6zoDlrr1f2h3wQPFfeVLvX2jcL9tSCZBKZRQNbGj5ItzL",
+	"WErixaYo35vkFb03I98jSZkZziBjvFGzNPvT0rVXeckmUenk4SEHPEVEIsrmD5ft1xHNq05eJ8yZDPIl",
+	"JKg7/eZrO99Qq+yE6hJhCZpPgLqxMQdb1Csp89chQS0d84oonrlaYDzXFT6OXZdCfdn3bV1EgeCKCGls",
+	"VZoEkdfQLSVCCh+tGYXKtqwJyu7fhNEMWbJQw9vijFpHnLDUUUpPtyIfsZw78cKE7ZprErUimqdphDjM",
+	"2KVWf3Xy/I6N+51SNqe2SVsl4FdbvTCSi4yhGFPKlOSRApXpAqVkJBHWgKiTPM4rrOTG4a+m22dKRqBb",
+	"ufa6j593O7rxPb7yvn769OmT4uuGHt0WGgNTq6AQHa7DtL609LENqywxZRt2+SClfLPVj84M89AYssJl",
+	"txU8XBWLBsHjRS4km7musZoL6rD6hM2prcxoCwAJ1DJW+kdCa09kTBk3nG2203O4O8ML3WnTdJrtU11G",
+	"ZLmeIwLDy/UzbXRMF36j0uVEID2mbjOrH69hXT+BPDfbvM8yjGqG82bbugWhhYPeBBFLu9CQeRB+/o6W",
+	"BlNqTF3cOUnlLjH1cGKfPG4uu1xYacVWqtBoYBxO5oK3ycmmsTqRR/qOsJgUY4ooQymjY+C6GTSRDfe3",
+	"RwQ3vL/Nfmtq1Z4p+mNcI21RIsx8NnVxamobuiZfiZO5Gt7XJnYTcLElKbqt/kU2hrtgBZTNv0F28HDB",
+	"N13w23AadbnP9z75fq7Pe+05pOmu1gj2fp9PRdvhcpPh/dWH1+f3eVHq8ZvMBCY7Uvdg12Ju2Za+Umy/",
+	"tkroC93T+QWjkrN0EwpWH7bod03fzH10/vV3+er83Vv0AYboNSzQecXhauq03SSCzY1fxLCtxRiWASXJ",
+	"btFB3ZxVM/K8JCJm9bFXdxgRWkyyRTMQAyk0A4kTLPHXhjOnZnuJAwlKWJzPFIi/DLKUBQKblQi/fpK1",
+	"wOyyXPpVxwRqDRfo1YcLRJIdQ/q6ijtlsii5tACp67+PAKys0e7TXwulYQQynugmGM6zIiTmErUiXbIl",
+	"Qsz4a3ZCEzk0YmnK5n0a+XvYM0pNpCuHZSxNbYq0HuL7ft7pHMQUruQgzrlgXH8B0Y5SUhBQyRdV/47r",
+	"oTPAMupTRlELF+6dRwLpQizIWDVQlkvdw8P2ChnlMuew06DPnHlgD9e3EThGZq1mRZgiwDwlwG3JZe4q",
+	"7OuQzyMHJfT9Ehwbe6cpyDR3MtuiyPUJlTqBO7NrappJm7gqMxXEtO9sRWSWz4qPhNqPxSIIlTAGfs+l",
+	"rsvDMUXG19a7VkcNK6EWt+dLNxCl/gbXn1dvVEHlyzMxywDW8LIsxQtjsAWLuKaRRfQGC+minl9GqEVG",
+	"aEwugTqGk+ViAgIBjidagWMUENYkH7PZTBd+pibciINGvTbSo4me4SNmhRFqRSTpRYgIKxgq4g6Rutx0",
+	"Xx0UlfinO4MpqS9CLTmBPm1qk2VVsKSHOBhGWvTloGxu7MrRBDCXQ9DdiUxp1/3HSJip+zT61NdO4n7Q",
+	"Q4ZR5pRcGQ75WbHIM4gZpRDbuPJleEmGOIh8Vm991qdyDa53UYDGUVmKhS374OI+y94qhpJKVlNZ2nWY",
+	"22a2IuFK7ull7JaoVqjYpghEz6ODPiVJDx12+1SBuYc+9YPfJekHPf3v4GD27I/u5dPp/tXz7JA/kZ35",
+	"40V3+DTuB2E/gKusb63l/aC8ivpBb//p88fPuk86h8/DfmDvMjXkYbcffO7TPl3bt3GVn1ELWbOldvD1",
+	"sKDQ0G2CWufAL4Hvnqt9GsLcuQf+VF3dp2AImAM/zhXG/fZRIZjQ6zBjl4VAent7+92n7U67097vPes8",
+	"6+igSbu6ItrD1pdSl7C7v3XLQu+LUqP0n3Lta73vKi1C/AFcwJf3nYWO901B30Lt+v8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -37,6 +37,8 @@ type DB struct {
 	eventIDs    map[string]bool
 	heads       map[string]chainHead // workspace id → the last event of its audit chain
 	feed        []ports.Revocation   // in Seq order
+	webhooks    map[string]*webhookRow
+	attempts    []ports.DeliveryAttempt // in the order recorded
 	feedSeq     int64
 
 	// hub delivers committed changes; stores publish to it while holding mu, so that subscribers
@@ -80,6 +82,7 @@ func New() *DB {
 		tokenNames:  map[string]string{},
 		signingKeys: map[string]*signingKeyRow{},
 		scopes:      map[string][]ports.Scope{},
+		webhooks:    map[string]*webhookRow{},
 		eventIDs:    map[string]bool{},
 		heads:       map[string]chainHead{},
 		hub:         changehub.New(changehub.DefaultBuffer),
@@ -97,6 +100,8 @@ func (db *DB) Stores() ports.Stores {
 		Audit:       &AuditLog{db: db},
 		SigningKeys: &SigningKeyStore{db: db},
 		Feed:        &RevocationFeed{db: db},
+		Webhooks:    &WebhookStore{db: db},
+		Deliveries:  &DeliveryLog{db: db},
 		Changes:     db.hub,
 		Ready:       &Pinger{db: db},
 	}

@@ -5,9 +5,10 @@
 // each job is locked by the one worker that runs it.
 //
 // This package drives the core the way httpapi does, through plain functions given by the wiring
-// (cmd/tooken/app); the core knows nothing of River. Webhook deliveries (issue 5) are meant to be
-// River jobs inserted with InsertTx in the transaction that writes their event: the SQL store will
-// then need the client (or the driver's insert) next to its transaction helper.
+// (cmd/tooken/app); the core knows nothing of River. Webhook deliveries are River jobs inserted with
+// InsertManyTx in the transaction that writes their event (Queue.EnqueueTx, which the wiring hands
+// to the SQL store as its outbox), on their own queue, retried with exponential backoff and jitter
+// for about a day.
 package river
 
 import (
@@ -40,11 +41,14 @@ type Options struct {
 	Logger *slog.Logger
 	// PollInterval is how often a replica looks for new jobs (default 1 s).
 	PollInterval time.Duration
+	// Deliveries, when set, runs webhook delivery jobs (see Queue.EnqueueTx).
+	Deliveries *Deliveries
 }
 
 // Queue is a River client of one replica.
 type Queue struct {
-	client *riverqueue.Client[*sql.Tx]
+	client     *riverqueue.Client[*sql.Tx]
+	deliveries *Deliveries
 }
 
 // periodicArgs are the arguments of a periodic job: the name of the Periodic to run.
@@ -104,12 +108,20 @@ func newQueue(driver riverdriver.Driver[*sql.Tx], o Options) (*Queue, error) {
 	if err := riverqueue.AddWorkerSafely(workers, w); err != nil {
 		return nil, err
 	}
+	queues := map[string]riverqueue.QueueConfig{riverqueue.QueueDefault: {MaxWorkers: 4}}
+	if d := o.Deliveries; d != nil {
+		d.defaults()
+		if err := riverqueue.AddWorkerSafely(workers, &deliveryWorker{o: d}); err != nil {
+			return nil, err
+		}
+		queues[QueueWebhooks] = riverqueue.QueueConfig{MaxWorkers: 16}
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := riverqueue.NewClient(driver, &riverqueue.Config{
-		Queues:            map[string]riverqueue.QueueConfig{riverqueue.QueueDefault: {MaxWorkers: 4}},
+		Queues:            queues,
 		Workers:           workers,
 		PeriodicJobs:      jobs,
 		Logger:            logger,
@@ -120,7 +132,7 @@ func newQueue(driver riverdriver.Driver[*sql.Tx], o Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &Queue{client: client}, nil
+	return &Queue{client: client, deliveries: o.Deliveries}, nil
 }
 
 // Start starts fetching and working jobs, and taking part in leader election, in the background.

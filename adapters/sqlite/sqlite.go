@@ -176,8 +176,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// SetSecretBox seals webhook secrets at rest with b; call it before the stores are used.
+func (db *DB) SetSecretBox(b ports.SecretBox) { db.store.SetSecretBox(b) }
+
 // Jobs returns a River job queue on the database (see adapters/river); Migrate creates its tables.
-func (db *DB) Jobs(o river.Options) (*river.Queue, error) { return river.NewSQLite(db.jobs, o) }
+// With o.Deliveries, every later event write enqueues its webhook deliveries on the queue, in the
+// transaction that writes the event (the transactional outbox).
+func (db *DB) Jobs(o river.Options) (*river.Queue, error) {
+	q, err := river.NewSQLite(db.jobs, o)
+	if err == nil && o.Deliveries != nil {
+		db.store.SetOutbox(q.EnqueueTx)
+	}
+	return q, err
+}
 
 // Close closes the database and the channels of its change subscribers.
 func (db *DB) Close() error {

@@ -39,6 +39,7 @@ func TestStores(t *testing.T, newStores Factory) {
 	t.Run("SigningKeyStore", func(t *testing.T) { TestSigningKeyStore(t, newStores) })
 	t.Run("RevocationFeed", func(t *testing.T) { TestRevocationFeed(t, newStores) })
 	t.Run("ChangeStream", func(t *testing.T) { TestChangeStream(t, newStores) })
+	t.Run("WebhookStore", func(t *testing.T) { TestWebhookStore(t, newStores) })
 }
 
 func testBundleComplete(e *env) {
@@ -47,7 +48,8 @@ func testBundleComplete(e *env) {
 		"Accounts": s.Accounts == nil, "Workspaces": s.Workspaces == nil, "APIKeys": s.APIKeys == nil,
 		"Tokens": s.Tokens == nil, "Usage": s.Usage == nil, "Audit": s.Audit == nil,
 		"SigningKeys": s.SigningKeys == nil, "Feed": s.Feed == nil, "Changes": s.Changes == nil,
-		"Ready": s.Ready == nil,
+		"Ready": s.Ready == nil, "Webhooks": s.Webhooks == nil,
+		"Deliveries": s.Deliveries == nil,
 	} {
 		if missing {
 			e.t.Errorf("ports.Stores.%s is nil", name)

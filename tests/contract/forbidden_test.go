@@ -16,11 +16,17 @@ func TestEveryPermissionedOperationForbidsATokenWithoutTheScopeOrRoleWith403(t *
 	spare := createKey(t, ws.Owner, sdk.CreateAPIKeyRequest{Name: "spare", Kind: "team"})
 	kid := activeKey(t, ws).Kid
 	weak := e.client(t, mint(t, ws.Owner, "weak", "webhooks:read").Token)
+	// webhooks:read grants the webhook reads; a token with only audit:read lacks it.
+	auditor := e.client(t, mint(t, ws.Owner, "auditor", "audit:read").Token)
 
 	ops := permissionedOperations(target.Id, spare.Id, kid)
 	requireOperationsFor(t, ops, http.StatusForbidden)
 	for _, op := range ops {
-		resp, err := op.call(t.Context(), weak)
+		c := weak
+		if slices.Contains(webhookReads, op.id) {
+			c = auditor
+		}
+		resp, err := op.call(t.Context(), c)
 		wantHTTP(t, resp, err, http.StatusForbidden)
 	}
 	// Nothing changed.

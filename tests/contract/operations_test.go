@@ -58,8 +58,37 @@ func authenticatedOperations(tokenID, keyID, kid string) []operation {
 		{"listSigningKeys", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListSigningKeys(ctx) }},
 		{"rotateSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RotateSigningKey(ctx) }},
 		{"revokeSigningKey", func(ctx context.Context, c *c) (*http.Response, error) { return c.RevokeSigningKey(ctx, kid) }},
+		{"listWebhooks", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListWebhooks(ctx) }},
+		{"createWebhook", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.CreateWebhook(ctx, sdk.CreateWebhookRequest{Url: publicHookURL, Events: []sdk.WebhookEvent{"token.created"}})
+		}},
+		{"getWebhook", func(ctx context.Context, c *c) (*http.Response, error) { return c.GetWebhook(ctx, anyWebhookID) }},
+		{"updateWebhook", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.UpdateWebhook(ctx, anyWebhookID, sdk.UpdateWebhookRequest{Enabled: ptr(false)})
+		}},
+		{"deleteWebhook", func(ctx context.Context, c *c) (*http.Response, error) { return c.DeleteWebhook(ctx, anyWebhookID) }},
+		{"listWebhookDeliveries", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.ListWebhookDeliveries(ctx, anyWebhookID)
+		}},
+		{"redeliverWebhookDelivery", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RedeliverWebhookDelivery(ctx, anyWebhookID, "dlv_any00000000000000000000")
+		}},
+		{"testWebhook", func(ctx context.Context, c *c) (*http.Response, error) { return c.TestWebhook(ctx, anyWebhookID) }},
+		{"rotateWebhookSecret", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RotateWebhookSecret(ctx, anyWebhookID)
+		}},
 	}
 }
+
+// publicHookURL is a webhook URL on a public address literal, so that the URL guard needs no DNS;
+// anyWebhookID names no webhook (the tables only need the calls to reach their checks).
+const (
+	publicHookURL = "https://93.184.215.14/tooken-hook"
+	anyWebhookID  = "wh_any00000000000000000000"
+)
+
+// webhookReads are the operations that a token holding webhooks:read may call.
+var webhookReads = []string{"listWebhooks", "getWebhook", "listWebhookDeliveries"}
 
 // readableByAnyCredential are the authenticated operations every credential of the workspace may
 // call: they document no 403.

@@ -102,7 +102,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	for _, c := range list {
 		c.src.ChainSeq, c.src.PrevHash, c.src.Hash = c.ev.ChainSeq, c.ev.PrevHash, c.ev.Hash
 	}
-	return nil
+	return db.enqueueDeliveries(ctx, tx, list)
 }
 
 // lockHead reads the workspace's chain head and locks it until commit (where the dialect needs it;

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -57,6 +58,8 @@ type DB struct {
 	readStmts, writeStmts *stmtCache
 	d                     *Dialect
 	hub                   *changehub.Hub // nil when the dialect notifies (Dialect.Notify)
+	outbox                atomic.Pointer[Outbox]
+	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
@@ -71,6 +74,10 @@ func New(read, write *sqlx.DB, d *Dialect) *DB {
 	}
 	return db
 }
+
+// SetSecretBox makes the webhook store seal secrets with b when it writes them and open them when
+// it reads them. Call it before the stores are used.
+func (db *DB) SetSecretBox(b ports.SecretBox) { db.secrets = b }
 
 // Writer returns the pool that writes (and migrates).
 func (db *DB) Writer() *sqlx.DB { return db.write }
@@ -104,6 +111,8 @@ func (db *DB) Stores() ports.Stores {
 		Audit:       &AuditLog{db},
 		SigningKeys: &SigningKeyStore{db},
 		Feed:        &RevocationFeed{db},
+		Webhooks:    &WebhookStore{db},
+		Deliveries:  &DeliveryLog{db},
 		Changes:     changes,
 		Ready:       &Pinger{db},
 	}
@@ -128,17 +137,26 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return ports.Internal(err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		// Without a session lock (SQLite), a concurrent migrator may have applied the same version
-		// first; our attempt then rolled back, and the schema is current all the same.
-		if again, perr := db.provider(); perr == nil {
-			if pending, perr := again.HasPending(ctx); perr == nil && !pending {
-				return nil
-			}
+	_, err = p.Up(ctx)
+	// Without a session lock (SQLite), a concurrent migrator may have applied the same version
+	// first; our attempt then rolled back. Once the other is done the schema is current; while it
+	// is still migrating, try again from where it got to.
+	for attempt := 0; err != nil && attempt < 20; attempt++ {
+		again, perr := db.provider()
+		if perr != nil {
+			break
 		}
-		return db.wrap(err, "", "")
+		if pending, perr := again.HasPending(ctx); perr == nil && !pending {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return db.wrap(err, "", "")
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+		_, err = again.Up(ctx)
 	}
-	return nil
+	return db.wrap(err, "", "")
 }
 
 // Pinger implements ports.Pinger.

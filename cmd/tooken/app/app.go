@@ -22,6 +22,7 @@ import (
 	"github.com/tooken/tooken/adapters/postgres"
 	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/adapters/sqlite"
+	"github.com/tooken/tooken/adapters/webhook"
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
 )
@@ -49,6 +50,12 @@ type Config struct {
 	ExpiryScan        time.Duration // how often the expiry job records expiry notices (default 1 min)
 	JobPoll           time.Duration // how often a replica polls the job queue for jobs (default 1 s)
 
+	// WebhookAllowPrivate lets webhooks target loopback and private addresses, and plain http
+	// (TOOKEN_WEBHOOK_ALLOW_PRIVATE; tests and local development only).
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration // bound of one delivery attempt (default 10 s)
+	WebhookRetryBase    time.Duration // delay before a delivery's second attempt, doubling after (30 s)
+
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
 }
@@ -73,6 +80,7 @@ type store interface {
 	Migrate(ctx context.Context) error
 	Stores() ports.Stores
 	Jobs(o river.Options) (*river.Queue, error)
+	SetSecretBox(b ports.SecretBox)
 	Close() error
 }
 
@@ -97,6 +105,12 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
+	box, err := webhook.NewSecretBox(masterKey)
+	if err != nil {
+		m.store.Close()
+		return nil, err
+	}
+	m.store.SetSecretBox(box)
 	if cfg.Migrate {
 		if err := m.store.Migrate(ctx); err != nil {
 			m.store.Close()
@@ -111,11 +125,24 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.URL = publicURL
-	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod},
+	guard := &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
+	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
+		WebhookGuard: guard, Deliveries: lateQueue{m}},
 		stores, signer, cfg.Clock, argon2id.New())
+	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
 		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),
-			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}}})
+			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}},
+		Deliveries: &river.Deliveries{RetryBase: cfg.WebhookRetryBase, Attempt: func(ctx context.Context, d ports.WebhookDelivery, n int) error {
+			err := sender.Attempt(ctx, d, n)
+			if errors.Is(err, webhook.ErrGone) {
+				return fmt.Errorf("%w: %w", river.ErrDrop, err)
+			}
+			if nerr := m.Service.NoteDeliveryOutcome(ctx, d.WorkspaceID, d.WebhookID, err == nil); nerr != nil {
+				cfg.Logger.Warn("webhook: recording a delivery outcome", "webhook", d.WebhookID, "err", nerr)
+			}
+			return err
+		}}})
 	if err != nil {
 		m.store.Close()
 		return nil, err
@@ -290,3 +317,14 @@ func (w warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup implements slog.Handler.
 func (w warnings) WithGroup(name string) slog.Handler { return warnings{w.Handler.WithGroup(name)} }
+
+// lateQueue enqueues on the job queue, which is built after the service.
+type lateQueue struct{ m *Main }
+
+// Enqueue implements ports.DeliveryQueue.
+func (q lateQueue) Enqueue(ctx context.Context, d ports.WebhookDelivery) error {
+	return q.m.jobs.Enqueue(ctx, d)
+}
+
+// Stores returns the storage ports of the running store (for tests and maintenance tools).
+func (m *Main) Stores() ports.Stores { return m.store.Stores() }

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/tooken/tooken/ports"
+)
+
+// Outbox enqueues webhook deliveries inside tx, the transaction that writes their events (the job
+// queue lives in the same database), so that both commit or neither does.
+type Outbox func(ctx context.Context, tx *sql.Tx, deliveries []ports.WebhookDelivery) error
+
+// SetOutbox makes every later event write enqueue, through o, one delivery per enabled webhook of
+// the event's workspace that subscribes to it. Without an outbox no delivery is enqueued.
+func (db *DB) SetOutbox(o Outbox) { db.outbox.Store(&o) }
+
+// enqueueDeliveries finds the webhooks subscribed to each event just written and hands their
+// deliveries to the outbox, in tx.
+func (db *DB) enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
+	o := db.outbox.Load()
+	if o == nil {
+		return nil
+	}
+	subscribed := map[string][]webhookRow{} // workspace id → enabled webhooks
+	var ds []ports.WebhookDelivery
+	for i := range list {
+		ev := &list[i].ev
+		if !slices.Contains(ports.WebhookEventNames, ev.Action) {
+			continue
+		}
+		hooks, ok := subscribed[ev.WorkspaceID]
+		if !ok {
+			if err := db.sel(ctx, tx, &hooks, webhookSelect+`WHERE workspace_id = ? AND enabled = ?`, ev.WorkspaceID, true); err != nil {
+				return err
+			}
+			subscribed[ev.WorkspaceID] = hooks
+		}
+		var payload []byte
+		for _, h := range hooks {
+			var events []string
+			if err := json.Unmarshal([]byte(h.Events), &events); err != nil || !slices.Contains(events, ev.Action) {
+				continue
+			}
+			if payload == nil {
+				var err error
+				if payload, err = ports.WebhookEnvelope(ev); err != nil {
+					return ports.Internal(err)
+				}
+			}
+			ds = append(ds, ports.WebhookDelivery{ID: "dlv_" + strings.ToLower(rand.Text()[:24]), WorkspaceID: ev.WorkspaceID,
+				WebhookID: h.ID, EventID: ev.ID, Event: ev.Action, Payload: payload})
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return (*o)(ctx, tx.Tx, ds)
+}
+
+// DeliveryLog implements ports.DeliveryLog.
+type DeliveryLog struct{ db *DB }
+
+var _ ports.DeliveryLog = (*DeliveryLog)(nil)
+
+type attemptRow struct {
+	DeliveryID  string `db:"delivery_id"`
+	WorkspaceID string `db:"workspace_id"`
+	WebhookID   string `db:"webhook_id"`
+	EventID     string `db:"event_id"`
+	Event       string `db:"event"`
+	Attempt     int    `db:"attempt"`
+	StatusCode  int    `db:"status_code"`
+	LatencyMS   int64  `db:"latency_ms"`
+	Error       string `db:"error"`
+	At          Time   `db:"at"`
+}
+
+// RecordAttempt stores a; recording the same attempt twice (a job run again) keeps the first.
+func (l *DeliveryLog) RecordAttempt(ctx context.Context, a *ports.DeliveryAttempt) error {
+	db := l.db
+	_, err := db.exec(ctx, db.write, `INSERT INTO webhook_deliveries
+(delivery_id, workspace_id, webhook_id, event_id, event, attempt, status_code, latency_ms, error, at, payload)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+		a.DeliveryID, a.WorkspaceID, a.WebhookID, a.EventID, a.Event, a.Attempt, a.StatusCode, a.LatencyMS,
+		a.Error, db.t(a.At), string(a.Payload))
+	return db.wrap(err, "", "")
+}
+
+// Attempts lists the webhook's attempts, newest first, at most limit.
+func (l *DeliveryLog) Attempts(ctx context.Context, workspaceID, webhookID string, limit int) ([]ports.DeliveryAttempt, error) {
+	var rows []attemptRow
+	if err := l.db.sel(ctx, l.db.read, &rows, `SELECT delivery_id, workspace_id, webhook_id, event_id, event,
+attempt, status_code, latency_ms, error, at FROM webhook_deliveries WHERE workspace_id = ? AND webhook_id = ?
+ORDER BY at DESC, attempt DESC LIMIT ?`, workspaceID, webhookID, limit); err != nil {
+		return nil, l.db.wrap(err, "", "")
+	}
+	out := make([]ports.DeliveryAttempt, len(rows))
+	for i, r := range rows {
+		out[i] = ports.DeliveryAttempt{DeliveryID: r.DeliveryID, WorkspaceID: r.WorkspaceID, WebhookID: r.WebhookID,
+			EventID: r.EventID, Event: r.Event, Attempt: r.Attempt, StatusCode: r.StatusCode, LatencyMS: r.LatencyMS,
+			Error: r.Error, At: r.At.T}
+	}
+	return out, nil
+}
+
+// Delivery returns a delivery of the webhook with at least one recorded attempt, with its payload;
+// ENOTFOUND if there is none.
+func (l *DeliveryLog) Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*ports.WebhookDelivery, error) {
+	var r struct {
+		EventID string `db:"event_id"`
+		Event   string `db:"event"`
+		Payload string `db:"payload"`
+	}
+	if err := l.db.get(ctx, l.db.read, &r, `SELECT event_id, event, payload FROM webhook_deliveries
+WHERE workspace_id = ? AND webhook_id = ? AND delivery_id = ? ORDER BY attempt LIMIT 1`,
+		workspaceID, webhookID, deliveryID); err != nil {
+		return nil, l.db.wrap(err, "Delivery "+deliveryID+" not found", "")
+	}
+	return &ports.WebhookDelivery{ID: deliveryID, WorkspaceID: workspaceID, WebhookID: webhookID,
+		EventID: r.EventID, Event: r.Event, Payload: []byte(r.Payload)}, nil
+}

@@ -1,0 +1,135 @@
+package core_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tooken/tooken/core"
+	"github.com/tooken/tooken/ports"
+)
+
+// refuseHost is a URL guard that refuses one host, to check that the service consults its guard.
+type refuseHost string
+
+func (r refuseHost) CheckURL(_ context.Context, raw string) error {
+	if strings.Contains(raw, string(r)) {
+		return ports.Errorf(ports.EUNPROCESSABLE, "not public")
+	}
+	return nil
+}
+
+func TestCreateWebhookValidatesAndShowsTheSecretOnce(t *testing.T) {
+	e := newEnv(t)
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://hooks.example.com/x",
+		Events: []string{"token.created", "token.created", "token.rotated"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(w.Secret, core.WebhookSecretPrefix) || !w.Enabled || len(w.Events) != 2 {
+		t.Errorf("webhook = %+v", w)
+	}
+	for name, in := range map[string]core.CreateWebhookInput{
+		"no url":        {Events: []string{"token.created"}},
+		"relative url":  {URL: "/hook", Events: []string{"token.created"}},
+		"no events":     {URL: "https://hooks.example.com/x"},
+		"unknown event": {URL: "https://hooks.example.com/x", Events: []string{"token.used"}},
+		"long text":     {URL: "https://hooks.example.com/x", Events: []string{"token.created"}, Description: strings.Repeat("x", 501)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.svc.CreateWebhook(e.ctx, p, in)
+			wantCode(t, err, ports.EINVALID)
+		})
+	}
+}
+
+func TestWebhookURLsGoThroughTheGuardOnCreateAndUpdate(t *testing.T) {
+	e := newEnv(t)
+	svc := core.New(core.Config{PublicURL: "https://tooken.test", WebhookGuard: refuseHost("internal")},
+		e.stores, nil, e.clock, nil)
+	p := e.workspace("acme")
+	_, err := svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://internal/x", Events: []string{"token.created"}})
+	wantCode(t, err, ports.EUNPROCESSABLE)
+	w, err := svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://public/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{URL: ptr("https://internal/y")})
+	wantCode(t, err, ports.EUNPROCESSABLE)
+	got, err := svc.GetWebhook(e.ctx, p, w.ID)
+	if err != nil || got.URL != "https://public/x" {
+		t.Errorf("after a refused update: %+v, %v", got, err)
+	}
+}
+
+func TestWebhookPermissions(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, owner, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := e.auth(e.token(owner, "reader", core.ScopeWebhooksRead).Value)
+	if _, err := e.svc.ListWebhooks(e.ctx, reader); err != nil {
+		t.Errorf("reader list: %v", err)
+	}
+	_, err = e.svc.UpdateWebhook(e.ctx, reader, w.ID, core.UpdateWebhookInput{Enabled: ptr(false)})
+	wantCode(t, err, ports.EFORBIDDEN)
+	wantCode(t, e.svc.DeleteWebhook(e.ctx, reader, w.ID), ports.EFORBIDDEN)
+	other := e.workspace("globex")
+	_, err = e.svc.GetWebhook(e.ctx, other, w.ID)
+	wantCode(t, err, ports.ENOTFOUND)
+	wantCode(t, e.svc.DeleteWebhook(e.ctx, other, w.ID), ports.ENOTFOUND)
+}
+
+func TestWebhookIsDisabledAfter72HoursOfContinuousFailure(t *testing.T) {
+	e := newEnv(t)
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := func(ok bool) *ports.Webhook {
+		t.Helper()
+		if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, ok); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.svc.GetWebhook(e.ctx, p, w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	note(false) // failing since epoch
+	e.clock.Advance(71 * time.Hour)
+	if got := note(false); !got.Enabled {
+		t.Fatal("disabled after 71 h")
+	}
+	note(true) // a success ends the run
+	e.clock.Advance(2 * time.Hour)
+	if got := note(false); !got.Enabled || got.FailingSince == nil || !got.FailingSince.Equal(e.svc.Now()) {
+		t.Fatalf("after a success the run restarts: %+v", got)
+	}
+	e.clock.Advance(core.AutoDisableAfter)
+	if got := note(false); got.Enabled {
+		t.Fatal("still enabled after 72 h of failures")
+	}
+	events, _, _, err := e.svc.ListAuditEvents(e.ctx, p, core.ListAuditInput{Action: "webhook.disabled"})
+	if err != nil || len(events) != 1 || events[0].Actor.Type != "system" || events[0].Target.ID != w.ID {
+		t.Fatalf("webhook.disabled events = %+v, %v", events, err)
+	}
+	note(false) // disabled: nothing more happens
+	if events, _, _, _ := e.svc.ListAuditEvents(e.ctx, p, core.ListAuditInput{Action: "webhook.disabled"}); len(events) != 1 {
+		t.Errorf("%d webhook.disabled events", len(events))
+	}
+	// Re-enabling starts afresh.
+	got, err := e.svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{Enabled: ptr(true)})
+	if err != nil || !got.Enabled || got.FailingSince != nil {
+		t.Fatalf("re-enabled = %+v, %v", got, err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, "wh_gone", false); err != nil {
+		t.Errorf("unknown webhook: %v", err)
+	}
+}

@@ -1,0 +1,141 @@
+package ports
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Webhook is a workspace's subscription to events, delivered by HTTPS POST to URL.
+type Webhook struct {
+	ID          string // wh_…
+	WorkspaceID string
+	URL         string
+	Events      []string // event names, e.g. token.created; never empty
+	Enabled     bool
+	Description string
+	// Secret signs deliveries (whsec_…). It is shown to the client once, at creation, and never
+	// returned by the HTTP API again; stores keep it so that deliveries can be signed.
+	Secret string
+	// PreviousSecret, after a secret rotation, keeps signing deliveries alongside Secret until
+	// PreviousSecretUntil, so receivers can switch without dropping events; "" when none.
+	PreviousSecret      string
+	PreviousSecretUntil *time.Time
+	// FailingSince is when the current run of failed delivery attempts began; nil after a success.
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// WebhookStore keeps webhook endpoints.
+type WebhookStore interface {
+	// CreateWebhook stores w and ev in one transaction; ECONFLICT if the id exists.
+	CreateWebhook(ctx context.Context, w *Webhook, ev *AuditEvent) error
+	// Webhooks lists the workspace's webhooks, newest first.
+	Webhooks(ctx context.Context, workspaceID string) ([]Webhook, error)
+	// Webhook returns one webhook; ENOTFOUND if it is not in the workspace.
+	Webhook(ctx context.Context, workspaceID, id string) (*Webhook, error)
+	// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and
+	// records ev (when given), in one transaction; ENOTFOUND if it is not in the workspace.
+	UpdateWebhook(ctx context.Context, w *Webhook, ev *AuditEvent) error
+	// DeleteWebhook removes the webhook and records ev in one transaction; ENOTFOUND if it is not in
+	// the workspace.
+	DeleteWebhook(ctx context.Context, workspaceID, id string, ev *AuditEvent) error
+	// RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
+	// records ev, in one transaction; ENOTFOUND if it is not in the workspace.
+	RotateWebhookSecret(ctx context.Context, w *Webhook, ev *AuditEvent) error
+}
+
+// DeliveryQueue enqueues deliveries outside an event's transaction: redeliveries and test pings.
+type DeliveryQueue interface {
+	// Enqueue schedules d for delivery (retried like any delivery).
+	Enqueue(ctx context.Context, d WebhookDelivery) error
+}
+
+// URLGuard decides whether a webhook may be delivered to a URL.
+type URLGuard interface {
+	// CheckURL resolves the URL's host and returns EUNPROCESSABLE if any of its addresses is not a
+	// public one (loopback, private, link-local, unique-local, unspecified…) unless the operator
+	// allowed private targets. It does not connect.
+	CheckURL(ctx context.Context, rawURL string) error
+}
+
+// WebhookDelivery is one event to deliver to one webhook: a job enqueued in the transaction that
+// records the event (the transactional outbox), so an event is never committed without its
+// deliveries, nor a delivery without its event.
+type WebhookDelivery struct {
+	ID          string // dlv_…
+	WorkspaceID string
+	WebhookID   string
+	EventID     string // the audit event's id (evt_…): receivers deduplicate by it
+	Event       string // the event name, e.g. token.created
+	// Payload is the JSON envelope {id, event, timestamp, data} sent as the request body, exactly.
+	Payload []byte
+}
+
+// DeliveryAttempt is one attempt at a delivery, as the delivery log keeps it.
+type DeliveryAttempt struct {
+	DeliveryID  string
+	WorkspaceID string
+	WebhookID   string
+	EventID     string
+	Event       string
+	Attempt     int // from 1
+	StatusCode  int // 0 when no response was received
+	LatencyMS   int64
+	Error       string // "" on success
+	At          time.Time
+	// Payload is the body that was sent (kept so that the delivery can be sent again); Attempts
+	// leaves it empty.
+	Payload []byte
+}
+
+// DeliveryLog keeps the attempts of webhook deliveries.
+type DeliveryLog interface {
+	// RecordAttempt stores a. A webhook deleted meanwhile is not an error.
+	RecordAttempt(ctx context.Context, a *DeliveryAttempt) error
+	// Attempts lists the webhook's attempts, newest first, at most limit.
+	Attempts(ctx context.Context, workspaceID, webhookID string, limit int) ([]DeliveryAttempt, error)
+	// Delivery returns a delivery of the webhook that has at least one recorded attempt, with its
+	// payload; ENOTFOUND if there is none.
+	Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*WebhookDelivery, error)
+}
+
+// WebhookEventNames lists the events a webhook may subscribe to (and the audit actions that
+// trigger deliveries).
+var WebhookEventNames = []string{"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring"}
+
+// WebhookEnvelope returns the delivery body of an audit event: {id, event, timestamp, data}, data
+// holding the event's target, actor and metadata.
+func WebhookEnvelope(ev *AuditEvent) ([]byte, error) {
+	type party struct {
+		Type  string `json:"type"`
+		ID    string `json:"id"`
+		Name  string `json:"name,omitempty"`
+		Email string `json:"email,omitempty"`
+	}
+	md := ev.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
+	return json.Marshal(struct {
+		ID        string `json:"id"`
+		Event     string `json:"event"`
+		Timestamp string `json:"timestamp"`
+		Data      any    `json:"data"`
+	}{ev.ID, ev.Action, ev.OccurredAt.UTC().Format(time.RFC3339Nano), map[string]any{
+		"workspace_id": ev.WorkspaceID,
+		"target":       party{Type: ev.Target.Type, ID: ev.Target.ID, Name: ev.Target.Name},
+		"actor":        party{Type: ev.Actor.Type, ID: ev.Actor.ID, Email: ev.Actor.Email},
+		"metadata":     md,
+	}})
+}
+
+// SecretBox seals secrets that must be stored recoverably (webhook signing secrets) with the
+// installation's master key.
+type SecretBox interface {
+	// Seal encrypts plain, bound to id (the record it belongs to).
+	Seal(id, plain string) (string, error)
+	// Open decrypts what Seal returned for the same id; EINTERNAL if it was tampered with.
+	Open(id, sealed string) (string, error)
+}
