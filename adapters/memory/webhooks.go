@@ -92,6 +92,15 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 // UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and records
 // ev together; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+	return s.change(ctx, w, ev, func(r *webhookRow) {
+		r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
+		r.FailingSince = normTimePtr(w.FailingSince)
+	})
+}
+
+// change applies set to the stored webhook w names, stamps w.UpdatedAt and records ev, all under the
+// lock; ENOTFOUND if the webhook is not in the workspace.
+func (s *WebhookStore) change(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent, set func(r *webhookRow)) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -106,8 +115,7 @@ func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *
 	if err != nil {
 		return err
 	}
-	r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
-	r.FailingSince = normTimePtr(w.FailingSince)
+	set(r)
 	r.UpdatedAt = normTime(w.UpdatedAt)
 	db.appendEvents(events)
 	return nil
@@ -205,22 +213,7 @@ func (l *DeliveryLog) Delivery(ctx context.Context, workspaceID, webhookID, deli
 // RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
 // records ev together; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	db := s.db
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	r, err := db.webhookIn(w.WorkspaceID, w.ID)
-	if err != nil {
-		return err
-	}
-	events, err := db.prepareEvents(ev)
-	if err != nil {
-		return err
-	}
-	r.Secret, r.PreviousSecret, r.PreviousSecretUntil = w.Secret, w.PreviousSecret, normTimePtr(w.PreviousSecretUntil)
-	r.UpdatedAt = normTime(w.UpdatedAt)
-	db.appendEvents(events)
-	return nil
+	return s.change(ctx, w, ev, func(r *webhookRow) {
+		r.Secret, r.PreviousSecret, r.PreviousSecretUntil = w.Secret, w.PreviousSecret, normTimePtr(w.PreviousSecretUntil)
+	})
 }
