@@ -43,13 +43,15 @@ func (b *usageBuffer) take() []ports.Usage {
 	return out
 }
 
-// FlushUsage writes the buffered last-used times. On failure they are kept for the next flush.
+// FlushUsage writes the buffered last-used times. On failure they are kept for the next flush. The
+// store samples token uses for token.used webhook events in the same transaction (see
+// ports.UsageStore), so the request path pays nothing for them.
 func (s *Service) FlushUsage(ctx context.Context) error {
 	uses := s.usage.take()
 	if len(uses) == 0 {
 		return nil
 	}
-	if err := s.stores.Usage.MarkUsed(ctx, uses); err != nil {
+	if _, err := s.stores.Usage.MarkUsed(ctx, uses); err != nil {
 		for _, u := range uses {
 			s.usage.add(u)
 		}

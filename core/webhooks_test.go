@@ -24,18 +24,18 @@ func TestCreateWebhookValidatesAndShowsTheSecretOnce(t *testing.T) {
 	e := newEnv(t)
 	p := e.workspace("acme")
 	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://hooks.example.com/x",
-		Events: []string{"token.created", "token.created", "token.rotated"}})
+		Events: []string{"token.created", "token.created", "token.rotated", "token.used"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(w.Secret, core.WebhookSecretPrefix) || !w.Enabled || len(w.Events) != 2 {
+	if !strings.HasPrefix(w.Secret, core.WebhookSecretPrefix) || !w.Enabled || len(w.Events) != 3 {
 		t.Errorf("webhook = %+v", w)
 	}
 	for name, in := range map[string]core.CreateWebhookInput{
 		"no url":        {Events: []string{"token.created"}},
 		"relative url":  {URL: "/hook", Events: []string{"token.created"}},
 		"no events":     {URL: "https://hooks.example.com/x"},
-		"unknown event": {URL: "https://hooks.example.com/x", Events: []string{"token.used"}},
+		"unknown event": {URL: "https://hooks.example.com/x", Events: []string{"token.deleted"}},
 		"long text":     {URL: "https://hooks.example.com/x", Events: []string{"token.created"}, Description: strings.Repeat("x", 501)},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -131,5 +131,49 @@ func TestWebhookIsDisabledAfter72HoursOfContinuousFailure(t *testing.T) {
 	}
 	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, "wh_gone", false); err != nil {
 		t.Errorf("unknown webhook: %v", err)
+	}
+}
+
+// Token uses reach the store's token.used sampling through the usage flush, and never the audit log.
+func TestTokenUsesAreSampledAtFlushAndNeverAudited(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	if _, err := e.svc.CreateWebhook(e.ctx, owner, core.CreateWebhookInput{URL: "https://h.example/x",
+		Events: []string{ports.EventTokenUsed}}); err != nil {
+		t.Fatal(err)
+	}
+	it := e.token(owner, "busy", core.ScopeTokensRead)
+	_, before, err := e.stores.Audit.AuditEvents(e.ctx, owner.WorkspaceID, ports.AuditFilter{Page: ports.Page{Page: 1, PerPage: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	for range 3 {
+		e.auth(it.Value)
+	}
+	if err := e.svc.FlushUsage(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, after, err := e.stores.Audit.AuditEvents(e.ctx, owner.WorkspaceID, ports.AuditFilter{Page: ports.Page{Page: 1, PerPage: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("authenticating and flushing wrote %d audit events", after-before)
+	}
+	// The flush sampled the use at epoch+1m: another within the minute is not sampled, one a minute
+	// later is.
+	use := func(d time.Duration) int {
+		sampled, err := e.stores.Usage.MarkUsed(e.ctx, []ports.Usage{{Kind: "token", ID: it.Token.ID, At: epoch.Add(d)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(sampled)
+	}
+	if n := use(90 * time.Second); n != 0 {
+		t.Errorf("a use 30 s after the flushed one was sampled")
+	}
+	if n := use(2 * time.Minute); n != 1 {
+		t.Errorf("a use a minute after the flushed one was not sampled")
 	}
 }

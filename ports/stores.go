@@ -119,8 +119,15 @@ type Usage struct {
 // UsageStore records when credentials were last used.
 type UsageStore interface {
 	// MarkUsed sets last_used_at of each credential to At unless it already holds a later time.
-	// Credentials that no longer exist are ignored.
-	MarkUsed(ctx context.Context, uses []Usage) error
+	// Credentials that no longer exist are ignored. In the same transaction it samples token uses for
+	// token.used events: a token use is sampled when the token's workspace has an enabled webhook
+	// subscribed to token.used and the token's last sampled use (if any) is at least
+	// TokenUsedInterval before it. The decision is atomic, also between concurrent callers on other
+	// replicas, so a token is sampled at most once per TokenUsedInterval. It returns the sampled uses
+	// (the latest use of each sampled token); a store with a job queue enqueues one token.used
+	// delivery per subscribed webhook for each of them in that transaction (the memory store delivers
+	// nothing).
+	MarkUsed(ctx context.Context, uses []Usage) (sampled []Usage, err error)
 }
 
 // AuditLog keeps audit events. Mutations write their own events; this port appends standalone events

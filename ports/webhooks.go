@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -101,9 +102,62 @@ type DeliveryLog interface {
 	Delivery(ctx context.Context, workspaceID, webhookID, deliveryID string) (*WebhookDelivery, error)
 }
 
-// WebhookEventNames lists the events a webhook may subscribe to (and the audit actions that
-// trigger deliveries).
-var WebhookEventNames = []string{"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring"}
+// WebhookEventNames lists the events a webhook may subscribe to: the audit actions that trigger
+// deliveries (AuditWebhookEvents) and EventTokenUsed.
+var WebhookEventNames = append(slices.Clone(AuditWebhookEvents), EventTokenUsed)
+
+// AuditWebhookEvents lists the audit actions that trigger webhook deliveries when they are written.
+var AuditWebhookEvents = []string{"token.created", "token.revoked", "token.rotated", "token.expired", "token.expiring"}
+
+// EventTokenUsed is the opt-in, sampled event of a token's use. It is never an audit event (it would
+// flood the audit log): UsageStore.MarkUsed samples it when it writes last-used times.
+const EventTokenUsed = "token.used"
+
+// TokenUsedInterval is the least time between two token.used events of one token.
+const TokenUsedInterval = time.Minute
+
+// TokenUsedEnvelope returns the delivery body of a token.used event: {id, event, timestamp, data},
+// data holding workspace_id, the token object as the API shows it (never its value) and used_at.
+func TokenUsedEnvelope(eventID string, t *Token, usedAt time.Time) ([]byte, error) {
+	md := map[string]any{}
+	if len(t.Metadata) > 0 {
+		if err := json.Unmarshal(t.Metadata, &md); err != nil {
+			return nil, err
+		}
+	}
+	sec := func(v *time.Time) any {
+		if v == nil {
+			return nil
+		}
+		return v.UTC().Truncate(time.Second)
+	}
+	var expires any
+	if t.ExpiresAt != nil {
+		expires = t.ExpiresAt.UTC()
+	}
+	nonNil := func(v []string) []string {
+		if v == nil {
+			return []string{}
+		}
+		return v
+	}
+	used := usedAt.UTC().Format(time.RFC3339Nano)
+	return json.Marshal(struct {
+		ID        string `json:"id"`
+		Event     string `json:"event"`
+		Timestamp string `json:"timestamp"`
+		Data      any    `json:"data"`
+	}{eventID, EventTokenUsed, used, map[string]any{
+		"workspace_id": t.WorkspaceID,
+		"used_at":      used,
+		"token": map[string]any{
+			"id": t.ID, "name": t.Name, "scopes": nonNil(t.Scopes), "status": t.Status(usedAt),
+			"created_at": t.CreatedAt.UTC(), "expires_at": expires, "last_used_at": sec(t.LastUsedAt),
+			"created_by": t.CreatedBy, "revoked_at": sec(t.RevokedAt), "rotated_at": sec(t.RotatedAt),
+			"audience": nonNil(t.Audience), "metadata": md, "rotation_period": t.RotationPeriod,
+		},
+	}})
+}
 
 // WebhookEnvelope returns the delivery body of an audit event: {id, event, timestamp, data}, data
 // holding the event's target, actor and metadata.

@@ -273,6 +273,7 @@ const (
 	TokenExpiring WebhookEvent = "token.expiring"
 	TokenRevoked  WebhookEvent = "token.revoked"
 	TokenRotated  WebhookEvent = "token.rotated"
+	TokenUsed     WebhookEvent = "token.used"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEvent enum.
@@ -287,6 +288,8 @@ func (e WebhookEvent) Valid() bool {
 	case TokenRevoked:
 		return true
 	case TokenRotated:
+		return true
+	case TokenUsed:
 		return true
 	default:
 		return false
@@ -1203,7 +1206,9 @@ type ClientInterface interface {
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
 	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-	// `webhook.disabled`).
+	// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+	// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+	// it is not an audit event.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1218,7 +1223,9 @@ type ClientInterface interface {
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
 	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-	// `webhook.disabled`).
+	// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+	// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+	// it is not an audit event.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1797,7 +1804,9 @@ func (c *Client) ListWebhooks(ctx context.Context, reqEditors ...RequestEditorFn
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 // which also allows `http`. Each subscribed event is delivered at least once (retried for about
 // 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-// `webhook.disabled`).
+// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+// it is not an audit event.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1822,7 +1831,9 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, contentType string, 
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 // which also allows `http`. Each subscribed event is delivered at least once (retried for about
 // 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-// `webhook.disabled`).
+// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+// it is not an audit event.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3884,7 +3895,9 @@ type ClientWithResponsesInterface interface {
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
 	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-	// `webhook.disabled`).
+	// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+	// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+	// it is not an audit event.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3899,7 +3912,9 @@ type ClientWithResponsesInterface interface {
 	// addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 	// which also allows `http`. Each subscribed event is delivered at least once (retried for about
 	// 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-	// `webhook.disabled`).
+	// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+	// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+	// it is not an audit event.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8254,7 +8269,9 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, reqE
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 // which also allows `http`. Each subscribed event is delivered at least once (retried for about
 // 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-// `webhook.disabled`).
+// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+// it is not an audit event.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8275,7 +8292,9 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // addresses are refused with `422`), unless the operator set `TOOKEN_WEBHOOK_ALLOW_PRIVATE=true`,
 // which also allows `http`. Each subscribed event is delivered at least once (retried for about
 // 24 h); a webhook whose deliveries fail continuously for 72 h is disabled (audit event
-// `webhook.disabled`).
+// `webhook.disabled`). `token.used` is opt-in and sampled: at most one event per token per
+// minute (`data`: `workspace_id`, `token` — the token object, never its value — and `used_at`);
+// it is not an audit event.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

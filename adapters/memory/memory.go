@@ -56,6 +56,8 @@ type apiKeyRow struct {
 type tokenRow struct {
 	ports.Token
 	seq int64
+	// lastSampled is the token's last use sampled for a token.used event; nil when none.
+	lastSampled *time.Time
 }
 
 type signingKeyRow struct {

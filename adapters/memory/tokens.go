@@ -186,25 +186,31 @@ type UsageStore struct{ db *DB }
 var _ ports.UsageStore = (*UsageStore)(nil)
 
 // MarkUsed sets last_used_at of each credential to its At unless it already holds a later time;
-// credentials that do not exist are ignored. An unknown Kind is EINVALID and changes nothing.
-func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
+// credentials that do not exist are ignored. An unknown Kind is EINVALID and changes nothing. It
+// samples token uses for token.used events like the SQL stores (see ports.UsageStore) and returns
+// them, but delivers nothing: the memory store has no job queue.
+func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) ([]ports.Usage, error) {
 	if err := ctxErr(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	for _, u := range uses {
 		if u.Kind != "token" && u.Kind != "api_key" {
-			return ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
+			return nil, ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
 		}
 	}
 	db := s.db
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	latest := map[string]ports.Usage{}
 	for _, u := range uses {
 		var last **time.Time
 		switch u.Kind {
 		case "token":
 			if r, ok := db.tokens[u.ID]; ok {
 				last = &r.LastUsedAt
+				if prev, ok := latest[u.ID]; !ok || u.At.After(prev.At) {
+					latest[u.ID] = u
+				}
 			}
 		case "api_key":
 			if r, ok := db.apiKeys[u.ID]; ok {
@@ -215,7 +221,29 @@ func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
 			*last = normTimePtr(&u.At)
 		}
 	}
-	return nil
+	var sampled []ports.Usage
+	for _, u := range latest {
+		r := db.tokens[u.ID]
+		if !db.subscribed(r.WorkspaceID, ports.EventTokenUsed) ||
+			(r.lastSampled != nil && r.lastSampled.After(u.At.Add(-ports.TokenUsedInterval))) {
+			continue
+		}
+		r.lastSampled = normTimePtr(&u.At)
+		sampled = append(sampled, u)
+	}
+	slices.SortFunc(sampled, func(a, b ports.Usage) int { return cmp.Compare(a.ID, b.ID) })
+	return sampled, nil
+}
+
+// subscribed reports whether the workspace has an enabled webhook subscribed to event. The caller
+// holds mu.
+func (db *DB) subscribed(workspaceID, event string) bool {
+	for _, w := range db.webhooks {
+		if w.WorkspaceID == workspaceID && w.Enabled && slices.Contains(w.Events, event) {
+			return true
+		}
+	}
+	return false
 }
 
 // ExpiryCandidates lists unrevoked tokens of every workspace with an id greater than after, by id, at

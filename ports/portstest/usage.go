@@ -1,6 +1,8 @@
 package portstest
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,11 +18,16 @@ func TestUsageStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "MarkUsedKeepsTheLaterTimeWithinABatch", testMarkUsedBatchOrder)
 	run(t, newStores, "MarkUsedIgnoresUnknownCredentials", testMarkUsedUnknown)
 	run(t, newStores, "MarkUsedWithNothingSucceeds", testMarkUsedEmpty)
+	run(t, newStores, "MarkUsedSamplesTokenUsedOncePerMinute", testSampleOncePerMinute)
+	run(t, newStores, "MarkUsedSamplesOnlyWorkspacesSubscribedToTokenUsed", testSampleOnlySubscribed)
+	run(t, newStores, "ConcurrentMarkUsedSamplesATokenOnce", testSampleConcurrently)
 }
 
-func (e *env) markUsed(uses ...ports.Usage) {
+func (e *env) markUsed(uses ...ports.Usage) []ports.Usage {
 	e.t.Helper()
-	e.must(e.s.Usage.MarkUsed(e.ctx, uses), "MarkUsed")
+	sampled, err := e.s.Usage.MarkUsed(e.ctx, uses)
+	e.must(err, "MarkUsed")
+	return sampled
 }
 
 func (e *env) wantTokenUsed(tok *ports.Token, at *time.Time) {
@@ -107,4 +114,83 @@ func testMarkUsedUnknown(e *env) {
 
 func testMarkUsedEmpty(e *env) {
 	e.markUsed()
+}
+
+// hookFor creates a webhook of the tenant subscribed to events.
+func (e *env) hookFor(tn *tenant, enabled bool, events ...string) *ports.Webhook {
+	e.t.Helper()
+	w := e.webhookRecord(tn, e.at(0))
+	w.Events, w.Enabled = events, enabled
+	e.must(e.s.Webhooks.CreateWebhook(e.ctx, w, nil), "CreateWebhook")
+	return w
+}
+
+func (e *env) wantSampled(got []ports.Usage, want ...ports.Usage) {
+	e.t.Helper()
+	if len(got) != len(want) {
+		e.t.Errorf("sampled %+v, want %+v", got, want)
+		return
+	}
+	for i := range got {
+		if got[i].Kind != want[i].Kind || got[i].ID != want[i].ID || !got[i].At.Equal(want[i].At) {
+			e.t.Errorf("sampled %+v, want %+v", got, want)
+			return
+		}
+	}
+}
+
+func testSampleOncePerMinute(e *env) {
+	tn := e.newTenant()
+	e.hookFor(tn, true, "token.created", ports.EventTokenUsed)
+	tok := e.createToken(tn, "sampled", e.at(0))
+	k := e.createAPIKey(tn, "never sampled", e.at(0))
+	use := func(d time.Duration) ports.Usage { return ports.Usage{Kind: "token", ID: tok.ID, At: e.at(d)} }
+	first := use(time.Minute)
+	e.wantSampled(e.markUsed(use(50*time.Second), first, ports.Usage{Kind: "api_key", ID: k.ID, At: e.at(time.Minute)}), first)
+	e.wantSampled(e.markUsed(use(time.Minute + 30*time.Second)))
+	late := use(2*time.Minute - time.Microsecond)
+	e.wantSampled(e.markUsed(late))
+	e.wantTokenUsed(tok, &late.At)
+	next := use(2 * time.Minute)
+	e.wantSampled(e.markUsed(next), next)
+	e.wantSampled(e.markUsed(use(90 * time.Second))) // an older use, flushed late, is not sampled
+	e.wantTokenUsed(tok, &next.At)
+}
+
+func testSampleOnlySubscribed(e *env) {
+	unsubscribed, other, disabled, subscribed := e.newTenant(), e.newTenant(), e.newTenant(), e.newTenant()
+	e.hookFor(other, true, "token.created", "token.revoked")
+	e.hookFor(disabled, false, ports.EventTokenUsed)
+	e.hookFor(subscribed, true, ports.EventTokenUsed)
+	var uses []ports.Usage
+	var want ports.Usage
+	for _, tn := range []*tenant{unsubscribed, other, disabled, subscribed} {
+		u := ports.Usage{Kind: "token", ID: e.createToken(tn, "t", e.at(0)).ID, At: e.at(time.Minute)}
+		uses = append(uses, u)
+		want = u
+	}
+	e.wantSampled(e.markUsed(uses...), want)
+}
+
+func testSampleConcurrently(e *env) {
+	tn := e.newTenant()
+	e.hookFor(tn, true, ports.EventTokenUsed)
+	tok := e.createToken(tn, "contended", e.at(0))
+	const n = 8
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for i := range n {
+		wg.Go(func() {
+			// Replicas flush their own buffers: uses of one token within the same minute.
+			sampled, err := e.s.Usage.MarkUsed(e.ctx, []ports.Usage{{Kind: "token", ID: tok.ID, At: e.at(time.Minute + time.Duration(i)*time.Second)}})
+			if err != nil {
+				e.t.Errorf("MarkUsed: %v", err)
+			}
+			total.Add(int64(len(sampled)))
+		})
+	}
+	wg.Wait()
+	if got := total.Load(); got != 1 {
+		e.t.Errorf("%d concurrent flushes within one minute sampled %d uses, want 1", n, got)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/tooken/tooken/ports"
@@ -110,33 +111,55 @@ func (s *AuditLog) AuditEvents(ctx context.Context, workspaceID string, f ports.
 // UsageStore implements ports.UsageStore.
 type UsageStore struct{ db *DB }
 
-// MarkUsed sets last_used_at of each credential to At unless it already holds a later time, in one
-// transaction; credentials that no longer exist are ignored.
-func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) error {
+// MarkUsed sets last_used_at of each credential to At unless it already holds a later time, and
+// samples token uses for token.used events (see ports.UsageStore), enqueueing their deliveries
+// through the outbox, all in one transaction; credentials that no longer exist are ignored.
+func (s *UsageStore) MarkUsed(ctx context.Context, uses []ports.Usage) ([]ports.Usage, error) {
 	if len(uses) == 0 {
-		return nil
+		return nil, nil
 	}
 	for _, u := range uses {
 		if u.Kind != "token" && u.Kind != "api_key" {
-			return ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
+			return nil, ports.Errorf(ports.EINVALID, "unknown credential kind %q", u.Kind)
 		}
 	}
 	db := s.db
+	var sampled []ports.Usage
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		sampled = nil
+		var tokens []*ports.Token
+		var at []time.Time
 		for _, u := range latestUses(uses) {
 			table := "tokens"
 			if u.Kind == "api_key" {
 				table = "api_keys"
 			}
-			at := db.t(u.At)
+			t := db.t(u.At)
 			if _, err := db.exec(ctx, tx, `UPDATE `+table+` SET last_used_at = ?
-WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, u.ID, at); err != nil {
+WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, t, u.ID, t); err != nil {
 				return err
 			}
+			if u.Kind != "token" {
+				continue
+			}
+			tok, err := db.sampleTokenUse(ctx, tx, u)
+			if err != nil {
+				return err
+			}
+			if tok != nil {
+				sampled, tokens, at = append(sampled, u), append(tokens, tok), append(at, u.At)
+			}
 		}
-		return nil
+		ds, err := db.tokenUsedDeliveries(ctx, tx, tokens, at)
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		return (*db.outbox.Load())(ctx, tx.Tx, ds)
 	})
-	return db.wrap(err, "", "")
+	if err != nil {
+		return nil, db.wrap(err, "", "")
+	}
+	return sampled, nil
 }
 
 // latestUses keeps the latest use of each credential, sorted by kind and id so that concurrent

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/tooken/tooken/ports"
@@ -27,40 +29,106 @@ func (db *DB) enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, list []chained
 	if o == nil {
 		return nil
 	}
-	subscribed := map[string][]webhookRow{} // workspace id → enabled webhooks
+	subs := subscribers{}
 	var ds []ports.WebhookDelivery
 	for i := range list {
 		ev := &list[i].ev
-		if !slices.Contains(ports.WebhookEventNames, ev.Action) {
+		if !slices.Contains(ports.AuditWebhookEvents, ev.Action) {
 			continue
 		}
-		hooks, ok := subscribed[ev.WorkspaceID]
-		if !ok {
-			if err := db.sel(ctx, tx, &hooks, webhookSelect+`WHERE workspace_id = ? AND enabled = ?`, ev.WorkspaceID, true); err != nil {
-				return err
-			}
-			subscribed[ev.WorkspaceID] = hooks
+		more, err := db.deliveriesOf(ctx, tx, subs, ev.WorkspaceID, ev.ID, ev.Action, func() ([]byte, error) {
+			return ports.WebhookEnvelope(ev)
+		})
+		if err != nil {
+			return err
 		}
-		var payload []byte
-		for _, h := range hooks {
-			var events []string
-			if err := json.Unmarshal([]byte(h.Events), &events); err != nil || !slices.Contains(events, ev.Action) {
-				continue
-			}
-			if payload == nil {
-				var err error
-				if payload, err = ports.WebhookEnvelope(ev); err != nil {
-					return ports.Internal(err)
-				}
-			}
-			ds = append(ds, ports.WebhookDelivery{ID: "dlv_" + strings.ToLower(rand.Text()[:24]), WorkspaceID: ev.WorkspaceID,
-				WebhookID: h.ID, EventID: ev.ID, Event: ev.Action, Payload: payload})
-		}
+		ds = append(ds, more...)
 	}
 	if len(ds) == 0 {
 		return nil
 	}
 	return (*o)(ctx, tx.Tx, ds)
+}
+
+// subscribers caches the enabled webhooks of workspaces within one transaction.
+type subscribers map[string][]webhookRow
+
+// deliveriesOf returns one delivery of the event per enabled webhook of the workspace subscribed to
+// it; payload renders the body, once, when there is at least one.
+func (db *DB) deliveriesOf(ctx context.Context, tx *sqlx.Tx, subs subscribers, workspaceID, eventID, event string,
+	payload func() ([]byte, error)) ([]ports.WebhookDelivery, error) {
+	hooks, ok := subs[workspaceID]
+	if !ok {
+		if err := db.sel(ctx, tx, &hooks, webhookSelect+`WHERE workspace_id = ? AND enabled = ?`, workspaceID, true); err != nil {
+			return nil, err
+		}
+		subs[workspaceID] = hooks
+	}
+	var body []byte
+	var ds []ports.WebhookDelivery
+	for _, h := range hooks {
+		var events []string
+		if err := json.Unmarshal([]byte(h.Events), &events); err != nil || !slices.Contains(events, event) {
+			continue
+		}
+		if body == nil {
+			var err error
+			if body, err = payload(); err != nil {
+				return nil, ports.Internal(err)
+			}
+		}
+		ds = append(ds, ports.WebhookDelivery{ID: randomID("dlv_"), WorkspaceID: workspaceID,
+			WebhookID: h.ID, EventID: eventID, Event: event, Payload: body})
+	}
+	return ds, nil
+}
+
+// randomID returns prefix + 24 random lowercase alphanumerics.
+func randomID(prefix string) string { return prefix + strings.ToLower(rand.Text()[:24]) }
+
+// sampleTokenUse records u as the token's last sampled use and returns the token, provided its
+// workspace has an enabled webhook subscribed to token.used and its last sampled use is at least
+// ports.TokenUsedInterval before u.At; nil otherwise. The one conditional UPDATE makes the decision
+// atomic: a concurrent sampler of the same token waits for the row lock and then finds the
+// condition false.
+func (db *DB) sampleTokenUse(ctx context.Context, tx *sqlx.Tx, u ports.Usage) (*ports.Token, error) {
+	var r tokenRow
+	err := db.get(ctx, tx, &r, `UPDATE tokens SET last_used_event_at = ?
+WHERE id = ? AND (last_used_event_at IS NULL OR last_used_event_at <= ?)
+AND EXISTS (SELECT 1 FROM webhooks WHERE webhooks.workspace_id = tokens.workspace_id AND webhooks.enabled = ?
+AND webhooks.events LIKE ?)
+RETURNING `+tokenColumns, db.t(u.At), u.ID, db.t(u.At.Add(-ports.TokenUsedInterval)), true, `%"`+ports.EventTokenUsed+`"%`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.token()
+	if err != nil {
+		return nil, ports.Internal(err)
+	}
+	return &t, nil
+}
+
+// tokenUsedDeliveries returns the token.used deliveries of sampled uses (nil without an outbox).
+func (db *DB) tokenUsedDeliveries(ctx context.Context, tx *sqlx.Tx, sampled []*ports.Token, at []time.Time) ([]ports.WebhookDelivery, error) {
+	if db.outbox.Load() == nil {
+		return nil, nil
+	}
+	subs := subscribers{}
+	var ds []ports.WebhookDelivery
+	for i, t := range sampled {
+		id := randomID("evt_")
+		more, err := db.deliveriesOf(ctx, tx, subs, t.WorkspaceID, id, ports.EventTokenUsed, func() ([]byte, error) {
+			return ports.TokenUsedEnvelope(id, t, at[i])
+		})
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, more...)
+	}
+	return ds, nil
 }
 
 // DeliveryLog implements ports.DeliveryLog.

@@ -42,7 +42,7 @@ func testErrors(c *check) {
 	wantCode(c.t, err, ports.ENOTFOUND, "Token(other workspace)")
 	_, _, err = c.s.Tokens.Tokens(c.ctx, wsID, ports.TokenFilter{Status: "bogus"})
 	wantCode(c.t, err, ports.EINVALID, "Tokens(unknown status)")
-	err = c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "bogus", ID: tok.ID, At: c.base}})
+	_, err = c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "bogus", ID: tok.ID, At: c.base}})
 	wantCode(c.t, err, ports.EINVALID, "MarkUsed(unknown kind)")
 	_, err = c.s.Workspaces.Workspace(c.ctx, id("ws_"))
 	wantCode(c.t, err, ports.ENOTFOUND, "Workspace(unknown)")
@@ -109,7 +109,7 @@ func testConcurrentWriters(c *check) {
 			if errs[i] = c.s.Tokens.CreateToken(c.ctx, tok, ev); errs[i] != nil {
 				return
 			}
-			if errs[i] = c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "token", ID: tok.ID, At: c.base}}); errs[i] != nil {
+			if _, errs[i] = c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "token", ID: tok.ID, At: c.base}}); errs[i] != nil {
 				return
 			}
 			_, _, errs[i] = c.s.Tokens.Tokens(c.ctx, wsID, ports.TokenFilter{Page: ports.Page{Page: 1, PerPage: 5}})
@@ -181,11 +181,13 @@ func testMarkUsed(c *check) {
 		MemberID: owner.ID, SecretHash: []byte(id("h")), Last4: "abcd", CreatedAt: c.base}
 	c.must(c.s.APIKeys.CreateAPIKey(c.ctx, key, nil), "CreateAPIKey")
 	t1, t2, t3 := c.base.Add(time.Minute), c.base.Add(2*time.Minute), c.base.Add(3*time.Minute)
-	c.must(c.s.Usage.MarkUsed(c.ctx, []ports.Usage{
+	_, err := c.s.Usage.MarkUsed(c.ctx, []ports.Usage{
 		{Kind: "token", ID: tok.ID, At: t2}, {Kind: "token", ID: tok.ID, At: t1},
 		{Kind: "api_key", ID: key.ID, At: t1}, {Kind: "token", ID: id("tok_"), At: t3},
-	}), "MarkUsed")
-	c.must(c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "token", ID: tok.ID, At: t1}, {Kind: "api_key", ID: key.ID, At: t3}}), "MarkUsed")
+	})
+	c.must(err, "MarkUsed")
+	_, err = c.s.Usage.MarkUsed(c.ctx, []ports.Usage{{Kind: "token", ID: tok.ID, At: t1}, {Kind: "api_key", ID: key.ID, At: t3}})
+	c.must(err, "MarkUsed")
 	gotTok, err := c.s.Tokens.Token(c.ctx, wsID, tok.ID)
 	c.must(err, "Token")
 	gotKey, err := c.s.APIKeys.APIKey(c.ctx, wsID, key.ID)
