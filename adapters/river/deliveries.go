@@ -25,9 +25,13 @@ type Deliveries struct {
 	RetryBase time.Duration
 	// RetryFor is how long a failing delivery is retried (default 24 h).
 	RetryFor time.Duration
-	// Timeout bounds one attempt's job (default 15 s; the HTTP attempt has its own, shorter, bound).
+	// Timeout bounds one attempt's job (default 15 s, at most Options.RescueAfter; the HTTP attempt
+	// has its own, shorter, bound).
 	Timeout time.Duration
 }
+
+// defaultDeliveryTimeout is Deliveries.Timeout's default.
+const defaultDeliveryTimeout = 15 * time.Second
 
 // ErrDrop, returned (wrapped) by Deliveries.Attempt, cancels the delivery: its webhook is gone.
 var ErrDrop = errors.New("river: drop the delivery")
@@ -96,7 +100,7 @@ func (o *Deliveries) defaults() {
 		o.RetryFor = 24 * time.Hour
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 15 * time.Second
+		o.Timeout = defaultDeliveryTimeout
 	}
 }
 

@@ -12,6 +12,7 @@
 package river
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -43,7 +44,16 @@ type Options struct {
 	PollInterval time.Duration
 	// Deliveries, when set, runs webhook delivery jobs (see Queue.EnqueueTx).
 	Deliveries *Deliveries
+	// RescueAfter is how long a job may stay running before it is presumed lost (its replica was
+	// killed mid-job) and retried by the leader (default DefaultRescueAfter). No job runs longer:
+	// job timeouts are capped at it, so a job still working is not run twice.
+	RescueAfter time.Duration
 }
+
+// DefaultRescueAfter is Options.RescueAfter's default: four times the default bound of a delivery
+// attempt's job (15 s), so that a delivery interrupted by a crash is retried within about a minute
+// (River's own default is an hour).
+const DefaultRescueAfter = 4 * defaultDeliveryTimeout
 
 // Queue is a River client of one replica.
 type Queue struct {
@@ -109,8 +119,10 @@ func newQueue(driver riverdriver.Driver[*sql.Tx], o Options) (*Queue, error) {
 		return nil, err
 	}
 	queues := map[string]riverqueue.QueueConfig{riverqueue.QueueDefault: {MaxWorkers: 4}}
+	rescue := cmp.Or(o.RescueAfter, DefaultRescueAfter)
 	if d := o.Deliveries; d != nil {
 		d.defaults()
+		d.Timeout = min(d.Timeout, rescue)
 		if err := riverqueue.AddWorkerSafely(workers, &deliveryWorker{o: d}); err != nil {
 			return nil, err
 		}
@@ -121,13 +133,15 @@ func newQueue(driver riverdriver.Driver[*sql.Tx], o Options) (*Queue, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := riverqueue.NewClient(driver, &riverqueue.Config{
-		Queues:            queues,
-		Workers:           workers,
-		PeriodicJobs:      jobs,
-		Logger:            logger,
-		FetchPollInterval: o.PollInterval,
-		FetchCooldown:     min(o.PollInterval, riverqueue.FetchCooldownDefault), // at most the poll interval
-		PollOnly:          true,                                                 // database/sql and SQLite have no LISTEN
+		Queues:               queues,
+		Workers:              workers,
+		PeriodicJobs:         jobs,
+		Logger:               logger,
+		FetchPollInterval:    o.PollInterval,
+		FetchCooldown:        min(o.PollInterval, riverqueue.FetchCooldownDefault), // at most the poll interval
+		PollOnly:             true,                                                 // database/sql and SQLite have no LISTEN
+		JobTimeout:           min(riverqueue.JobTimeoutDefault, rescue),
+		RescueStuckJobsAfter: rescue,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

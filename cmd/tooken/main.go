@@ -66,13 +66,15 @@ type serveCmd struct {
 	JWKSMaxAge          time.Duration `default:"5m" env:"TOOKEN_JWKS_MAX_AGE" help:"JWKS Cache-Control max-age; new signing keys are announced this long before they sign."`
 	KeyRotation         time.Duration `default:"2160h" env:"TOOKEN_KEY_ROTATION" help:"Automatic signing-key rotation period."`
 	WebhookAllowPrivate bool          `env:"TOOKEN_WEBHOOK_ALLOW_PRIVATE" help:"Let webhooks target loopback and private addresses, over http too (tests and local development only)."`
+	WebhookRetryBase    time.Duration `default:"30s" env:"TOOKEN_WEBHOOK_RETRY_BASE" help:"Delay before a failed webhook delivery's second attempt; it doubles after each attempt, up to 1h."`
+	JobRescueAfter      time.Duration `default:"1m" env:"TOOKEN_JOB_RESCUE_AFTER" help:"How long a background job (e.g. a webhook delivery) may run before it is presumed lost with a killed replica and retried."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
 	cfg := c.config(!c.NoMigrate)
 	cfg.RateLimit, cfg.ShutdownTimeout = c.RateLimit, c.ShutdownTimeout
 	cfg.JWKSMaxAge, cfg.KeyRotationPeriod = c.JWKSMaxAge, c.KeyRotation
-	cfg.WebhookAllowPrivate = c.WebhookAllowPrivate
+	cfg.WebhookAllowPrivate, cfg.WebhookRetryBase, cfg.JobRescueAfter = c.WebhookAllowPrivate, c.WebhookRetryBase, c.JobRescueAfter
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
 		return err

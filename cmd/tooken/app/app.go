@@ -49,6 +49,9 @@ type Config struct {
 	Heartbeat         time.Duration // revocation-stream heartbeat (default 15 s)
 	ExpiryScan        time.Duration // how often the expiry job records expiry notices (default 1 min)
 	JobPoll           time.Duration // how often a replica polls the job queue for jobs (default 1 s)
+	// JobRescueAfter is how long a job may stay running before it is presumed lost with a killed
+	// replica and retried (default river.DefaultRescueAfter, 1 min).
+	JobRescueAfter time.Duration
 
 	// WebhookAllowPrivate lets webhooks target loopback and private addresses, and plain http
 	// (TOOKEN_WEBHOOK_ALLOW_PRIVATE; tests and local development only).
@@ -131,6 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		stores, signer, cfg.Clock, argon2id.New())
 	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
+		RescueAfter: cfg.JobRescueAfter,
 		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),
 			Run: func(ctx context.Context) error { _, err := m.Service.ScanExpiry(ctx); return err }}},
 		Deliveries: &river.Deliveries{RetryBase: cfg.WebhookRetryBase, Attempt: func(ctx context.Context, d ports.WebhookDelivery, n int) error {
