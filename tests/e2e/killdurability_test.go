@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,8 +102,7 @@ func TestWebhookDeliveriesSurviveKill9(t *testing.T) {
 	var up atomic.Bool
 	var inflight, requests atomic.Int64
 	release := make(chan struct{})
-	var mu sync.Mutex
-	accepted := map[string]int{} // event id → successful deliveries
+	var accepted acceptedLog
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := requests.Add(1)
 		if !up.Load() {
@@ -126,9 +124,7 @@ func TestWebhookDeliveriesSurviveKill9(t *testing.T) {
 		if env.ID == "" || env.ID != r.Header.Get("X-Tooken-Event-Id") {
 			t.Errorf("delivery without a consistent event id: %s", body)
 		}
-		mu.Lock()
-		accepted[env.ID]++
-		mu.Unlock()
+		accepted.add(env.ID)
 	}))
 	defer rcv.Close()
 	defer close(release)
@@ -168,29 +164,6 @@ func TestWebhookDeliveriesSurviveKill9(t *testing.T) {
 	up.Store(true)
 	second := startChild(t, bin, env)
 	b := &server{URL: second.url, client: &http.Client{Timeout: 10 * time.Second}}
-	var events struct {
-		Data []struct{ ID string }
-	}
-	b.do(t, "GET", "/v1/audit-logs?action=token.created&per_page=100", ws.APIKey, nil).want(t, http.StatusOK).decode(t, &events)
-	if len(events.Data) != n {
-		t.Fatalf("%d token.created events, want %d", len(events.Data), n)
-	}
-	for deadline := time.Now().Add(45 * time.Second); ; {
-		mu.Lock()
-		missing := 0
-		for _, ev := range events.Data {
-			if accepted[ev.ID] == 0 {
-				missing++
-			}
-		}
-		mu.Unlock()
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events never delivered after the restart", missing, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAllDelivered(t, b, ws.APIKey, n, &accepted, 45*time.Second)
 	t.Logf("every event delivered %v after the build; %d requests in all", time.Since(began), requests.Load())
 }

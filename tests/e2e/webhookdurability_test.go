@@ -22,8 +22,7 @@ import (
 func TestWebhookDeliveriesSurviveARestart(t *testing.T) {
 	t.Parallel()
 	var up atomic.Bool
-	var mu sync.Mutex
-	accepted := map[string]int{} // event id → successful deliveries
+	var accepted acceptedLog
 	var attempts atomic.Int64
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attempts.Add(1)
@@ -34,9 +33,7 @@ func TestWebhookDeliveriesSurviveARestart(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		var env struct{ ID string }
 		_ = json.Unmarshal(body, &env)
-		mu.Lock()
-		accepted[env.ID]++
-		mu.Unlock()
+		accepted.add(env.ID)
 	}))
 	defer rcv.Close()
 
@@ -78,29 +75,49 @@ func TestWebhookDeliveriesSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := run(t, second, clock)
+	waitAllDelivered(t, b, ws.APIKey, len(ids), &accepted, 30*time.Second)
+}
+
+// acceptedLog counts a deduplicating receiver's successful deliveries by event id.
+type acceptedLog struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *acceptedLog) add(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == nil {
+		l.n = map[string]int{}
+	}
+	l.n[id]++
+}
+
+// waitAllDelivered reads the workspace's token.created events from s, requires want of them, and
+// waits until the receiver accepted each at least once, failing the test after within.
+func waitAllDelivered(t *testing.T, s *server, key string, want int, l *acceptedLog, within time.Duration) {
+	t.Helper()
 	var events struct {
 		Data []struct{ ID string }
 	}
-	b.do(t, "GET", "/v1/audit-logs?action=token.created", ws.APIKey, nil).want(t, http.StatusOK).decode(t, &events)
-	if len(events.Data) != len(ids) {
-		t.Fatalf("%d token.created events, want %d", len(events.Data), len(ids))
+	s.do(t, "GET", "/v1/audit-logs?action=token.created&per_page=100", key, nil).want(t, http.StatusOK).decode(t, &events)
+	if len(events.Data) != want {
+		t.Fatalf("%d token.created events, want %d", len(events.Data), want)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		mu.Lock()
+	for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
+		l.mu.Lock()
 		missing := 0
 		for _, ev := range events.Data {
-			if accepted[ev.ID] == 0 {
+			if l.n[ev.ID] == 0 {
 				missing++
 			}
 		}
-		mu.Unlock()
+		l.mu.Unlock()
 		if missing == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events never delivered after the restart", missing, len(events.Data))
+			t.Fatalf("%d of %d events never delivered after the restart", missing, want)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
