@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,6 +132,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutLosingAcknowledgedWrites(t *te
 func checkOutageResults(t *testing.T, results []loadResult, down, upAt time.Time) {
 	t.Helper()
 	var during, unavailable, after int
+	statuses := map[string]int{} // during the outage, by kind and status
 	for _, r := range results {
 		switch {
 		case r.err != nil:
@@ -148,6 +150,9 @@ func checkOutageResults(t *testing.T, results []loadResult, down, upAt time.Time
 			t.Errorf("%v: want 2xx or 503", r.res)
 		}
 		outageOnly := r.start.After(down) && r.start.Add(r.res.Took).Before(upAt)
+		if outageOnly {
+			statuses[r.kind+" "+strconv.Itoa(r.res.Status)]++
+		}
 		if outageOnly && r.kind == "create" {
 			during++
 			if r.res.Status != http.StatusServiceUnavailable {
@@ -164,6 +169,7 @@ func checkOutageResults(t *testing.T, results []loadResult, down, upAt time.Time
 	if after == 0 {
 		t.Error("no request of the load succeeded after the database returned")
 	}
+	t.Logf("answers during the outage: %v", statuses)
 }
 
 // load runs clients that alternate authenticated reads (with a token) and token creates (with an

@@ -30,7 +30,7 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 	stuck := startSlowCreate(t, addr, key) // never completes
 	defer stuck.conn.Close()
 	a.do(t, "GET", "/v1/tokens/"+tok.ID, tok.Token, nil, http.StatusOK, nil) // last_used_at, buffered (flush every 5 s)
-	time.Sleep(200 * time.Millisecond)                                      // both handlers are reading their bodies
+	time.Sleep(200 * time.Millisecond)                                       // both handlers are reading their bodies
 	term := time.Now()
 	a.signal(syscall.SIGTERM)
 
@@ -50,6 +50,9 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 	exited := time.Since(term)
 	if exited > shutdownTimeout+time.Second {
 		t.Errorf("exited %v after SIGTERM, want within the shutdown timeout %v (+1 s)", exited, shutdownTimeout)
+	}
+	if a.err == nil {
+		t.Error("exit status 0 although a request was cut at the shutdown timeout")
 	}
 	if !strings.Contains(a.stderr.String(), "shutdown timeout") {
 		t.Errorf("the log does not say that a request was cut at the shutdown timeout:\n%s", a.stderr.String())
