@@ -218,9 +218,9 @@ func Listen(ctx context.Context, cfg Config) (*Main, error) {
 	return m, nil
 }
 
-// Run starts the job queue and serves HTTP until ctx ends, then shuts down gracefully: in-flight
-// requests finish (within the shutdown timeout), so do running jobs (within another), and buffered
-// last-used times are flushed.
+// Run starts the job queue and serves HTTP until ctx ends, then shuts down gracefully: the listener
+// closes at once, in-flight requests and then running jobs finish within one shutdown timeout
+// (requests still running then are cut), and buffered last-used times are flushed.
 func (m *Main) Run(ctx context.Context) error {
 	if m.ln == nil {
 		return errors.New("app: Run needs a Main from Listen")
@@ -245,19 +245,21 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	m.cfg.Logger.Info("tooken serving", "url", m.URL)
 	var err error
-	timeout := cmp.Or(m.cfg.ShutdownTimeout, 15*time.Second)
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), timeout)
-		err = m.srv.Shutdown(sctx)
-		cancel()
 	}
-	jctx, cancel := context.WithTimeout(context.Background(), timeout)
-	if jerr := m.jobs.Stop(jctx); jerr != nil {
+	// One deadline bounds the whole shutdown: draining requests, then the running jobs.
+	timeout := cmp.Or(m.cfg.ShutdownTimeout, 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if serr := m.srv.Shutdown(sctx); serr != nil && err == nil {
+		_ = m.srv.Close() // cut the requests still running at the deadline
+		err = fmt.Errorf("requests still in flight after the shutdown timeout (%v) were cut: %w", timeout, serr)
+	}
+	if jerr := m.jobs.Stop(sctx); jerr != nil {
 		m.cfg.Logger.Warn("stopping the job queue", "error", jerr)
 	}
-	cancel()
 	stopBackground()
 	background.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
