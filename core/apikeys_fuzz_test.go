@@ -30,3 +30,23 @@ func FuzzAPIKeyChecksum(f *testing.F) {
 		}
 	})
 }
+
+// The base64 decoder skips line breaks, so a token value with one inside its signature would decode
+// to the same signed bytes: it must still be refused, as must every other spelling of a value.
+func TestTokenValueSpelledWithALineBreakIsRefused(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	it, err := e.svc.CreateToken(e.ctx, owner, core.CreateTokenInput{Name: "t", Scopes: []string{core.ScopeTokensRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(it.Value) - 10
+	for _, v := range []string{it.Value[:n] + "\n" + it.Value[n:], it.Value[:n] + "\r\n" + it.Value[n:], it.Value + "\n"} {
+		if _, err := e.svc.Authenticate(e.ctx, v); err == nil {
+			t.Errorf("%q authenticated", v)
+		}
+		if res, err := e.svc.VerifyToken(e.ctx, v, nil); err == nil && res.Valid {
+			t.Errorf("%q verified", v)
+		}
+	}
+}
