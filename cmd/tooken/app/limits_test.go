@@ -142,7 +142,9 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 
 func TestHugeArraysGet400(t *testing.T) {
 	s := startLimitServer(t)
-	many := func(item string, n int) string { return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]" }
+	many := func(item string, n int) string {
+		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
+	}
 	for _, c := range []struct{ path, body, field string }{
 		{"/v1/tokens", `{"name":"a","scopes":` + many(`"tokens:read"`, 10_000) + `}`, "scopes"},
 		{"/v1/tokens", `{"name":"b","scopes":["tokens:read"],"audience":` + many(`"x"`, 10_000) + `}`, "audience"},
