@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test generate check-generate lint bench build
+.PHONY: run test generate check-generate lint bench build fuzz
 
 ## run: start the server on the embedded SQLite default in ./.tooken (no other service needed)
 run:
@@ -36,3 +36,14 @@ bench:
 ## build: the tooken binary in ./bin
 build:
 	$(GO) build -o bin/tooken ./cmd/tooken
+
+## fuzz: run every fuzz target for FUZZTIME, one after another (their seeds also run in `make test`)
+FUZZTIME ?= 20s
+FUZZ_TARGETS := FuzzAPIKeyChecksum:./core FuzzBearerHeader:./adapters/httpapi \
+	FuzzCreateTokenBody:./adapters/httpapi FuzzListQuery:./adapters/httpapi \
+	FuzzVerifyMutatedToken:./sdk/verify FuzzClaimsParsers:./sdk/verify FuzzVerify:./sdk/webhook
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; echo "== $$name ($$pkg)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

@@ -274,6 +274,12 @@ func (s *Service) VerifyToken(ctx context.Context, value string, required []stri
 	if strings.TrimSpace(value) == "" {
 		return nil, invalid("token", "token is required")
 	}
+	if len(value) > MaxTokenValue {
+		return nil, invalid("token", fmt.Sprintf("token must be at most %d bytes", MaxTokenValue))
+	}
+	if len(required) > MaxScopes {
+		return nil, invalid("scopes", fmt.Sprintf("scopes may hold at most %d entries", MaxScopes))
+	}
 	c, t, err := s.checkValue(ctx, value)
 	switch {
 	case err == ports.ErrTokenExpired:

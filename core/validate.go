@@ -38,6 +38,8 @@ const (
 	MaxGracePeriod = 86_400
 	DefaultPerPage = 25
 	MaxPerPage     = 100
+	MaxScopes      = 128 // scopes named in one request (7 built in + at most 100 custom fit)
+	MaxTokenValue  = 16 << 10
 )
 
 func invalid(field, msg string) error {
@@ -66,6 +68,9 @@ func validateName(field, name string) error {
 func (s *Service) validateScopes(ctx context.Context, workspaceID string, scopes []string) ([]string, error) {
 	if len(scopes) == 0 {
 		return nil, invalid("scopes", "scopes must contain at least one scope")
+	}
+	if len(scopes) > MaxScopes {
+		return nil, invalid("scopes", fmt.Sprintf("scopes may hold at most %d entries", MaxScopes))
 	}
 	custom, err := s.customScopes(ctx, workspaceID)
 	if err != nil {

@@ -22,6 +22,7 @@ const (
 	ERATELIMITED   = "rate_limited"  // too many requests
 	EUNAVAILABLE   = "unavailable"   // a dependency (the database) is down; try again
 	EINTERNAL      = "internal"      // anything else; never shown to clients in detail
+	ETOOLARGE      = "too_large"     // the request body exceeds the size limit
 )
 
 // Error is the one error type of the domain. Message is safe to show to the client.

@@ -84,6 +84,7 @@ const (
 	ErrorErrorForbidden           ErrorError = "forbidden"
 	ErrorErrorInternalError       ErrorError = "internal_error"
 	ErrorErrorNotFound            ErrorError = "not_found"
+	ErrorErrorPayloadTooLarge     ErrorError = "payload_too_large"
 	ErrorErrorRateLimited         ErrorError = "rate_limited"
 	ErrorErrorUnauthorized        ErrorError = "unauthorized"
 	ErrorErrorUnavailable         ErrorError = "unavailable"
@@ -102,6 +103,8 @@ func (e ErrorError) Valid() bool {
 	case ErrorErrorInternalError:
 		return true
 	case ErrorErrorNotFound:
+		return true
+	case ErrorErrorPayloadTooLarge:
 		return true
 	case ErrorErrorRateLimited:
 		return true
@@ -434,7 +437,7 @@ type CreateTokenRequest struct {
 	// itself) before each value lapses — the Go SDK's rotating credential does it unattended.
 	RotationPeriod *int64 `json:"rotation_period,omitempty"`
 
-	// Scopes Built-in scopes; an unknown one is `400`.
+	// Scopes Built-in or custom scopes; an unknown one is `400`.
 	Scopes []string `json:"scopes"`
 }
 

@@ -27,6 +27,7 @@ var statusOf = map[string]struct {
 	ports.ERATELIMITED:   {http.StatusTooManyRequests, ErrorErrorRateLimited},
 	ports.EUNAVAILABLE:   {http.StatusServiceUnavailable, ErrorErrorUnavailable},
 	ports.EINTERNAL:      {http.StatusInternalServerError, ErrorErrorInternalError},
+	ports.ETOOLARGE:      {http.StatusRequestEntityTooLarge, ErrorErrorPayloadTooLarge},
 }
 
 // unavailableRetryAfter is what a 503 tells clients to wait.
@@ -82,7 +83,7 @@ func (ew errorWriter) write(w http.ResponseWriter, r *http.Request, err error) {
 func (ew errorWriter) requestError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		ew.write(w, r, ports.Errorf(ports.EINVALID, "request body exceeds %d bytes", tooBig.Limit))
+		ew.write(w, r, ports.Errorf(ports.ETOOLARGE, "request body exceeds %d bytes", tooBig.Limit))
 		return
 	}
 	ew.write(w, r, decodeError(err))

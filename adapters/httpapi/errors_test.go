@@ -27,7 +27,7 @@ func TestEveryDomainCodeMapsToItsDocumentedStatus(t *testing.T) {
 	for code, want := range map[string]int{
 		ports.EINVALID: 400, ports.EUNAUTHORIZED: 401, ports.EFORBIDDEN: 403, ports.ENOTFOUND: 404,
 		ports.ECONFLICT: 409, ports.EUNPROCESSABLE: 422, ports.ERATELIMITED: 429,
-		ports.EINTERNAL: 500, ports.EUNAVAILABLE: 503, "made_up": 500,
+		ports.EINTERNAL: 500, ports.EUNAVAILABLE: 503, ports.ETOOLARGE: 413, "made_up": 500,
 	} {
 		rec := httptest.NewRecorder()
 		ew.write(rec, httptest.NewRequest("GET", "/v1/tokens", nil), &ports.Error{Code: code, Message: "m"})

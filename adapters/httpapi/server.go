@@ -76,7 +76,7 @@ func New(svc *core.Service, opt Options) http.Handler {
 	})
 	HandlerWithOptions(strict, StdHTTPServerOptions{BaseRouter: mux, ErrorHandlerFunc: s.errs.requestError})
 	mux.HandleFunc("GET /openapi.yaml", serveSpec)
-	return s.withRequest(s.withAuth(s.withExactFields(s.notFound(mux))))
+	return s.withRequest(s.withAuth(s.withExactFields(s.withStrictJSON(mux, bodySchemas(), s.notFound(mux)))))
 }
 
 func defaultInt(v, d int) int {

@@ -23,7 +23,7 @@ var errHeader = errors.New("unacceptable header")
 // has passed returns ports.ErrTokenExpired; any other failure to verify returns
 // ports.ErrInvalidToken; store failures are returned as they are.
 func (s *Signer) Verify(ctx context.Context, value string) (*ports.Claims, error) {
-	if value == "" || len(value) > maxTokenLen {
+	if value == "" || len(value) > maxTokenLen || !compactChars(value) {
 		return nil, ports.ErrInvalidToken
 	}
 	var peek accessClaims
@@ -87,4 +87,17 @@ func (s *Signer) verificationKey(ctx context.Context, workspaceID, kid string) (
 		return nil, ports.Internal(key.err)
 	}
 	return key, nil
+}
+
+// compactChars reports whether s holds only base64url characters and dots. The base64 decoder skips
+// '\r' and '\n' even in strict mode, so without this check one signed value would have many
+// spellings (each a new cache entry and a value no denylist of spellings would catch).
+func compactChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

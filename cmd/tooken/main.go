@@ -65,6 +65,10 @@ type serveCmd struct {
 	NoMigrate           bool          `env:"TOOKEN_NO_MIGRATE" help:"Do not apply migrations on start."`
 	JWKSMaxAge          time.Duration `default:"5m" env:"TOOKEN_JWKS_MAX_AGE" help:"JWKS Cache-Control max-age; new signing keys are announced this long before they sign."`
 	KeyRotation         time.Duration `default:"2160h" env:"TOOKEN_KEY_ROTATION" help:"Automatic signing-key rotation period."`
+	ReadHeaderTimeout   time.Duration `default:"10s" env:"TOOKEN_READ_HEADER_TIMEOUT" help:"Time allowed to send a request's headers."`
+	ReadTimeout         time.Duration `default:"30s" env:"TOOKEN_READ_TIMEOUT" help:"Time allowed to send a whole request."`
+	WriteTimeout        time.Duration `default:"30s" env:"TOOKEN_WRITE_TIMEOUT" help:"Time allowed to send a response (the revocation stream is exempt)."`
+	IdleTimeout         time.Duration `default:"2m" env:"TOOKEN_IDLE_TIMEOUT" help:"How long a keep-alive connection may idle."`
 	WebhookAllowPrivate bool          `env:"TOOKEN_WEBHOOK_ALLOW_PRIVATE" help:"Let webhooks target loopback and private addresses, over http too (tests and local development only)."`
 	WebhookRetryBase    time.Duration `default:"30s" env:"TOOKEN_WEBHOOK_RETRY_BASE" help:"Delay before a failed webhook delivery's second attempt; it doubles after each attempt, up to 1h."`
 	JobRescueAfter      time.Duration `default:"1m" env:"TOOKEN_JOB_RESCUE_AFTER" help:"How long a background job (e.g. a webhook delivery) may run before it is presumed lost with a killed replica and retried."`
@@ -75,6 +79,7 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	cfg.RateLimit, cfg.ShutdownTimeout = c.RateLimit, c.ShutdownTimeout
 	cfg.JWKSMaxAge, cfg.KeyRotationPeriod = c.JWKSMaxAge, c.KeyRotation
 	cfg.WebhookAllowPrivate, cfg.WebhookRetryBase, cfg.JobRescueAfter = c.WebhookAllowPrivate, c.WebhookRetryBase, c.JobRescueAfter
+	cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout = c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
 		return err

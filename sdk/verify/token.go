@@ -258,3 +258,16 @@ func (c *rawClaims) claims(kid string) *Claims {
 func typOK(typ string) bool {
 	return strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt")
 }
+
+// compactChars reports whether s holds only base64url characters and dots. The base64 decoder skips
+// '\r' and '\n' even in strict mode, so without this check one signed value would have many
+// spellings.
+func compactChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

@@ -145,6 +145,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) == 0 || len(token) > maxTokenLen {
 		return nil, wrap(ErrMalformed, "empty or longer than %d bytes", maxTokenLen)
 	}
+	if !compactChars(token) {
+		return nil, wrap(ErrMalformed, "holds a character outside base64url and '.'")
+	}
 	now := v.cfg.now()
 	b := []byte(token)
 	h := sha256.Sum256(b)

@@ -51,7 +51,7 @@ func TestCreateTokenRejectsBadInputWithTheDocumentedErrorAndWritesNothing(t *tes
 		{"metadata that is not an object", `{"name": "x", "scopes": ["tokens:read"], "metadata": [1, 2]}`, 400, "bad_request", ""},
 		{"metadata over 4 KiB", `{"name": "x", "scopes": ["tokens:read"], "metadata": {"k": "` + strings.Repeat("m", 5000) + `"}}`, 400, "bad_request", "metadata"},
 		{"empty audience entry", `{"name": "x", "scopes": ["tokens:read"], "audience": [""]}`, 400, "bad_request", "audience"},
-		{"body over 1 MiB", `{"name": "x", "scopes": ["tokens:read"], "metadata": {"k": "` + strings.Repeat("a", 1<<20) + `"}}`, 400, "bad_request", "exceeds"},
+		{"body over 1 MiB", `{"name": "x", "scopes": ["tokens:read"], "metadata": {"k": "` + strings.Repeat("a", 1<<20) + `"}}`, 413, "payload_too_large", "exceeds"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

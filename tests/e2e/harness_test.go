@@ -67,6 +67,7 @@ func startServer(t *testing.T, options ...func(*app.Config)) *server {
 	}
 	s := run(t, m, clock)
 	s.cfg = cfg
+	t.Cleanup(func() { collectAuditEvents(t, dbURL) }) // runs before the shutdown and the drop
 	return s
 }
 
@@ -112,9 +113,10 @@ func run(t *testing.T, m *app.Main, clock *testclock.Clock) *server {
 	return s
 }
 
-// testLogger sends the server's warnings and errors to the test log (quiet otherwise).
+// testLogger logs at debug level: every line is kept for the secret-hygiene check, and warnings and
+// errors also go to the test log.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 type testWriter struct {
@@ -123,9 +125,14 @@ type testWriter struct {
 }
 
 func (w *testWriter) Write(p []byte) (int, error) {
+	line := strings.TrimRight(string(p), "\n")
+	recordLogLine(line)
+	if strings.Contains(line, "level=DEBUG") || strings.Contains(line, "level=INFO") {
+		return len(p), nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.t.Logf("server: %s", strings.TrimRight(string(p), "\n"))
+	w.t.Logf("server: %s", line)
 	return len(p), nil
 }
 
@@ -137,6 +144,7 @@ func (s *server) bootstrap(t *testing.T, name string) workspace {
 	if err != nil {
 		t.Fatalf("Bootstrap: %v", err)
 	}
+	recordSecret("bootstrap API key", b.APIKey)
 	return workspace{ID: b.Workspace.ID, Email: email, APIKey: b.APIKey}
 }
 
@@ -201,6 +209,9 @@ func (s *server) send(method, path string, h http.Header, body any) (*response, 
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the body: %w", method, path, err)
+	}
+	if res.StatusCode < 300 {
+		recordResponseSecrets(path, raw)
 	}
 	return &response{Method: method, Path: path, Status: res.StatusCode, Header: res.Header, Body: raw}, nil
 }

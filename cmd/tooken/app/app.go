@@ -40,7 +40,13 @@ type Config struct {
 	IPRateLimit      int           // unauthenticated requests (verify) per minute per client IP (default 600)
 	AuthFailureLimit int           // failed authentications per minute per client IP (default 60)
 	ShutdownTimeout  time.Duration // graceful shutdown bound (default 15 s)
-	UsageFlush       time.Duration // last_used_at flush interval (default 5 s)
+
+	// Slow-client bounds of the HTTP server. The revocation stream lifts the write timeout for itself.
+	ReadHeaderTimeout time.Duration // to receive a request's headers (default 10 s)
+	ReadTimeout       time.Duration // to receive a whole request (default 30 s)
+	WriteTimeout      time.Duration // to send a response (default 30 s)
+	IdleTimeout       time.Duration // a keep-alive connection may wait for its next request (default 2 min)
+	UsageFlush        time.Duration // last_used_at flush interval (default 5 s)
 
 	JWKSMaxAge        time.Duration // JWKS Cache-Control max-age; new keys are announced this long (5 min)
 	KeyRotationPeriod time.Duration // automatic signing-key rotation (default 90 days)
@@ -62,6 +68,9 @@ type Config struct {
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
 }
+
+// MaxHeaderBytes bounds a request's headers (net/http answers 431 beyond it).
+const MaxHeaderBytes = 64 << 10
 
 // Main is a wired Tooken server.
 type Main struct {
@@ -227,11 +236,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.srv = &http.Server{
 		Handler:           m.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: cmp.Or(m.cfg.ReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       cmp.Or(m.cfg.ReadTimeout, 30*time.Second),
+		WriteTimeout:      cmp.Or(m.cfg.WriteTimeout, 30*time.Second),
+		IdleTimeout:       cmp.Or(m.cfg.IdleTimeout, 2*time.Minute),
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(m.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	m.srv.RegisterOnShutdown(func() { close(m.streams) })

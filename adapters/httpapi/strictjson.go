@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tooken/tooken/ports"
+)
+
+// bodySchemas maps each route pattern ("POST /v1/tokens") to the schema of its JSON request body.
+func bodySchemas() map[string]*openapi3.Schema {
+	doc, err := GetSpec()
+	if err != nil {
+		panic("httpapi: the embedded openapi.yaml does not load: " + err.Error())
+	}
+	out := map[string]*openapi3.Schema{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			if mt := op.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+				out[method+" "+path] = mt.Schema.Value
+			}
+		}
+	}
+	return out
+}
+
+// withStrictJSON refuses, with 400, JSON bodies the generated decoder would read differently from the
+// spec: data after the JSON value, a key that matches a field only case-insensitively (Go's decoder
+// would take "NAME" for "name") and null for a field that is not nullable (Go's decoder would take
+// it for "omitted").
+func (s *Server) withStrictJSON(mux *http.ServeMux, schemas map[string]*openapi3.Schema, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		schema, ok := schemas[pattern]
+		if !ok || r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			s.errs.requestError(w, r, err)
+			return
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			var v json.RawMessage
+			if err := json.Unmarshal(body, &v); err != nil {
+				s.errs.write(w, r, decodeError(err))
+				return
+			}
+			details := map[string]string{}
+			checkJSON("", schema, v, details)
+			if len(details) > 0 {
+				s.errs.write(w, r, strictError(details))
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func strictError(details map[string]string) error {
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return &ports.Error{Code: ports.EINVALID, Details: details, Message: keys[0] + ": " + details[keys[0]]}
+}
+
+// checkJSON walks raw along schema, recording in details every key that differs from a property
+// only by case and every null where the schema does not allow one.
+func checkJSON(path string, schema *openapi3.Schema, raw json.RawMessage, details map[string]string) {
+	if schema == nil || len(details) >= 10 {
+		return
+	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		if !schema.Nullable {
+			details[fieldName(path)] = "must not be null"
+		}
+		return
+	}
+	switch {
+	case schema.Type.Is("object") && len(schema.Properties) > 0:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return
+		}
+		for k, v := range obj {
+			if p, ok := schema.Properties[k]; ok {
+				checkJSON(join(path, k), p.Value, v, details)
+				continue
+			}
+			for name := range schema.Properties {
+				if strings.EqualFold(name, k) {
+					details[join(path, truncateMsg(k))] = fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)
+				}
+			}
+		}
+	case schema.Type.Is("array") && schema.Items != nil:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return
+		}
+		for i, v := range items {
+			checkJSON(path+"["+strconv.Itoa(i)+"]", schema.Items.Value, v, details)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func fieldName(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
