@@ -61,18 +61,20 @@ func (f storeFlags) logger() *slog.Logger {
 type serveCmd struct {
 	storeFlags
 	RateLimit           int           `default:"1000" env:"TOOKEN_RATE_LIMIT" help:"Requests per minute per workspace."`
+	IPRateLimit         int           `default:"600" env:"TOOKEN_IP_RATE_LIMIT" help:"Unauthenticated requests (verify) per minute per client IP."`
 	ShutdownTimeout     time.Duration `default:"15s" env:"TOOKEN_SHUTDOWN_TIMEOUT" help:"Graceful shutdown bound."`
 	NoMigrate           bool          `env:"TOOKEN_NO_MIGRATE" help:"Do not apply migrations on start."`
 	JWKSMaxAge          time.Duration `default:"5m" env:"TOOKEN_JWKS_MAX_AGE" help:"JWKS Cache-Control max-age; new signing keys are announced this long before they sign."`
 	KeyRotation         time.Duration `default:"2160h" env:"TOOKEN_KEY_ROTATION" help:"Automatic signing-key rotation period."`
 	WebhookAllowPrivate bool          `env:"TOOKEN_WEBHOOK_ALLOW_PRIVATE" help:"Let webhooks target loopback and private addresses, over http too (tests and local development only)."`
+	PprofAddr           string        `env:"TOOKEN_PPROF_ADDR" help:"Serve pprof profiles and memory statistics on this loopback address (off by default)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
 	cfg := c.config(!c.NoMigrate)
-	cfg.RateLimit, cfg.ShutdownTimeout = c.RateLimit, c.ShutdownTimeout
+	cfg.RateLimit, cfg.IPRateLimit, cfg.ShutdownTimeout = c.RateLimit, c.IPRateLimit, c.ShutdownTimeout
 	cfg.JWKSMaxAge, cfg.KeyRotationPeriod = c.JWKSMaxAge, c.KeyRotation
-	cfg.WebhookAllowPrivate = c.WebhookAllowPrivate
+	cfg.WebhookAllowPrivate, cfg.PprofAddr = c.WebhookAllowPrivate, c.PprofAddr
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
 		return err
