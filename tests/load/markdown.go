@@ -54,6 +54,11 @@ func (r Report) Markdown() string {
 		if s.MaxRSS > 0 {
 			rss = mb(s.MaxRSS)
 		}
+		if s.Requests == 0 { // pgbench: a throughput only
+			fmt.Fprintf(&b, "| %s | %s | %s | — | %s/s | — | — | — | — | — | — |\n", s.Scenario, s.Target,
+				s.StepLabel(), group(int64(s.Throughput+0.5)))
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s/s | %s | %s | %s | %s | %s | %s |\n", s.Scenario, s.Target,
 			s.StepLabel(), group(int64(s.Requests)), group(int64(s.Throughput+0.5)), ms(s.P50), ms(s.P90),
 			ms(s.P99), ms(s.Max), s.ErrorText(), rss)
