@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test generate check-generate lint bench build fuzz
+.PHONY: run test generate check-generate lint bench build fuzz load
 
 ## run: start the server on the embedded SQLite default in ./.tooken (no other service needed)
 run:
@@ -32,6 +32,15 @@ BENCHTIME ?= 1s
 VERIFY_RUNS ?= 3
 bench:
 	GO="$(GO)" $(GO) run ./tests/bench/cmd/benchtable -benchtime $(BENCHTIME) -verify-runs $(VERIFY_RUNS)
+
+## load: load harness on PostgreSQL (not part of test): tooken serve against its own baseline and pgbench,
+## fixed-rate and max steps of LOAD_DURATION each, then a SOAK-long soak (SOAK=0 skips it); PASS/FAIL
+## lines for the ratio targets; the report is appended to BENCHMARKS.md
+LOAD_DURATION ?= 10s
+SOAK ?= 5m
+LOAD_CLIENTS ?= 16
+load:
+	GO="$(GO)" $(GO) run ./tests/load/cmd/loadrun -duration $(LOAD_DURATION) -soak $(SOAK) -clients $(LOAD_CLIENTS)
 
 ## build: the tooken binary in ./bin
 build:

@@ -61,6 +61,7 @@ func (f storeFlags) logger() *slog.Logger {
 type serveCmd struct {
 	storeFlags
 	RateLimit           int           `default:"1000" env:"TOOKEN_RATE_LIMIT" help:"Requests per minute per workspace."`
+	IPRateLimit         int           `default:"600" env:"TOOKEN_IP_RATE_LIMIT" help:"Unauthenticated requests (verify) per minute per client IP."`
 	ShutdownTimeout     time.Duration `default:"15s" env:"TOOKEN_SHUTDOWN_TIMEOUT" help:"Graceful shutdown bound."`
 	NoMigrate           bool          `env:"TOOKEN_NO_MIGRATE" help:"Do not apply migrations on start."`
 	JWKSMaxAge          time.Duration `default:"5m" env:"TOOKEN_JWKS_MAX_AGE" help:"JWKS Cache-Control max-age; new signing keys are announced this long before they sign."`
@@ -72,14 +73,16 @@ type serveCmd struct {
 	WebhookAllowPrivate bool          `env:"TOOKEN_WEBHOOK_ALLOW_PRIVATE" help:"Let webhooks target loopback and private addresses, over http too (tests and local development only)."`
 	WebhookRetryBase    time.Duration `default:"30s" env:"TOOKEN_WEBHOOK_RETRY_BASE" help:"Delay before a failed webhook delivery's second attempt; it doubles after each attempt, up to 1h."`
 	JobRescueAfter      time.Duration `default:"1m" env:"TOOKEN_JOB_RESCUE_AFTER" help:"How long a background job (e.g. a webhook delivery) may run before it is presumed lost with a killed replica and retried."`
+	PprofAddr           string        `env:"TOOKEN_PPROF_ADDR" help:"Serve pprof profiles and memory statistics on this loopback address (off by default)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
 	cfg := c.config(!c.NoMigrate)
-	cfg.RateLimit, cfg.ShutdownTimeout = c.RateLimit, c.ShutdownTimeout
+	cfg.RateLimit, cfg.IPRateLimit, cfg.ShutdownTimeout = c.RateLimit, c.IPRateLimit, c.ShutdownTimeout
 	cfg.JWKSMaxAge, cfg.KeyRotationPeriod = c.JWKSMaxAge, c.KeyRotation
 	cfg.WebhookAllowPrivate, cfg.WebhookRetryBase, cfg.JobRescueAfter = c.WebhookAllowPrivate, c.WebhookRetryBase, c.JobRescueAfter
 	cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout = c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout
+	cfg.PprofAddr = c.PprofAddr
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
 		return err

@@ -65,6 +65,10 @@ type Config struct {
 	WebhookTimeout      time.Duration // bound of one delivery attempt (default 10 s)
 	WebhookRetryBase    time.Duration // delay before a delivery's second attempt, doubling after (30 s)
 
+	// PprofAddr, when set, serves pprof profiles and memory statistics on this loopback address
+	// (TOOKEN_PPROF_ADDR; off by default).
+	PprofAddr string
+
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
 }
@@ -84,6 +88,7 @@ type Main struct {
 	jobs    *river.Queue // the job queue (River, in the same database)
 	ln      net.Listener
 	srv     *http.Server
+	pprofLn net.Listener  // the opt-in profiling listener, or nil
 	streams chan struct{} // closed at shutdown: ends the revocation streams
 }
 
@@ -217,12 +222,22 @@ func Listen(ctx context.Context, cfg Config) (*Main, error) {
 		return nil, err
 	}
 	cfg.Addr = ln.Addr().String()
+	var pprofLn net.Listener
+	if cfg.PprofAddr != "" {
+		if pprofLn, err = listenPprof(cfg.PprofAddr); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	m, err := Open(ctx, cfg)
 	if err != nil {
 		ln.Close()
+		if pprofLn != nil {
+			pprofLn.Close()
+		}
 		return nil, err
 	}
-	m.ln = ln
+	m.ln, m.pprofLn = ln, pprofLn
 	m.URL = "http://" + cfg.Addr
 	return m, nil
 }
@@ -252,6 +267,12 @@ func (m *Main) Run(ctx context.Context) error {
 	background := m.startBackground(bgCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
+	if m.pprofLn != nil {
+		ps := pprofServer()
+		go func() { _ = ps.Serve(m.pprofLn) }()
+		defer ps.Close()
+		m.cfg.Logger.Info("pprof serving", "addr", m.pprofLn.Addr().String())
+	}
 	m.cfg.Logger.Info("tooken serving", "url", m.URL)
 	var err error
 	select {
@@ -312,6 +333,9 @@ func (m *Main) startBackground(ctx context.Context) *sync.WaitGroup {
 func (m *Main) Close() error {
 	if m.ln != nil && m.srv == nil {
 		m.ln.Close()
+		if m.pprofLn != nil {
+			m.pprofLn.Close()
+		}
 	}
 	return m.store.Close()
 }

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"errors"
+	"expvar"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+)
+
+// listenPprof binds the opt-in profiling listener (TOOKEN_PPROF_ADDR). It serves the pprof profiles
+// under /debug/pprof/ and the runtime's memory statistics as JSON at /debug/vars, on loopback only:
+// profiles reveal internals and are never exposed beside the API.
+func listenPprof(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("TOOKEN_PPROF_ADDR: %w", err)
+	}
+	if host != "localhost" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return nil, errors.New("TOOKEN_PPROF_ADDR must be a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT)")
+		}
+	}
+	return net.Listen("tcp", addr)
+}
+
+// pprofServer serves what listenPprof promises on its own mux (not http.DefaultServeMux).
+func pprofServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/vars", expvar.Handler())
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+}
+
+// PprofAddr is the address the profiling listener is bound to, or "" when it is off.
+func (m *Main) PprofAddr() string {
+	if m.pprofLn == nil {
+		return ""
+	}
+	return m.pprofLn.Addr().String()
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/tooken/tooken/tests/load"
+)
+
+// scenario is one of the four workloads of issue 7, with the rate its steps are fractions of.
+type scenario struct {
+	key      string // what -only selects it by
+	name     string
+	targeter func() vegeta.Targeter
+	ref      float64 // the reference throughput: the baseline's max, or pgbench's TPS
+	onResult func(*vegeta.Result)
+}
+
+// fixedSteps are the fixed-rate steps, as fractions of the scenario's reference throughput; the 0.5
+// step is the one whose p99 is judged.
+var fixedSteps = []float64{0.25, 0.5}
+
+// run is the whole harness; it reports whether every check passed.
+func run(cfg config, c *cleanups) (bool, error) {
+	dir, err := os.MkdirTemp("", "tooken-load-")
+	if err != nil {
+		return false, err
+	}
+	c.add(func() { os.RemoveAll(dir) })
+	profiles, err := profileDir(cfg.profiles)
+	if err == nil {
+		err = os.MkdirAll(profiles, 0o755)
+	}
+	if err != nil {
+		return false, err
+	}
+	logf("building tooken")
+	bin, err := buildTooken(cfg.goCmd, dir)
+	if err != nil {
+		return false, err
+	}
+	db, err := createDatabase(context.Background(), cfg.databaseURL)
+	if err != nil {
+		return false, err
+	}
+	c.add(db.drop)
+	addr, err := freeAddr()
+	if err != nil {
+		return false, err
+	}
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return false, err
+	}
+	env := []string{"TOOKEN_DATABASE_URL=" + db.url, "TOOKEN_MASTER_KEY=" + masterKey(), "TOOKEN_ADDR=" + addr,
+		"TOOKEN_RATE_LIMIT=1000000000", "TOOKEN_IP_RATE_LIMIT=1000000000", "TOOKEN_PPROF_ADDR=" + pprofAddr}
+	boot, err := bootstrap(bin, env)
+	if err != nil {
+		return false, err
+	}
+	srv, err := start("tooken serve", filepath.Join(profiles, "server.log"), env, bin, "serve")
+	if err != nil {
+		return false, err
+	}
+	c.add(srv.stop)
+	base := "http://" + addr
+	if err := waitHTTP(srv, base+"/readyz", 60*time.Second); err != nil {
+		return false, err
+	}
+	logf("tooken serve at %s (pprof at %s, log in %s)", base, pprofAddr, filepath.Join(profiles, "server.log"))
+	w := &workload{base: base, apiKey: boot.APIKey, run: strconv.FormatInt(time.Now().Unix(), 36)}
+	if err := w.seed(cfg.poolSize); err != nil {
+		return false, err
+	}
+	bl, blBase, err := startBaseline(dir, w)
+	if err != nil {
+		return false, err
+	}
+	c.add(bl.stop)
+	rss := sampleRSS(srv.pid(), 250*time.Millisecond)
+	c.add(rss.stop)
+
+	r := &runner{cfg: cfg, rss: rss, pprofAddr: pprofAddr, bin: bin, profiles: profiles}
+	report := load.Report{Machine: machine(cfg.goCmd, db), Clients: cfg.clients, StepDuration: cfg.duration}
+	report.Notes = append(report.Notes, "load average (1, 5, 15 min) before the run: "+loadavg()+
+		"; the harness, the server, the baseline and PostgreSQL share the machine's cores")
+	if cfg.note != "" {
+		report.Notes = append(report.Notes, cfg.note)
+	}
+	began := time.Now()
+
+	bw := &workload{base: blBase, apiKey: boot.APIKey, pool: w.pool}
+	baseGet := r.maxStep(scenario{name: "GET /v1/tokens/{id}", targeter: bw.getTargeter}, "baseline", false)
+	baseVerify := r.maxStep(scenario{name: "POST /v1/tokens/verify", targeter: bw.verifyTargeter}, "baseline", false)
+	logf("pgbench: %d clients for %s", cfg.clients, cfg.duration)
+	report.PgbenchTPS, err = runPgbench(db, dir, cfg.clients, cfg.duration)
+	if err != nil {
+		return false, err
+	}
+	logf("pgbench: %.0f TPS", report.PgbenchTPS)
+	r.steps = append(r.steps, load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
+		Duration: cfg.duration, Throughput: report.PgbenchTPS})
+
+	scenarios := []scenario{
+		{key: "get", name: "GET /v1/tokens/{id}", targeter: w.getTargeter, ref: baseGet.Throughput},
+		{key: "create", name: "POST /v1/tokens", targeter: w.createTargeter, ref: report.PgbenchTPS},
+		{key: "verify", name: "POST /v1/tokens/verify", targeter: w.verifyTargeter, ref: baseVerify.Throughput},
+		{key: "mixed", name: "mixed 90/9/1", targeter: w.mixedTargeter, ref: baseGet.Throughput, onResult: w.noteCreated},
+	}
+	half := map[string]load.Step{}
+	maxOf := map[string]load.Step{}
+	for _, sc := range scenarios {
+		if cfg.only != "" && !strings.Contains(cfg.only, sc.key) {
+			continue
+		}
+		r.warmUp(sc)
+		maxOf[sc.name] = r.maxStep(sc, "tooken", true)
+		for _, f := range fixedSteps {
+			s := r.step(sc, "tooken", f*sc.ref, cfg.duration, true)
+			if f == 0.5 {
+				half[sc.name] = s
+			}
+		}
+	}
+	checks := []load.Check{
+		load.ThroughputAtLeast("(1) GET /v1/tokens/{id} max throughput ≥ 50 % of the baseline's",
+			maxOf["GET /v1/tokens/{id}"].Throughput, baseGet.Throughput, 0.5),
+		load.P99Under("(1) GET /v1/tokens/{id} p99 < 10 ms at half the baseline's max", half["GET /v1/tokens/{id}"], 10*time.Millisecond),
+		load.ThroughputAtLeast("(2) POST /v1/tokens max throughput ≥ 50 % of pgbench's TPS",
+			maxOf["POST /v1/tokens"].Throughput, report.PgbenchTPS, 0.5),
+		load.ThroughputAtLeast("(3) POST /v1/tokens/verify max throughput ≥ 50 % of the baseline's",
+			maxOf["POST /v1/tokens/verify"].Throughput, baseVerify.Throughput, 0.5),
+		load.P99Under("(3) POST /v1/tokens/verify p99 < 10 ms at half the baseline's max", half["POST /v1/tokens/verify"], 10*time.Millisecond),
+	}
+	if cfg.soak > 0 {
+		report.SoakRate = orDefault(cfg.soakRate, max(50, maxOf["mixed 90/9/1"].Throughput/4))
+		report.SoakDuration = cfg.soak
+		growth, soakChecks := r.soak(scenarios[3], report.SoakRate, cfg.soak, cfg.heapTolerate)
+		report.Soak, checks = growth, append(checks, soakChecks...)
+	}
+	checks = append(checks, load.RSSUnder("server RSS < 150 MB during the runs", rss.max(began, time.Now()), cfg.rssLimit))
+	report.Steps, report.Checks = r.steps, checks
+	report.Notes = append(report.Notes, "load average after the run: "+loadavg())
+
+	md := report.Markdown()
+	fmt.Println()
+	fmt.Print(md)
+	if err := appendReport(cfg.out, md); err != nil {
+		return false, err
+	}
+	passed := true
+	for _, ch := range checks {
+		fmt.Println(ch)
+		passed = passed && ch.Pass
+	}
+	fmt.Printf("\nCPU profiles of the max steps (and their top functions): %s\n", profiles)
+	return passed, nil
+}
+
+// orDefault returns v when it is set, else def.
+func orDefault(v, def float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// startBaseline captures the server's answers to the two requests the baseline imitates and starts the
+// baseline process with them.
+func startBaseline(dir string, w *workload) (*child, string, error) {
+	c := w.pool[0]
+	getBody, err := do(http.MethodGet, w.base+"/v1/tokens/"+c.id, c.value, nil, http.StatusOK)
+	if err != nil {
+		return nil, "", err
+	}
+	verifyBody, err := do(http.MethodPost, w.base+"/v1/tokens/verify", "", []byte(`{"token":"`+c.value+`"}`), http.StatusOK)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, getBodyFile), getBody, 0o600); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, verifyBodyFile), verifyBody, 0o600); err != nil {
+		return nil, "", err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	bl, err := start("baseline", filepath.Join(dir, "baseline.log"), nil, self, "-baseline", addr, "-workdir", dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := waitHTTP(bl, "http://"+addr+"/readyz", 30*time.Second); err != nil {
+		bl.stop()
+		return nil, "", err
+	}
+	return bl, "http://" + addr, nil
+}
+
+// runner runs steps and keeps them.
+type runner struct {
+	cfg       config
+	rss       *rssSampler
+	pprofAddr string
+	bin       string
+	profiles  string
+	steps     []load.Step
+}
+
+func (r *runner) spec(sc scenario, target string, rate float64, d time.Duration) stepSpec {
+	return stepSpec{scenario: sc.name, target: target, rate: rate, clients: r.cfg.clients, duration: d,
+		targeter: sc.targeter(), onResult: sc.onResult}
+}
+
+// warmUp runs one unrecorded second at full speed (connections, caches, the JIT of nothing).
+func (r *runner) warmUp(sc scenario) { runStep(r.spec(sc, "tooken", 0, time.Second)) }
+
+// step runs and records one step; server steps note the server's largest RSS.
+func (r *runner) step(sc scenario, target string, rate float64, d time.Duration, server bool) load.Step {
+	s, from, to := runStep(r.spec(sc, target, rate, d))
+	if server {
+		s.MaxRSS = r.rss.max(from, to)
+	}
+	r.steps = append(r.steps, s)
+	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s",
+		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText())
+	return s
+}
+
+// maxStep runs a max-throughput step; against the server it records a CPU profile meanwhile and
+// prints its top functions.
+func (r *runner) maxStep(sc scenario, target string, server bool) load.Step {
+	if !server {
+		runStep(r.spec(sc, target, 0, time.Second))
+		return r.step(sc, target, 0, r.cfg.duration, false)
+	}
+	name := strings.NewReplacer(" ", "_", "/", "_", "{", "", "}", "").Replace(strings.TrimSpace(sc.name))
+	path := filepath.Join(r.profiles, "cpu-"+name+".pprof")
+	var wg sync.WaitGroup
+	var perr error
+	wg.Go(func() { perr = cpuProfile(r.pprofAddr, r.cfg.duration-r.cfg.duration/10, path) })
+	s := r.step(sc, target, 0, r.cfg.duration, true)
+	wg.Wait()
+	if perr != nil {
+		logf("CPU profile of %s: %v", sc.name, perr)
+		return s
+	}
+	out, err := exec.Command(r.cfg.goCmd, "tool", "pprof", "-top", "-nodecount=25", r.bin, path).CombinedOutput()
+	if err == nil {
+		_ = os.WriteFile(strings.TrimSuffix(path, ".pprof")+".top.txt", out, 0o644)
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}
