@@ -73,8 +73,10 @@ func newEnv(t *testing.T, lim limits, configure ...func(*app.Config)) *env {
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	clock := &fakeClock{}
+	dataDir := t.TempDir()
+	copyTemplate(t, dataDir)
 	cfg := app.Config{
-		DataDir:          t.TempDir(),
+		DataDir:          dataDir,
 		Migrate:          true,
 		PublicURL:        url,
 		RateLimit:        orDefault(lim.RateLimit, 1_000_000),

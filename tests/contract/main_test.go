@@ -12,7 +12,14 @@ import (
 // -skip exercises only part of the API on purpose, so the gate is skipped then.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	dir, err := makeTemplate()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contract: migrating the template database:", err)
+		os.Exit(1)
+	}
+	templateDir = dir
 	code := m.Run()
+	os.RemoveAll(dir)
 	if narrowed() {
 		fmt.Fprintln(os.Stderr, "contract: coverage gate skipped (-run or -skip narrows the suite)")
 		os.Exit(code)
