@@ -24,11 +24,12 @@ type limitServer struct {
 	cfg            app.Config
 }
 
-func startLimitServer(t *testing.T) *limitServer {
+// startLimitServer starts it; writeTimeout 0 keeps the default (short ones fail slow runs under -race).
+func startLimitServer(t *testing.T, writeTimeout time.Duration) *limitServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Migrate: true, Logger: quiet(),
-		ReadHeaderTimeout: 300 * time.Millisecond, WriteTimeout: 500 * time.Millisecond, Heartbeat: 100 * time.Millisecond}
+		ReadHeaderTimeout: 300 * time.Millisecond, WriteTimeout: writeTimeout, Heartbeat: 100 * time.Millisecond}
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func allocatedDuring(fn func()) uint64 {
 }
 
 func TestSlowlorisHeadersAreCutOffAtTheHeaderTimeout(t *testing.T) {
-	s := startLimitServer(t)
+	s := startLimitServer(t, 0)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestSlowlorisHeadersAreCutOffAtTheHeaderTimeout(t *testing.T) {
 }
 
 func TestTenMegabyteBodyGets413WithoutBeingBuffered(t *testing.T) {
-	s := startLimitServer(t)
+	s := startLimitServer(t, 0)
 	var status int
 	var e map[string]any
 	alloc := allocatedDuring(func() {
@@ -141,7 +142,7 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func TestHugeArraysGet400(t *testing.T) {
-	s := startLimitServer(t)
+	s := startLimitServer(t, 0)
 	many := func(item string, n int) string {
 		return "[" + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + "]"
 	}
@@ -160,7 +161,7 @@ func TestHugeArraysGet400(t *testing.T) {
 }
 
 func TestDeeplyNestedJSONGets400WithBoundedMemory(t *testing.T) {
-	s := startLimitServer(t)
+	s := startLimitServer(t, 0)
 	const depth = 100_000
 	for _, open := range []string{`{"a":`, `[`} {
 		body := `{"name":"deep","scopes":["tokens:read"],"metadata":{"x":` + strings.Repeat(open, depth)
@@ -177,7 +178,7 @@ func TestDeeplyNestedJSONGets400WithBoundedMemory(t *testing.T) {
 }
 
 func TestRevocationStreamOutlivesTheWriteTimeout(t *testing.T) {
-	s := startLimitServer(t)
+	s := startLimitServer(t, 500*time.Millisecond)
 	res, err := http.Get(s.url + "/w/" + s.wsID + "/revocations/stream")
 	if err != nil {
 		t.Fatal(err)
