@@ -306,7 +306,8 @@ func TestWebhookFailingFor72HoursIsDisabled(t *testing.T) {
 		t.Fatal("disabled after one failure")
 	}
 	s.Clock.Set(t0.Add(73 * time.Hour))
-	deadline := time.Now().Add(20 * time.Second)
+	// The next attempt decides; retry delays double from 20 ms, so a slow machine may wait seconds.
+	deadline := time.Now().Add(60 * time.Second)
 	for hook.Enabled && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		s.do(t, "GET", "/v1/webhooks/"+hookID, ws.APIKey, nil).want(t, http.StatusOK).decode(t, &hook)
