@@ -419,6 +419,12 @@ type CreateAPIKeyRequest struct {
 // CreateAPIKeyRequestRole Team keys only (default admin). Personal keys act with their member's role.
 type CreateAPIKeyRequestRole string
 
+// CreateInvitationRequest defines model for CreateInvitationRequest.
+type CreateInvitationRequest struct {
+	Email string `json:"email"`
+	Role  Role   `json:"role"`
+}
+
 // CreateTokenRequest defines model for CreateTokenRequest.
 type CreateTokenRequest struct {
 	// Audience JWT `aud`; defaults to the workspace's default audience.
@@ -516,6 +522,50 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Lower-case.
+	//
+	// Example: bob@example.com
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id Example: inv_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// InvitedBy Email of the inviting member.
+	InvitedBy string `json:"invited_by"`
+	Role      Role   `json:"role"`
+}
+
+// InvitationList defines model for InvitationList.
+type InvitationList struct {
+	Data []Invitation `json:"data"`
+}
+
+// InvitationWithURL defines model for InvitationWithURL.
+type InvitationWithURL struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Lower-case.
+	//
+	// Example: bob@example.com
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id Example: inv_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// InvitedBy Email of the inviting member.
+	InvitedBy string `json:"invited_by"`
+	Role      Role   `json:"role"`
+
+	// Url The one-time link (`{public_url}/invitations/{code}`). Shown only once.
+	Url string `json:"url"`
+}
+
 // IssuedToken defines model for IssuedToken.
 type IssuedToken struct {
 	Audience  []string  `json:"audience"`
@@ -576,6 +626,27 @@ type ListMeta struct {
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
 	Total   int `json:"total"`
+}
+
+// Member defines model for Member.
+type Member struct {
+	// CreatedAt When the member joined.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email The member's account email.
+	//
+	// Example: bob@example.com
+	Email string `json:"email"`
+
+	// Id Example: mem_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id   string `json:"id"`
+	Role Role   `json:"role"`
+}
+
+// MemberList defines model for MemberList.
+type MemberList struct {
+	Data []Member `json:"data"`
+	Meta ListMeta `json:"meta"`
 }
 
 // Policy defines model for Policy.
@@ -716,6 +787,11 @@ type TokenList struct {
 // TokenStatus defines model for TokenStatus.
 type TokenStatus string
 
+// UpdateMemberRequest defines model for UpdateMemberRequest.
+type UpdateMemberRequest struct {
+	Role Role `json:"role"`
+}
+
 // UpdateWebhookRequest defines model for UpdateWebhookRequest.
 type UpdateWebhookRequest struct {
 	Description *string         `json:"description,omitempty"`
@@ -828,6 +904,12 @@ type APIKeyID = string
 // DeliveryID defines model for DeliveryID.
 type DeliveryID = string
 
+// InvitationID defines model for InvitationID.
+type InvitationID = string
+
+// MemberID defines model for MemberID.
+type MemberID = string
+
 // Page defines model for Page.
 type Page = int
 
@@ -894,6 +976,15 @@ type ListAuditLogsParams struct {
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 }
 
+// ListMembersParams defines parameters for ListMembers.
+type ListMembersParams struct {
+	// Page Page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListTokensParams defines parameters for ListTokens.
 type ListTokensParams struct {
 	// Page Page number, from 1.
@@ -929,6 +1020,12 @@ type StreamRevocationsParams struct {
 
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody = CreateAPIKeyRequest
+
+// CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
+type CreateInvitationJSONRequestBody = CreateInvitationRequest
+
+// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberJSONRequestBody = UpdateMemberRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = CreateTokenRequest
@@ -977,6 +1074,24 @@ type ServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(w http.ResponseWriter, r *http.Request, params ListAuditLogsParams)
+	// ListInvitations List pending invitations
+	// (GET /v1/invitations)
+	ListInvitations(w http.ResponseWriter, r *http.Request)
+	// CreateInvitation Invite someone into the workspace
+	// (POST /v1/invitations)
+	CreateInvitation(w http.ResponseWriter, r *http.Request)
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /v1/invitations/{id})
+	RevokeInvitation(w http.ResponseWriter, r *http.Request, id InvitationID)
+	// ListMembers List members
+	// (GET /v1/members)
+	ListMembers(w http.ResponseWriter, r *http.Request, params ListMembersParams)
+	// RemoveMember Remove a member
+	// (DELETE /v1/members/{id})
+	RemoveMember(w http.ResponseWriter, r *http.Request, id MemberID)
+	// UpdateMember Change a member's role
+	// (PATCH /v1/members/{id})
+	UpdateMember(w http.ResponseWriter, r *http.Request, id MemberID)
 	// ListSigningKeys List signing keys
 	// (GET /v1/signing-keys)
 	ListSigningKeys(w http.ResponseWriter, r *http.Request)
@@ -1282,6 +1397,158 @@ func (siw *ServerInterfaceWrapper) ListAuditLogs(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListAuditLogs(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInvitations operation middleware
+func (siw *ServerInterfaceWrapper) ListInvitations(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInvitations(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateInvitation operation middleware
+func (siw *ServerInterfaceWrapper) CreateInvitation(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateInvitation(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeInvitation operation middleware
+func (siw *ServerInterfaceWrapper) RevokeInvitation(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InvitationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeInvitation(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListMembers operation middleware
+func (siw *ServerInterfaceWrapper) ListMembers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMembersParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", r.URL.Query(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "per_page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "per_page", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListMembers(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RemoveMember operation middleware
+func (siw *ServerInterfaceWrapper) RemoveMember(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id MemberID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RemoveMember(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateMember operation middleware
+func (siw *ServerInterfaceWrapper) UpdateMember(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id MemberID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateMember(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2123,6 +2390,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys", wrapper.CreateAPIKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys/{id}/regenerate", wrapper.RegenerateAPIKey)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/api-keys/{id}", wrapper.DeleteAPIKey)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/members", wrapper.ListMembers)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/members/{id}", wrapper.RemoveMember)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/members/{id}", wrapper.UpdateMember)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/invitations", wrapper.ListInvitations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/invitations", wrapper.CreateInvitation)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/invitations/{id}", wrapper.RevokeInvitation)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.DeleteWebhook)
@@ -2989,6 +3262,900 @@ type ListAuditLogsdefaultJSONResponse struct {
 }
 
 func (response ListAuditLogsdefaultJSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitationsRequestObject struct {
+}
+
+type ListInvitationsResponseObject interface {
+	VisitListInvitationsResponse(w http.ResponseWriter) error
+}
+
+type ListInvitations200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListInvitations200JSONResponse struct {
+	Body    InvitationList
+	Headers ListInvitations200ResponseHeaders
+}
+
+func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListInvitations401JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListInvitations403JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListInvitations429JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitationsdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListInvitationsdefaultJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationRequestObject struct {
+	Body *CreateInvitationJSONRequestBody
+}
+
+type CreateInvitationResponseObject interface {
+	VisitCreateInvitationResponse(w http.ResponseWriter) error
+}
+
+type CreateInvitation201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type CreateInvitation201JSONResponse struct {
+	Body    InvitationWithURL
+	Headers CreateInvitation201ResponseHeaders
+}
+
+func (response CreateInvitation201JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateInvitation400JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateInvitation401JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateInvitation403JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateInvitation409JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response CreateInvitation429JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateInvitationdefaultJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	Id InvitationID `json:"id"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RevokeInvitation204Response struct {
+	Headers RevokeInvitation204ResponseHeaders
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeInvitation401JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeInvitation403JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeInvitation404JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RevokeInvitation429JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RevokeInvitationdefaultJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersRequestObject struct {
+	Params ListMembersParams
+}
+
+type ListMembersResponseObject interface {
+	VisitListMembersResponse(w http.ResponseWriter) error
+}
+
+type ListMembers200ResponseHeaders struct {
+	Link                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListMembers200JSONResponse struct {
+	Body    MemberList
+	Headers ListMembers200ResponseHeaders
+}
+
+func (response ListMembers200JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMembers400JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMembers401JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMembers403JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListMembers429JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListMembersdefaultJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberRequestObject struct {
+	Id MemberID `json:"id"`
+}
+
+type RemoveMemberResponseObject interface {
+	VisitRemoveMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveMember204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RemoveMember204Response struct {
+	Headers RemoveMember204ResponseHeaders
+}
+
+func (response RemoveMember204Response) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveMember401JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveMember403JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveMember404JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RemoveMember409JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RemoveMember429JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RemoveMemberdefaultJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberRequestObject struct {
+	Id   MemberID `json:"id"`
+	Body *UpdateMemberJSONRequestBody
+}
+
+type UpdateMemberResponseObject interface {
+	VisitUpdateMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateMember200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type UpdateMember200JSONResponse struct {
+	Body    Member
+	Headers UpdateMember200ResponseHeaders
+}
+
+func (response UpdateMember200JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMember400JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMember401JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMember403JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateMember404JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateMember409JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response UpdateMember429JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateMemberdefaultJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6791,6 +7958,24 @@ type StrictServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// ListInvitations List pending invitations
+	// (GET /v1/invitations)
+	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
+	// CreateInvitation Invite someone into the workspace
+	// (POST /v1/invitations)
+	CreateInvitation(ctx context.Context, request CreateInvitationRequestObject) (CreateInvitationResponseObject, error)
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /v1/invitations/{id})
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
+	// ListMembers List members
+	// (GET /v1/members)
+	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// RemoveMember Remove a member
+	// (DELETE /v1/members/{id})
+	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
+	// UpdateMember Change a member's role
+	// (PATCH /v1/members/{id})
+	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
 	// ListSigningKeys List signing keys
 	// (GET /v1/signing-keys)
 	ListSigningKeys(ctx context.Context, request ListSigningKeysRequestObject) (ListSigningKeysResponseObject, error)
@@ -7090,6 +8275,172 @@ func (sh *strictHandler) ListAuditLogs(w http.ResponseWriter, r *http.Request, p
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListAuditLogsResponseObject); ok {
 		if err := validResponse.VisitListAuditLogsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInvitations operation middleware
+func (sh *strictHandler) ListInvitations(w http.ResponseWriter, r *http.Request) {
+	var request ListInvitationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInvitations(ctx, request.(ListInvitationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInvitations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInvitationsResponseObject); ok {
+		if err := validResponse.VisitListInvitationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateInvitation operation middleware
+func (sh *strictHandler) CreateInvitation(w http.ResponseWriter, r *http.Request) {
+	var request CreateInvitationRequestObject
+
+	var body CreateInvitationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInvitation(ctx, request.(CreateInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInvitation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateInvitationResponseObject); ok {
+		if err := validResponse.VisitCreateInvitationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(w http.ResponseWriter, r *http.Request, id InvitationID) {
+	var request RevokeInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx, request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		if err := validResponse.VisitRevokeInvitationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMembers operation middleware
+func (sh *strictHandler) ListMembers(w http.ResponseWriter, r *http.Request, params ListMembersParams) {
+	var request ListMembersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMembers(ctx, request.(ListMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMembers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
+		if err := validResponse.VisitListMembersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RemoveMember operation middleware
+func (sh *strictHandler) RemoveMember(w http.ResponseWriter, r *http.Request, id MemberID) {
+	var request RemoveMemberRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMember(ctx, request.(RemoveMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMember")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RemoveMemberResponseObject); ok {
+		if err := validResponse.VisitRemoveMemberResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateMember operation middleware
+func (sh *strictHandler) UpdateMember(w http.ResponseWriter, r *http.Request, id MemberID) {
+	var request UpdateMemberRequestObject
+
+	request.Id = id
+
+	var body UpdateMemberJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMember(ctx, request.(UpdateMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMember")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
+		if err := validResponse.VisitUpdateMemberResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -7868,172 +9219,186 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2LbtvGtuivDHgPELmgZVl2XjIKXDdxWyfZSY7tNhunyhVH5JI0FTXDzgwtq7kBzkecb7gftr/kYl7k",
-	"UCIl+ZV2JwaKxpLIeaxZa816r09BzGYZo0ClCHqfggngBLj+8wWOJ7D7glHJWaq+SEDEnGSSMBr0gp/Z",
-	"HKWMjpGcAEpYnM+ASjTDCzQEFKt3kxBBe9xGUZYPUxKHaIavdvEYvj/odKJ2EAYinsAMq6HlIoOgFwjJ",
-	"CR0Hnz+HwRtCp6uTnv34Aj3rPnuGUkKnAkmmZ48oXMkIYZqgKONwGaEMj0GEaD4Bqp5YILgiQm6a8wwk",
-	"X+wejyTw1anPIWY00XPOMZFoCCPGAXH1DqHj2rEJlTAGrgf/8OHD7nEuJ0AlibGE+s09efq4g+IJTlOg",
-	"Y9i04H/unmEJb8iMyF39/5pB4Y8chBQIpymbQ4Iy4GhOaMLmaMS4ht+c8anIcAyoxXiIcoq9dSahfiZO",
-	"iTrf0/c7G3fqr+oMZphQtd7mlaUwkohQM03OuZrHrPCaUwmoAcAvlFwhSWaAWsIc4U6BFw4QXL0qNsz2",
-	"OQwyzPEMpCWQ4/enr2Fx+nJ1zuP3p2gKC0QS1IqmsBj867//X6QBR9TPGZaTIAwonukZkiAMOPyREw5J",
-	"0JM8B38dM3z1BuhYToLefqcT1mDBS0jJJfDalbjfzFKS9HLtUhL79ODWa3qPxzUYrr5FNJ8NgYdoxNkM",
-	"7Rcr+SMHviiXoii4ch4JjHCeyqC3HwYzQsksn+m/a7DiPfD6+U8lzISmADV849TAB83Tdx+Hav92frX7",
-	"Dau5YFOgdWejfzAHI9n0fnHkAwwnjE3rlmF/MguZT+55HY7V1K6k4ENmLWLtWgqudVts/axeFhmjAjRd",
-	"/4ATy5vUp5hRCVT/ibMsVTyRMLr3u1BL/hTAFZ5lqcU1iUmqhxAxy9RgQU6nlM0p0l+gfiDVmYseTmaE",
-	"9oPgcxgA54wHvWCIkwG304bBDITQKLxpBLNxEFJBoac+DDr7CnMllrkIeoedzmcfGP/BYRT0gv+1V977",
-	"e+ZXsXeil6IBUj2Yf+B0xPgMEmQnQ60hTtCr83dvQzTnWgpYZOrGHRFIE8RyidgIDVlOE6EuFG8LO221",
-	"6xeMjlISXxPCDlaxe9sHFEYaNEihR4L6wZCkKaHjXQH8ksTQDxBOOeDECgNiC9A9vz3oLiagV4SIQBJP",
-	"gYbI3rp6tY8EUtOBuouHRIkX6hKcYH35fw6DH/XXCdCbAWpUvO5D6mKiFqOBleJ4KsrliN6cEwnmpLYA",
-	"0MHdACjmkCh5A6fegjLgMyIEYRS1DPIzjjhLYUeDcM7yNEEzQpUotmA0QUQKNOaYajnPE2TrJK+6pdpX",
-	"9lae16t+y+SPCp9vdhCUycFIv145CH0GivnjYYwok8g9swnwh7cH/FuGRB5PlPDDcq6YrhXBlPDJH4lS",
-	"LNSYWAhacEMQcCxhkNoRfCiokZH+AcFVDJDAFhDo3gVtMoZmmC4cVxNLiLOkD6zDGf/RJsF83furL6wT",
-	"pLcdqXypSVbefiT1gobhL1o9YJz8eVNMyP0RfEw4pZc4JYkib036dIysKL0FSezfwT1nJg0RMQsJEVxl",
-	"SqgIEYdLNoXE8CDFsZNddcuVnKuNFCdTSL5rcNmCUdEU7VMz0RCqytQjgf7ImcTqthxhkkKCPN2LMCra",
-	"fXrX3OyrR89LTFI8NDh3I+wsBvCRM8ESD7EAVH1gPVo+vqsrspidCJRTDjieqAUcGQMESrEEfkfsy0AR",
-	"rjKI5S1I/G8GxOhxp4OUXsYpTgd6nRFqWZkdYQ4oZeMxJGhO5ERTqZN1FR+gcAlcwTrnFJIdxHifRo87",
-	"B/4+otKu0HBaqKUHjzxwRzsrFH67c8s4ixW4b4H/3hADxTbkonKGhieKAZZolgslfjnRYZTLnG8hN3a7",
-	"tz/PD5Cmu1YrITTLJZITLNGQA54KhBHPFbyNAbJcceSWmmEhFTPPaYa5ALVXpZkU6/IsPOqvjLMMuCRG",
-	"Q4w5qBtggDVc1SLUXwq5YVeSmYLAkpIZFu8MFzW2vFBp1v5xBFNYDJ5edWfP/zic7l8+yw74E9mZP150",
-	"h0/juuGnxIim62BptvNaPfk5DFIs5GF10qvn/4nrBlePDnKxfsc0Ty3XNQr4yihGb/fni8luAlnKFsDr",
-	"plXC/qY9nalnjArv9P/fjJlCT2cB43ZbOYbQP8elTX4slsOGv0Os7zsPfGoXNJ+puTLgglGcqg0Annlv",
-	"lhsxb74hxqJQxSXFKtS/RMJMbHeCakg7B+YcL1b2r8ds3sIHIifnEHNzx+I0fTcKer9tOfPy+qeGQFZv",
-	"LKFnsMatlFyCteag8wmbU8RoukCMxtoMt2oo8rejpljdzUe1nzwh8jiWjK8CVgkX6RpaW/nafFGebC40",
-	"WuKMDIwEqlVkxccWQkLdSS+tW/8aGmw0q6k9E7WHk0vLpKt7wLEBqE80ehVtK4/WkQ128Fh7niXkargP",
-	"XMrBwezZH93Lp9P9q+fZ4QbuQ7JaiM5AYoffOEmI2gxO33tbrLCKEiYs1o6A63FY/9KpO17Mx81SZQUu",
-	"F+bRz6HGgQEe28NZf9z6nO2JuVMoptUwqoxXWbAHq+ru12PMXbCUEv1W2IpZ1aYR1CL+oZ6rZUN2jMZ9",
-	"XBTHUt1Ewym6S6SRercnST1U3bpe6GvBcDzPErzE96594bqlL9ujZ4QWn9fcgkscFvBMKcbCMNKW9U8g",
-	"bRfeaaP39loyz+BYFnIt4WgGs6E28aixFf91LE+/rTBwToFvZnD+FdsMSG3laoQjzhMCNK7Z4qsPFyjC",
-	"eRIdIbu7wuNbmKYeCVTs3A6k3QUO8z1Yd7eA9QxfnZpX9zurxFCKkfXO24ODg+eoYFFVoRi1osNuN0JM",
-	"ToDPiYCdI8RmREpjU1DCE/reqhl2nvY2QtW2LHbJKZopSB6i1+QHxEbW5Gft+U7JQVigMbkE6l3Q5dE6",
-	"ZF5xtv6RFzsvTilEMRawS6gAKogkl6BQ1plUjOUZERqneQKJ9vdcm0ak1msGGXDCkkbvfRud4HiCLnGa",
-	"g9p4YfjWVhoHeKQ0GyaURkGECXLASsVCRCqFjgiRQ4Ja+rD61Pzk6xg7R3rgCUsT4GgKkHkmdoSVLISG",
-	"C2NHInSshm0578UM2x+gT4kUkI52XKgBlEtPcSZAoH/99//ogX9i6Pzla03PdkjPop4wEGqKnGIpgSaQ",
-	"GI2zuFQJlU+UaFz4MQ88L1nhyQwLp9YybH/ISSp3ifXviCOEaeHyYVTrwNGhDfkoCHMVkQl1pLdBurVc",
-	"xy6nme9Yx2Yj56nsosIqHte4CRWTVJSYVLzBFaocMpYCpvrZSxdRs9UlbJdaXMMlH+p21oImDHKerjC6",
-	"w2cbKGYJomqMYs21AM2FZLNz7RXaBMcqcrzLDEc6Qv2gHxgLieV7S3TerQV6PZ95r1CZU/R/fsO7f35U",
-	"/+vsPh/sfvyuV/mivfvxu/9QOysEW8YT4KLHASfBVrdbHTRcUMWxlDDL6u608od1wQHhjQwJfpBGRWhP",
-	"0strmQyswWfFCz9ZaKZiN2Ht0kfmimIUiTyOQWx3O4FTa5bVF7vxoOkdu7lVrVL/auID/rl7wdRgu5ps",
-	"dk8TEypQY72QQOPFwJDhCturYXTaTjWIWQL1i+AQgzoD673NhYWOxm7KEKZiDhzFeAZrwOQHiVTE5koU",
-	"TgEOB82wQK/qSisbdadbQbEtcPkOFIpl6rixseIlETFTI9UoB+oK5rX3yO/zqRjknNT+qEQOYwEdjACS",
-	"bZ4TkgOeNT6p0XkgyJgSOh7gdDzQN7QYiDzLGLcG9OZrby1o7Da9TdVvoWnBWy2vDvQnjjUsc/oiwqVe",
-	"1vxUx6586vlRx4do3BSh0k0gUaKQCRuhll5WllNwKqenVINllvyJftCD73f3okYabNxLLuqqt8BMVDgt",
-	"PtYK49ZG/una1glnG/+0iTu4tbi5ilcrU9Qd6s+AU3XRLp9qObV3T043Xo/2tbqZTrWErPW+7S2M5vFV",
-	"A6N0w6zyYaUhanyuGBUJRYbp6YhgI0yjIsJrs7nRTFhvcHz14XXNdZ+Oq9A7Oe8+flLvBLisPvl+t+HJ",
-	"eiSaNmDPVNYYYU9eoJZeyU6I3r1+j1onycvz4x2lbp6dH6PWmf6tXZGPTl7ULYbWTpqLJXO+IOO6t69q",
-	"315sNtZMNVFOjV0tHRvzWS3Cvfrw+rzGRAOL7UVwdbKb+LEesG7+wgS2soasyg88KaMIM639VTKJ0y3Y",
-	"gQ1U9WJWzZt1q3zPUhIvmrn3CKcCwhWer1WdQUpGoEXSJt36CGkHIyRGDPK8hET4In+z3rm/WVTSGsM2",
-	"a7FGBe2gNEtp1Oo1syCM3tHitrVFHClZli+c3q8WOsGXgDBaGkFJlGq5wJGcYKrX396swG9ercWjgYZP",
-	"HQOpX59/th43LbTfJQytHFi4ik8r66gHYzNCn4GSZFZJjzI6UISeEkxrLHbHsSSXLu7Rcx4b97AeGVE2",
-	"Ry3sPpm4zCIW4JJNQRt2ZpqJ1txaA5LU2EvewhyERCPChQwLrNzvdNYbSJYV/205hHku9FZUB8qs4A3r",
-	"mKTlICtMyHwdLoG8bp7/zCGHxOkIdSJmRbtt1ijX6o3r75UNClbdss8K+bomGiDngtUrI3CV1UsuWmp5",
-	"JBQloZZOUXHJKUeNtuAVet9M4b9LUm9XJ4kzf3IY5QISK0fV+9W0nbbW7O0v3WR0zCckNvEzxlRJhJui",
-	"dg8bkFdtwICxso7QAX39WbkskFtos97B19DgBIvBjHH/DveMgBSu5KDEjmUTlhAICxTpSyhCLcbRGyyk",
-	"s2a83EGSoZhRSWi+hZPcOtv8Ob311cLJOpacUmWcPmHhBLokMK/1AqlX5UbHzpjjGDZdghpRWGrRDwmJ",
-	"FwKZINDCpdVB36OEGLM8ozE4B4G56549Oawk4XRqcWpl84Utc+lSQMOKNdt3jtkIeWc79OLly48GR73P",
-	"GlAKqHlCpHt3bsy9YuWzGa0O4nq953WOUr1gQq9jZlDkIySbbU0Fvv13k5Ds1lNMUod75yD1aMJDn2sI",
-	"pbdbvu/l62zYzbo9GKvKcTpmnMjJzKclpwFqlSsIA61r1R+sGaU2zgwrEQXLBpejetMyXe29WpJg1xqR",
-	"sb/odaBb2eSK1XqJreXDlIiJDsrTxK1Usxsusknb5SAJv2UwWvVSu9kYOnOnGgtGE/WbCQO5NLKtJNx8",
-	"Z5dd3mSbHeyF7muB7+ZcCl2r4EkFPpWNrkHiuwlP83D5xlbfwmrUHCZwDTZ360DNJY1ohknqJCcTRYFw",
-	"HLOcSh3f6zKqjUpZ8cPWilbViIKbYeGyG0iy6eD5lQ7dOpjtZ8/4oXwy7ywe/9kdPr2/4M4bh3qtRoUu",
-	"Je4F90S9No3j9mNspesLALQaDnNDsb70xG9PCqWVd6MR9tw8ui6q1q7AMz5XGJKH10sIthSBW5HpvRMJ",
-	"S4KvhMZtYxXQe7gDbuYM0l82KM4/Ae9qKS4Um5G09hYJg1+y5H4jIP4dQx5WYG2h5MKU1saoyQEHqVg5",
-	"o4MEL2rsOq8BMh2FJo2XWhhLo84wVG8coU4ZDDRTd4XW8Fs6YcToOlXV5uDJ402qzY2jCj2X4M0FQZHm",
-	"NYU93rA58BgLQClICVyEKCFjIkWICKXA0WSRTYCKI5TrcLGlOJDDOsxTDPlPRutqOhy/PTb1PdTvJte6",
-	"lRCRpXih/UE79brzCjL8CpyMmuM9m6KfjBrjxXdpSylOUx3/hVqQCkDR6dvzX3788fTF6cnbi8H5i3fv",
-	"T2xdg2uY+xrdYGZeo0G3Xn242Lm5j6sEg3GXLeUImZCI4NfjN6cvA29NpXT2WzAXg8Npd/b8j6dXK1Eo",
-	"H6siWdDtdJ/s7u/vdp9d7Hd6HfXff1WviF7AMvG/7RLaMZtVb5eeuiyNDLRJ8KnKOeY9T2opSKlG/vDF",
-	"DfOiLzx43/iigPnaoU3VfPCxvI8dZ/8cBtruYW79zysarw1GcfeBO4KTf74/PTtRf52d/Prutf7r9K37",
-	"dRXtam+L4hy3ug7tMj9tMvyb50Kz9DpUs1fA3eRXLd1lX/TuWqbVZZF8PrlWYFaur6Xrbd/eieWcEykz",
-	"0dvb04altkdAe5LZPJYt0hkqkYElEKvgXhL+vOWvOfUi46ViXvMDw5bzXMxnQ3jF51Ic8j6r7dThuZ36",
-	"DmRDh7o3VnPtADdJxSrnXrmjipFq0rHM/V2mZc0nAuIb52TZqeqjJAqJ6qailHWBTFckKis0tbdSk27G",
-	"Rox70rc3bFS51115dRp7Eb1WJdfe3t5+92m70+6093vPOs86e/O9aw69qk0fx/UbvVMBsJwON0znC3Dl",
-	"079cvNiODzm1U83nDRaWIXIrB1e3xbAe/zZESaqNQpxzIhfnChjW7g6YAz/OTUjVkhuBusIVK/mPiHGE",
-	"qyIbRk5o07DWd5MevISNQg+TBU3oiNXVEjPFxBQ0hI57GrNL4FQYN0aCzIDW2922pgiE/RyNMUiEi4WH",
-	"praOeaFPdfYQXOFYpiY82Ag2CCMrJiEKkIgQXWr50ag4bDRKCQUkJ5zl48lK6k7mjMV9+urD63NXZaMs",
-	"sqGHCU0cF+DERkxYP7w1MBv+kLJxu0/79LvvjisFNNrffYdMHEO0d7kfIcWL9A+61kwmUfT+3fkF2rvc",
-	"3zNb3TMbiHS1JtGn0bGNLdRv9dAPBpD9vNM5iN0h/18DJ/0lRG0HQ7F6+kuZWJylUASrKNld9KnNLxku",
-	"VtZm39dsWg1iIEC4PYw2Oi7qpjCOhjjx80BMGsZ+pN/s02i5MEixNQ44nX3fD4yc0A9CE6/5fT+wZVEG",
-	"ZrNBdISwddYtVXBSK8B96pVwMrMfmNlRVI4o8tGIxASoHOhdqPn0H9/3AwNkqksCGdj2g6iNzmzFIoHY",
-	"CGGqU6r6tKxiiTkgnM7xQs95GFnEKOsMCY0VOJ54pS9neIFmeApoH3U6naIkkK4WOCM0l4BaMaMjMs65",
-	"qRbg41WfugBDFGPOCQgUrRRNicLql0X9E1u7dKWiSXSEFBVrNNcL71ON8Sa8XIO0+9yB1C8q0UY/1lWT",
-	"cTH9tt6FCXTVOywq0lhY6QBgURKPPi80wUbRHbJkgaJPfROMqk6s7+JRzQej3Ji/y6jUfvDZLpbZrJA+",
-	"NZG/kY0sjtqotk6HBs9KuY2WV02kqLEROvyuFNnQx2vhhumiZAN2vz+whID47jsNGJMHVwTmoH+QH0zK",
-	"VEpisEqx1RWPM10lt9vumEtOplBy4+P3p0EYXAIXhkl32vvmOZYBxRkJesFBu9M+CEJd2lDfKnsTHaX7",
-	"p/agG1muWOup0nJ/tr8vFS3sdjpblPvYruaGDRSuKbrxS9b2hKSmcYqF7XllZPxbNOj9pjTgfDbDfGHl",
-	"UxuQrSumZDpveqzV5mL3IvioxtjTNfya4XNmfv5LwKPn1hB63DnYBjplOPk9QdUvRFOWoVHkNCNj7jSp",
-	"JlBf7u/hjOy6ONpxnW7xbk6B2yTkUnpQ948AzfqPbCSTFXq0nFM9MqWPmVRpcZ/n5lXhqDk7w+eK5Y+W",
-	"M1ipF7W3VGjpay6nddjZ3wqRywQM/dIW2F+WtlRvdJ9vfsMvQXgbeikoROFCIat5hFAg/UcdGSnWor0p",
-	"/GbVaiKUWBpNYWEuLSKQKFXrCXBYRX+/3ECZxfEDSxbXK+BkKhKYKjSFMbNaYsfUErARXlvXYKqrh/C5",
-	"qqZZm+US7e7fMe161pKGMmlacdEiBpHCHso3Ra2dzeTg1Tf+2gncqbnUqyNZQ+RLd93eJ5J8tsHIUFep",
-	"/5guGAUkJElTlAubwz8G6VQsG6nYRh6bWKH7l3p0j+4rtHNYW8wdbBLFw+1zp8hpoL3+jaIA8F+Gzeb8",
-	"N2JztU9BgzG5fGSv6GOgbbcrhLDHYQxUIa4x59507Kab9FxXx05C47pVl2ZpNhBHRYCwvWCFZJkpTaxt",
-	"DNvQ2Vmx/iZa6/zF9xSF+bd4Vz3QdknbJZJ69P3IiTDrr608IXI3ZeNmJc1POWqjtwCJ0KWVbEh6pI3S",
-	"dOFCGl1ZqBo1Tb3zRk11XS6jczE+h5ufs8071KNLGtoVjiUyBdZsa6GKj7Cpn0dRkq22JUS3tlHFSpRJ",
-	"kS+j67qtmYpxk0t0J5OZ4nFNs5lfbz8djdNckEtAKZsDN20bQuQqWjXNLoj1sjQ3KFo9QTdTnmXbz5RT",
-	"SdK1M328T5ZerbZXw9CPdTsZdWbGS7nExF0rq3U8Uj/zlVfmflBOaqwPvnfb5/Lq65LFW0/mtpa4NjqX",
-	"WILoocimJESoVTjbQh0LYDNHIj93INoJ7RcQoZZ+aifs08glMfijoPmEpDbJT9cXU49DglJyCWoYm4QQ",
-	"6T81f46MEX31UinTBu7V/reU6tAgmfn+SRczocD+YAH8amnQP2aPBitEV0uKeza9T6lFG62Ex0kiEPYo",
-	"UneIoytOcbeaImqhV/rJK0lVWPap0n5CR321JI1ajNoXbP9F0yxgJ0SCWYe6dnkT4GhK2VwTs0HyPrW6",
-	"ivqKQ5biGAQylC205oUoQzktumTk1BV1tMm/BVvgGjVFG73W9UhTwfrU+vhxLtkMSxLjNF2gllnS846O",
-	"mUbDRRkbjaLDzvPIMh5s1iWKrk4WrnVMxqSretlJ92ip9HOgGtpBwVyt/YGF3L2qtwULKTqP/XWqXhHa",
-	"4nOe6zGeT1NjmdHZxqtWmeXEhAUiSUMbvektu+d93NZDosg1BXxpg+UtCzNcBFMX27PMN4y9x8TkKEj9",
-	"67//BzHap9bFjpX+YMq4FINyGHEQroeHS99Hpi4aGjEeg05FKMKTHPsTbfSzrtkq+rSsd2IibGyIjg0/",
-	"baMzBXpi298akUnvUDNOW39Kt6EwXFM3x9U1RjSj7tPCcnWawCxjiu/Uci59wus4V+cLci7H3B+417dr",
-	"qDqZAR8DjRc+bbERwtdiZoacrmev8hIotjdYXZiJvry1SmeDWa5hA/6IKxfaaFJxyZQlwd4o/291NS+W",
-	"6m8jkQ/N087U5Iov1q2rSPq8xqVwb2yqTO9ca4qxka4PppgHU8yWaqB0rMKxLvtFcxDIPwiVoojmbtEK",
-	"n9K1XKKi3auOuTD9S9voVAoj6YRIB3+HLnBEv+tCR/p0OXYEHdu5lK5kpA+dYbowwdp+YDCRAhVNd4Xt",
-	"ZLjQIxedEmoEDi9H/TaxKH6KXtDtHHR2O/u7nf2Ljpfl15hu15Azd814lUp1oi8cruIXQG2QpfTWPB9g",
-	"UX/rIVTlr2ZB11cju9usy+/M95dHxCDXzGqF2VUkNJsN0WzhejGBeGqMVljmHELdCTw0mSjcsZ3QFxaL",
-	"qrzaj6c+uXBwnVqCZZlM3acTlibC6oamC7Rik4ZDRE40pMxLQDhqCGxHxzZXwVVnZzmVShNTHDwXS/1A",
-	"WpGfL+y6NFZ5pUmVvjWvbEwRtmm5ASxeTYY/xeQdefXjL3+e7r8lp+J0JrP/enH65JQc5m/Iq+dtOOi0",
-	"BRlvH9VXzXffikHenRC3lGXewCMvgSckfgjgW88VvyQfaQg1N8dZzWvbzFs2hdm9Bz7DakVGHioNJSsa",
-	"oVKEolVJq91gTylJdlPI3Zm1eLSUvmkNzVbv2nkwgXyzsTo6S3HNHRrWmzUcNmlzp9HjnYlASLzQOY5K",
-	"PLi5yeMnkA3IfccK+Fqx1vbGKuXaB1r5VmnlJ5DrCeV6djmNe36oqneV+N7YGw7apOif2rxq7bszLgpX",
-	"6k+shK+6ZNyLSmlbv4KtNgpor0WfRn6d3MjVUl7hAHprNVfcEfI7x9msV+tYNf3jmh2it5ZcqyV+Dzqd",
-	"rYXPmgLCn60Iek9ca1uVvBqV+6CV/3208uvyu69Zjbc+ZEv7j8RGkduVmF7jctH8plKaulbmQCay3eSQ",
-	"m3s+JcLmpaw6YD64ie+Rtv26Po2pnXZnD6md305g17zEPUcXxVfNVv1lSjCG/BrtEm2qq+Ss+ua3NWb9",
-	"KOdpZCoHDgFFunaXfVwKNGFCmh85CJbqpiUmJixGOEk4CAGmD3SftlLGsiGOpyHKuI4CC1FK6HQ3ZTFO",
-	"dfiEabSr1hztP3ne7j4+bNt/I/27qcpoX1BryKnIICYjAkmflhMq+nfdI0wJisNuN9oJUU5TELa0v+YH",
-	"Ohlcouji3bvXJ28HH05++Pndu9eD4zdv3n0YvD87/fX44uR7yXOIwj41DSRwKhjCacrmwsAjsr17RT5U",
-	"hzWExPWCFMg29FCalUQpYGHDSlocJCeQaGEND1ku+7R7iCY7Smpy/GA+YQLcEEpIG2GSusYLLBfpQr/+",
-	"tIsmei6iWX+CWl7obp86dGm73+tNhpXOtLcRvZZyqFIcTxGHFC/Kcm0ba6p9tGXjNteKu6brZanu7Bd2",
-	"vqyWVmsK9TUP+gnDFWJ+kPv+Fg7hf0Pnyrwg8Jp7Z0ki22gG3fo+asgw9rnNQ4rxg7lmmxTj9Rgc3laF",
-	"qFbMoExJNjLntE6J+AlkIwbfuQqx4ap4oItv2oy5gSiuZ3W0GOfsjljGk9voIu9Mh03TStn6E0y5toWS",
-	"1I+s8dJoGkoJiScQT3XC1lT3xizaYNaIrZV2AreKC3JVmHVbp63Fytp2Bl/YZf3AIb5iW+G/k5Bpqp/e",
-	"QMjcK5XcRjPgqRQ6P8x0JHVq8aKoHLlkLUNb3/nrjIMvy3XdIwG7pqPHZivrkkDdbh/u+2/0vvc4+iNR",
-	"UkHKxnd/+W8g1b1PXr/az3sc7Mfr+zm9STdnNjhqWesX1d18nV+0gJK1sGvPqLHRuYrH5jtdPrZl5RFv",
-	"c1FYPNOn0T93TY6Xa4iaRDur7KZJHjqyuaLEGvutrc+z39VnW9nVVPlSTdZV98640lJD5BqGZJ54YEX/",
-	"jh7Fv4J3nQNNEPau7jEm9BpSgoke2C2bSdxKr6nlG2da23eMw7lOltwiO230I+Ooe4gmLOfGn5BxuCQs",
-	"d3WRbD8tZ7aVjPV8znHuopKLAtvLP+z+2o1MY1LdrUnOGYrZbIZ3BagtSZfJLgxrojDvUzP1I+E6uAuG",
-	"OMSggC1QjCkScyLjiV2iyf5iuUQcfodYd4UsD8dytNJ/sEbFa4zjsBA/d6Wi7lsFuoll/aHE2UPY5Gre",
-	"+0p1s028SbrebHfOkgpRpvDkZbpKR8FGW1GCJY56KCpCB4zM4l5Qn3ZCl7huelYY92NKptCnug9gle7v",
-	"TZK5ANFsNX0QXh6El7+58KINEJnpm72GN/h9pmq7AfwEsmxGdZ83YzHJprJSD6SwgRT+Mvu+btyN0xT4",
-	"I1Gel4+AxXdG4a+12F+/H8Im0327T6OVVlYR0sgKouitjyhcFbWsdtWcLslujUW/Qhs3tOm7VijxDNAL",
-	"xrPazlu94CR5eX7sN+/qBSc5ZxnsvceciOC6zoDlrr1f2h3wQPFfeVLvX2jcL9tSCZBKZRQNbGj5ItzL",
-	"WErixaYo35vkFb03I98jSZkZziBjvFGzNPvT0rVXeckmUenk4SEHPEVEIsrmD5ft1xHNq05eJ8yZDPIl",
-	"JKg7/eZrO99Qq+yE6hJhCZpPgLqxMQdb1Csp89chQS0d84oonrlaYDzXFT6OXZdCfdn3bV1EgeCKCGls",
-	"VZoEkdfQLSVCCh+tGYXKtqwJyu7fhNEMWbJQw9vijFpHnLDUUUpPtyIfsZw78cKE7ZprErUimqdphDjM",
-	"2KVWf3Xy/I6N+51SNqe2SVsl4FdbvTCSi4yhGFPKlOSRApXpAqVkJBHWgKiTPM4rrOTG4a+m22dKRqBb",
-	"ufa6j593O7rxPb7yvn769OmT4uuGHt0WGgNTq6AQHa7DtL609LENqywxZRt2+SClfLPVj84M89AYssJl",
-	"txU8XBWLBsHjRS4km7musZoL6rD6hM2prcxoCwAJ1DJW+kdCa09kTBk3nG2203O4O8ML3WnTdJrtU11G",
-	"ZLmeIwLDy/UzbXRMF36j0uVEID2mbjOrH69hXT+BPDfbvM8yjGqG82bbugWhhYPeBBFLu9CQeRB+/o6W",
-	"BlNqTF3cOUnlLjH1cGKfPG4uu1xYacVWqtBoYBxO5oK3ycmmsTqRR/qOsJgUY4ooQymjY+C6GTSRDfe3",
-	"RwQ3vL/Nfmtq1Z4p+mNcI21RIsx8NnVxamobuiZfiZO5Gt7XJnYTcLElKbqt/kU2hrtgBZTNv0F28HDB",
-	"N13w23AadbnP9z75fq7Pe+05pOmu1gj2fp9PRdvhcpPh/dWH1+f3eVHq8ZvMBCY7Uvdg12Ju2Za+Umy/",
-	"tkroC93T+QWjkrN0EwpWH7bod03fzH10/vV3+er83Vv0AYboNSzQecXhauq03SSCzY1fxLCtxRiWASXJ",
-	"btFB3ZxVM/K8JCJm9bFXdxgRWkyyRTMQAyk0A4kTLPHXhjOnZnuJAwlKWJzPFIi/DLKUBQKblQi/fpK1",
-	"wOyyXPpVxwRqDRfo1YcLRJIdQ/q6ijtlsii5tACp67+PAKys0e7TXwulYQQynugmGM6zIiTmErUiXbIl",
-	"Qsz4a3ZCEzk0YmnK5n0a+XvYM0pNpCuHZSxNbYq0HuL7ft7pHMQUruQgzrlgXH8B0Y5SUhBQyRdV/47r",
-	"oTPAMupTRlELF+6dRwLpQizIWDVQlkvdw8P2ChnlMuew06DPnHlgD9e3EThGZq1mRZgiwDwlwG3JZe4q",
-	"7OuQzyMHJfT9Ehwbe6cpyDR3MtuiyPUJlTqBO7NrappJm7gqMxXEtO9sRWSWz4qPhNqPxSIIlTAGfs+l",
-	"rsvDMUXG19a7VkcNK6EWt+dLNxCl/gbXn1dvVEHlyzMxywDW8LIsxQtjsAWLuKaRRfQGC+minl9GqEVG",
-	"aEwugTqGk+ViAgIBjidagWMUENYkH7PZTBd+pibciINGvTbSo4me4SNmhRFqRSTpRYgIKxgq4g6Rutx0",
-	"Xx0UlfinO4MpqS9CLTmBPm1qk2VVsKSHOBhGWvTloGxu7MrRBDCXQ9DdiUxp1/3HSJip+zT61NdO4n7Q",
-	"Q4ZR5pRcGQ75WbHIM4gZpRDbuPJleEmGOIh8Vm991qdyDa53UYDGUVmKhS374OI+y94qhpJKVlNZ2nWY",
-	"22a2IuFK7ull7JaoVqjYpghEz6ODPiVJDx12+1SBuYc+9YPfJekHPf3v4GD27I/u5dPp/tXz7JA/kZ35",
-	"40V3+DTuB2E/gKusb63l/aC8ivpBb//p88fPuk86h8/DfmDvMjXkYbcffO7TPl3bt3GVn1ELWbOldvD1",
-	"sKDQ0G2CWufAL4Hvnqt9GsLcuQf+VF3dp2AImAM/zhXG/fZRIZjQ6zBjl4VAent7+92n7U67097vPes8",
-	"6+igSbu6ItrD1pdSl7C7v3XLQu+LUqP0n3Lta73vKi1C/AFcwJf3nYWO901B30Lt+v8HAAD//w==",
+	"7H2Nctu20uirYHS/mcgdSpYd58+ezlw3SXucpEmO7TZnvipXhMmVhJoEVAC0rOZm5jzE9wz3wc6T3MEC",
+	"JEGKlOS/9Cee6TSWRAKLxf5jd/GpE4l0JjhwrTr7nzpToDFI/PM5jabQey64liIxX8SgIslmmgne2e/8",
+	"Q8xJIviE6CmQWERZClyTlC7IGZDIvBsHBPqTPgln2VnCooCk9LJHJ/Dtw8Eg7HeCjoqmkFIztF7MoLPf",
+	"UVoyPul8/hx03jB+vjzp8ffPydPdp09Jwvi5Ilrg7CGHSx0SymMSziRchGRGJ6ACMp8CN08sCFwypdfN",
+	"eQxaLnqHYw1yeeoTiASPcc45ZZqcwVhIINK8w/ikcWzGNUxA4uAfPnzoHWZ6ClyziGpoXtzjJ48GJJrS",
+	"JAE+gXUA/6t3TDW8YSnTPfx/w6DwWwZKK0KTRMwhJjOQZM54LOZkLCTiby7kuZrRCEhXyIBknHpwxgE+",
+	"EyXM7O/R+621K/WhOoaUMm7gbYcsgbEmjNtpMinNPBbCK06loAEBP3F2STRLgXSV3cKtgi5yREjzqloz",
+	"2+egM6OSpqAdgxy+P3oNi6MXy3Mevj8i57AgLCbd8BwWo//8+/+FiDhmfp5RPe0EHU5TnCHuBB0Jv2VM",
+	"QtzZ1zIDH46UXr4BPtHTzv7OYBA0UMELSNgFyEZI8t8sKHFysRKU2D09ujFMR/yCaWqAaIKq/NXCxfjF",
+	"3aLoR0jPQDaBYn+xYKSQ3i0Y7+mkge/Nt4RnBo6AjKVIyU4BwG8ZyEUJgZFrFSqNYUyzRHf2d4JOyjhL",
+	"sxT/buCV9yCb5z/SkCqUC2b41qlBjtqn330UmPW7+c3q10BzKs6hkTbwB7sfWpzf7X58gLOpEOdNYLif",
+	"LCDz6R3DkQvgRkgK6WxhUSthKWT5TXn4s3lZzQRXgNLuOxo7iW0+RYJr4Pgnnc0SoymY4Nu/KgPypw5c",
+	"0nSWOFrTlCU4hIrEzAzWyfg5F3NO8Asy7Giz52qfxinjw07nc9ABKYXs7HfOaDySbtqgk4JSSMLrRrAL",
+	"B6UNFvbNh9Fgx1CupjpTnf29weCzj4z/kjDu7Hf+13ZpDW3bX9X2SwQFEVITHTQZC5lCTNxkpHtGY/Lq",
+	"5N3bgMwl2kaLmbFDxgySmIhMEzEmZyLjsTJq1lvCVt+s+rng44RFV8Rwjqsof9tHFCWIGmLIIybDzhlL",
+	"EsYnPQXygkUw7BCaSKCxM5HUBqh7dnPUnU4BISJMEU3PgQfE2SJmGjCWyRkzxpYxCaaUT4B0KZFwIc4h",
+	"tisKqqbLA0USqjQRc27EKOXEWB4J0VOqzSz5KilJUeJbhH+P88TAr4fxcfG6j/LTqVkVYj2h0bldhSPQ",
+	"uWQa7JZvgOmHt4PpSEJszDmaeADNQKZMKaODu5aLhCRSJLCFezEXWRKTlHFj6S4EjwnTikwk5WhGe35C",
+	"k2HbBKp7ZXvpeYT6rdDfG8a43kZwoUdjfL2yEbgHRovQs4hwoUn+zDrE790c8W8FUVk0NbalyKSR3s7C",
+	"Nba9fKBK0kVKLOxYuCYKJNUwStwIPhbMyAR/IHAZAcSwAQZ2b4PJhSAp5YtcPKoa4dTcrVU04z/a5ves",
+	"en/5hVV+yqYjlS+1uSKbj2ReQBz+hN6XkOz361JC5o/gU8IRv6AJiw17I+vzCXGeygYssXMLCtNOGhBm",
+	"AQkIXM6MdRIUoh1lkFEBcc+oy1Jy9YmRZIbIe5aWHRoNT/EhtxOdQdVXfaDIb5nQ1KjdMWUJxMRzbZng",
+	"qj/kty3N/vbkeUFZQs8szV2LOosBfOKMqaZnVAGpPrCaLB/dloosZmeKZFwCjaYGgAMb3yEJ1SBvSXxZ",
+	"LMLlDCJ9Axb/kyExfDQYEOPgSU6TEcIZkq4z/gmVQBIxmUBM5kxPkUtzo9nIAQ4XIA2uM8kh3iJCDnn4",
+	"aPDQX0dYhm1adot0cfDQQ3e4tcThN9u3mRSRQfcN6N8bYmTEhl5U9tDKRDWimqSZMuZXbjqMM53JDezG",
+	"3d2b7+cHSJKec28Yn2XaWtJnEui5IpTIzODbxndLiMMc1Bna4pJkfEalArNWY3EXcHkBNPPXTIoZSM2s",
+	"qxlJMBpgRBGvBgjzlyFu6GmWGgzUvNWgeOds0RAqDYyL7m9H5xwWoyeXu+mz3/bOdy6ezh7Kx3owf7TY",
+	"PXsSNQ1/zqxpugqXdjmvzZOfg47xRvaqk14++ydtGtw8OsrU6hXzLHFS13ryS6PYAIA/X8R6McwSsQDZ",
+	"NK0x9tet6dg8Y2MBeSDhFxvvwOkcYvLVVrYh8PextsiPBTji7FeIUN956DOr4Flq5pqBVILTxCwAaOq9",
+	"WS7EvvmG2dBElZaMqDD/Mg2p2mwHzZBuDiolXSytH8dsX8IHpqcnEEmrY2mSvBt39n/ZcOY6/OeWQZY1",
+	"lsIZXJQsYRfgwkLkZCrmnAieLIjgEcbzliNO/nLMFMur+WjWk8VMH0ZayGXEonu9gteWvrZflDubKSRL",
+	"OmMja4Gii2zk2EJpaNrpGtz4a2Cp0ULTuCdmDS8vnJCuroFGFqE+0yAUfWePNrENzfGxcj9LzDVIH7jQ",
+	"o4fp0992L56c71w+m+2tkT5s1ojRFDTN6ZvGMTOLocl7b4kVUVHiRER4znI1CesrnabtpXLSblVW8HJq",
+	"H/0cIA2M6MRtzurtxn12O5bvQjEt4qgyXgVgD1fV1a+mmNsQKSX5LYkVC9W6EQwQP5rnGsWQG6N1HafF",
+	"tlQX0bKLuRJp5d7NWRKHaoLrOaoFK/G8kHJN7l1Z4eag1wPbKePF5xVasCZhgabGMVZWkHbdQQfBAPNW",
+	"n7x3ask+QyNd2LVMugjjA4XhNCN/c5GHbxsKnHOQ6wWcr2LbEVkeprUis5DVHm52H+1tjJsrWwh2QjdA",
+	"O+gYoGuFmmYxAx417M6rD6ckpFkcHhC3MUUugB8QLjbNDYRHJjnT+qjYgExSenlkX90ZLPNxaQE3H+s/",
+	"fPjwGSmka9WeJ91wb3c3JEJPQc6Zgq0DIlKmtQ2HGLuPfOs8JDdPfxN7cFPtUDsunxlM7pHX7Dsixi5a",
+	"6c40cv+MUEUm7AK4Z1uUW5vz4dIx/G9ZsfJilwISUQU9xhVwxTS7AMNtlUC/IoxHSRZDjGdeV2Zvyxuj",
+	"GUgm4ta8jj55SaMpuaBJBmbhRcweA0w54olxyoQyzhBTNv2FGu+QMDxkYEplEJMubtaQ259892jrAAee",
+	"iiQGSc4BZt7pAKHGjCNnCxsCY3xihu3mJzgpdT/AkDOtIBlv5UkoUIKe0JkCRf7z7//BgX8Q5OTFaxRF",
+	"bkjvMCAWoMwUGadaA48hts5yYQ8wrh8bq744y33onRQWp7lBcbBXx+13GUt0j7kzLnVAKC+OvQRH9z3c",
+	"c8lABWMuEzLjOeutMcydwHTgtMsdd7jbKnkqq6iIikcNR6VGvhtOjCsn4hWuPBMiAcrx2Ys812oj+8GB",
+	"WlgQpRzaHaxETdDJ5JLMH+w9XcMxNYyaMQqYGxGaKS3SEzzQWofHKnG8m1mJdECGnWHHBnec3Kvx+W4j",
+	"0pvlzHtDypKT//ML7f3+0fxv0Hs26n38Zr/yRb/38Zv/MisrbHIhY5BqXwKNOxsp5iZs5Ok2h1pDOmvS",
+	"aeUPqxIkgmvFQPz0nYq/EScXV4p2uFjVUibCdIFCxS3ChdQPrIoSnKgsikBtpp0g98jqnpdbeKftHbe4",
+	"ZYcYf7U5Ev/qnQozWA/ZpncU23SJhsCLBh4tRpYNl8Reg6DDENsoEjE0AyEhArMHDxSxzzrsIHVzQShX",
+	"c5AkoimsQJOfKFOx+Cv5WQU6cmwGBXlVIa0sNN/dColtQMu34AvVuePacZYXTEXCjNTg1xgVLBv1yK/z",
+	"czXKJGv80ZgcNng7GgPEmzyntASatj6J5DxSbMIZn4xoMhmhhlYjlc1mQrrYf7vaW4kat0xvUc1LaAN4",
+	"I/CaUP8yFw11SV9k+TTbmp+axJXPPd9jjgzSpgqMWwWxMYVs6gx3/LIETiGpchermjBUOwr18zX8lAEv",
+	"c6YlPF87Xa8edNiJivOWj43GuAvvf7pyYCUP639aJx1yWPK5ilcrUzRt6j+AJkbR1ne1nNrTk+dr1aN7",
+	"rWmm0lm9nbB/4dlWiemNmIPsGdeiX1HyZ+Lsf7tP/UikjSNWXLnNoKjrW8avpm+ZwUpxeFFdyktMY3Ie",
+	"CT5orHgbYujffli/4rlXIKvF8z08rd7oW1AcHtVcW2eUY3xgevrT8ZvNg/OV6esLcVb2sikguPP2E8bP",
+	"STf8ZMsgRplMPm+zYki1/cko6c/XCt2byZtD90foimKAZfOF2seX16jzYZZX+erDqfU8K9AzTiyxYFGG",
+	"9VpJkU66fl12wuaVvfrwusGuTiZVFnx5svvocfNB4UX1yfe9liebpfV5i5g+103M+5x0EZKtgLx7/Z50",
+	"X8YvTg63iJDk+OSQdI/xt6qMevm8CRjeOGmmakd+ik2a3r5sfHuxPqB7jtrv3Mbek4kNsTfy16sPr08a",
+	"wriw2NzXNTu7jr9xwKb5izD5EgyzquL1zPkip73xVy00TTbQuy4r3kuQt282QWnLDdbpvrrb5dIerNAn",
+	"vwrGrY98Ix15Woz4QBEaRSLj2ibNXlln1vVfCumV9N+tqqw1bo3dgVtQSm4rv/SpznuRsGjRbmiPaaIg",
+	"WDLPMSo1StgYkEzawqAHBNNYILYeq5eLwpQfnWkPEe6s92oxuLMJLC7+i2kwFpTWACzuOhP8loDbNGx8",
+	"QADLq1yI1gA6pRdAKKmNYJx/Ay5IoqeUI/z99bHW9dA62hkhfppUUDN8/t56+rgIVNaosrJhwTI9LcHR",
+	"jMZ2gj4G43QusyQXfGTYJ2GUN8jGw0izizy73ktRsklIODLhYk66NP/kygnyjLMLcQ4Yg09RDTfYPSMW",
+	"N4S238IclCZjJpUOCqrcGQxWx7LromJTHWOfCzyImlA5K2TDKtHjJMiSGrNfBzWUN83zzwwyiPNwTlM0",
+	"oBKIbA/+rQzxrbZM1sTCmsA+LkIhDQo4k0o0x43gctasPdHufaAMJ5Eu1pnmFaYHrcd2S/y+nsN/1az5",
+	"CJTFuV8oYZwpiJ0l3py9gUdqjQaGD7otQJxPWWSzNO2pElP5FI1rWEO8ZgEWjRU4ghzpq/cqL1q8gar2",
+	"Nr6BB6dUjVIhfSvQO6/hcKlHJXXUTxuUIlSREJVQSLpCkjdU6Tzw/GKLaEEiwTXj2Qb+nFP+/pwefI14",
+	"cqZTHv+yqQVBkWpwwWDemGtgXtVrz+AnkkawTgkioYjEkR9Rmi4UsaUGReLEgHxLYmZPUI1vm5/lWl33",
+	"9PFepWZ00EhTS4svjp1qSoGcVQ4e/RQMV4eVH/N4VVnlR0uj3mdElEFqFjOdvzu3J3Nq6bMdrQnjCO9J",
+	"UzoOAsz4VSLChn2UFunGXOAf1a1zs3J4ikmaaO8ENI6mPPK5glF6M/D9hIzBmtWsWoMNgB8mEyGZnqY+",
+	"L+UxBHTaO0EHvfXmjbWjNGYzU2OiUN2SHWLedEIXEw1qFuxKx476QK9C3dIilw4Ya2ItO0uYmmLqNzK3",
+	"ce6vCWRbvESCZvKGKc9VpXa9MbDgtJpxzGPzm002vLC2rWbSfufALjXZ+jSuInrikJ/PWQuoVuikgp/K",
+	"QlcQ8e0kQXu0fO1gaxF3bM/ouoKYu3E5wIqIuoupuPgHVpHkbVGsS1lJmelf88RgLRXWIyhanI+eXWKC",
+	"8MN0Z/ZU7unH88Hi0e+7Z0/uroTg2gnFy7UHtTrzzh1xrysWvPkYG/n6CoAsZy5e06wvk6Y2Z4XyQG5t",
+	"GP/EPrqqdsNB4J0Ttp3w1AisVudRsem9HQlKhq8kYG8SFcA13II0y480vmyQzt8BT7UUCsXVva7UIkHn",
+	"p5mhYxtnvJ6Jde3AamviroXpDhPo/ooZc21YyrNcV6Y465EEbdSL4KOYLhpiTa8BZpjErG2Sk7LRT6yt",
+	"N28ckEGZS5oa/YVRhy6WSlr/q+puPXz8aJ27de18ei+j5PrGqUqyScupfkQVkAS0BqkCErMJ0yogjHOQ",
+	"ZLqYTYGrA5JhtnEtjXCvifKMkvhd8Ka2SIdvD23jMPO7bVfSjZmaJXSBp5xbzf78EjH8DJKN2ysd2pJn",
+	"rWvlpQdj9JYmCaYPky4kCkh49Pbkp++/P3p+9PLt6ejk+bv3L11roCuEIFsPd+281qvvvvpwunX9k9sS",
+	"DfYQuFYdazPqOj8fvjl60fFgKi3GXzpzNdo7302f/fbkculQ6WPVTOzsDnYf93Z2ertPT3cG+wPz339X",
+	"1dZ+R8xU7WDLt+SMArd22TpjrGp72fc8S6pgpQabyDeB7Iu+QeN945sn9uucbKohjY+ljZBrm89BB2Mx",
+	"1hL5vOSFu1zGXEflW/DyX++Pjl+av45f/vzuNf519Db/dZnsGjVYsY8bqWgH5qd1hxH2ucCC3kRqTgXc",
+	"TopRTZd9Ud1V59W6mzCfXumcNUO1dLXlO51YzjnVeqb2t7cx2NX3GGhbC1fBuUEhXyWxvERiFd01g9QD",
+	"f8WuF7WelZCfn1dcr/C0ny3jFZ9LE837bJbTROdu6luwV3PSvbbr7Qa4ThFyOfeSjipGaihEtvq7LEie",
+	"TxVE165GdlM15/4UFtV1TSl3LHO+ZFE5o6m/ket2PTFij0z9GMjaMMAqldcURSiSn6vsur+9vbP7pD/o",
+	"D/o7+08HTwfb8+0rDr3s4R9GzQu9VQOwnI62TOcbcOXTP50+30wO5a6wmc8bLCgzrJc2rmmJQTP9rclG",
+	"MQuFKJNML04MMtxZAFAJ8jCzGbm1ow2et2xaqvwnQhJaNdkoyY02xDXqJhy8xI0hD9v/g/GxaGrHaftx",
+	"GmwozOabiAuQXNmjlZjYAd0JfN+FRwj1S/wmoAktAA9sVzn7wpBj3Sxc0kgntrrEGjaEEmcmEQ4Qq4Bc",
+	"oP1oXRwxHieMA9FTKbLJdKnyc5YHsIf81YfXJ3l/qbK9FA4T2OxEoLHL4nC5AS7obeVDIib9IR/yb745",
+	"rLSO6n/zDbG5FeH2xU5IjCyyLW3hMoKZJuH7dyenZPtiZ9suddsuIMSGh2rIw0OXmo5v7ZPvLCKH2WDw",
+	"MMo3+f9aPOGXEPZzHKrl3a/VIBsHvkigMba7GnJXnni2WILNvY9i2gxiMcCk24w+OSw6hglJzmjslxHa",
+	"Kr6dEN8c8rDeEqtYmgSapN8OO9ZOGHYCm+7/7bDjGoKN7GI74QGh7gCx1rvQQECH3GteaGd/aGcnYTmi",
+	"ysZjFjHgeoSrMPPhH98OOxbJHJvhWdwOO2GfHLtefYqIMaEcK3KHvGyPTSUQmszpAufcCx1hlB32FFIF",
+	"jaZeT+2ULkhKz4HskMFgUDTDw4a7KeOZBtKNBB+zSSZtnxyfroY8T5slEZWSgSLhUruwMKh+WXT+ck3R",
+	"l3p5hQfEcDGSOQI+5EjxtjoJUbr7LEep306pT75v6qOWl4S5Tk+2TgJXWPRic7jC+hFVMg/uF5lS6+ie",
+	"iXhBwk9DW8tgdmyYlzPYD9a5sX+XRQ3DzmcHrHBFhUNuC0dCV5gS9kljhypEz1Kjqa7XR6voLhXk9F1p",
+	"L4Xb6/BG+aIUA26934mYgfrmG0SMLaMukoXIj+w7W3GbsAicU+x8xcMZtt/f7Q+sktMJlNL48P1RJ+hc",
+	"gFRWSA/6O/Y5MQNOZ6yz33nYH/QfdgLsDoxaZXuKRR6/46m+teUKWI+Ml/sP93ut7+/uYLBBo6vNuk25",
+	"OpOGdlM/zfqekdQ2TgHYttdAzdeinf1fjAecpSmVC2efunoe7BU2w44hE3Sbi9WrzkczxjY2iG3Hz7H9",
+	"+Q9BD86NGHo0eLgJdspqpDvCqt+CrWzAZtgpZROZe1JtqL7Y2aYz1suzwydNvsW7OQfp2m+U1oPRPwpQ",
+	"9B+47Cpn9KCdU90y44/ZJiHqLvfN6z/VsHdWzhXgj+sNELiXSVhrMfh3biS5N9jZiJDL+j18aQPqL5s6",
+	"mzd2n61/w2++exN+KTjE0EJhq3mMUBD9R8zWVCvJ3rY8dW41U8YsDc9hYZUWU0SVrvUUJCyTv99opywC",
+	"/E7Ei6u1LrS9eGz/tSKYWW0uZw+aXNbZxt0HmzoBfa66aS5mWePdnVvmXS9a0tIgFB0XNDGYVm5Tvipu",
+	"HaxnB++KgL87g+duLvc6KDcweU3XbX9i8WeXIA1NVwAd8oXgQJRmSUIy5VrATEDnLpbLnuwTT0ws8f0L",
+	"HN3j+wrv7DXeEgOusONe+9wqcVpsr36jaH3/h1Gz3f+11Fy9AKklmFw+sl1ckISx2yVG2JYwAW4I14Zz",
+	"rzt2myY9wQsm4sAe3RqlWYYN1EGRtOwUrNJiZpvyY4xhEz47LuBv47XBH6ynOMy/Rl11z9slb5dE6vH3",
+	"g9yEWa22spjpXiIm7U6aXwbVJ28BYoWd+VyafIhBab7I0yzzhogNbpp5542Z6qpSButDPgfrn3P3X5lH",
+	"ax7aJY00sa1F3Z2FlTPCtiuximakjbcq7Tbe9bSUZVLU8GBH0xVTCWnrm25lMts2tW02++vNp+NRkil2",
+	"ASQRc5D25qOA5A0R22ZXzJ2ytN98uLyD+UzZbLb5TBnXWDncPtPHuxTp1T6zDQL9EG9kM3tmTylrQjy/",
+	"I3OVjMRn/uZ3Utw7Jw3RB/9025fy5utSxHt9SFplPM5jvHHiPV2LWxE/WlcLy5E3eFkrlXnVbcKU8zaW",
+	"9cCRB9Ad8l6tPU1r2M4Vg3grX4rg3VtWfyOuWd5vn3msFbNZ9G6ZDZabArmgXiaTtqDegessi4ehQz4W",
+	"kjzBnF/SrfSVxdeRJNFvCbCIhWJuDsQ9xosGH8X1K66zk+v4MeRHeWsp8yPkJTK0uJHXWXD2uPVZaM+t",
+	"muKNXrekG8QcXdOShu4jNwk1LvfK/sLhxuUuVC1+XEmAnjtniOY+6Phn0OuDDSRUcZvnHybSkNqAKJEC",
+	"tlvm9SbpjbJt2TRYG7c8csS5PoqyJBYboirG6apJkXURzOPSU7vXxV9llAPzuyj3BGeb4r5SdKFykXkR",
+	"x8zHaz27TmLPNj6sBkBudJz9o5v5zqMkd+n5ej24Vnq9Ds33bu+927upAZ8W/NGq2NwXa5XaOlu+aJ6X",
+	"31FWZmcaX9cOG6NlbtSipxWH3KrFY0jFRW5zN19lvdLgxvddgeiGatK8cK8m/wRq8q9hQVqCKW5NvxWV",
+	"auk1P7qjOppenfcwUXQqklgVueOh0a3hQXHBCCaAWlbMe1eZV4d8Fd96SdR4eIb6ujBjX0Aq9Gp+HfJV",
+	"DOtXdN/EO76eD9xUT76R/3vbmr/N6S27Wt97uH+4h/v3FGjPbYkHrV7StspccMU+myar9smJphrUPgld",
+	"MDEk3aIeJcCQnGv4FPotf8KtwH0BIeniU1vBkId57yF/FDKfssT15sMbnGycjyTsAswwrndQiH+iY9wo",
+	"jYzBVHb7udN4e61DUQv/+yI1Lys0aL9Pkv3b2uv+NntcWGG6Rlbcdl359j9tkEh7GBtLwONI43rX76Lz",
+	"iK4o7NsvS8kqvdByGz7Iua+RpUlXcPdCSi97xqvFm+S3AqKEqznDqjAGkhirBZnZEvmQu3Qe85WEWUIj",
+	"UMRytg3yEy5Ilp/NBViqYq/Ncz07C7EgkTRVn7xGGydRYshdGRzNtEipZhFNjKllQXo2sEcMZ4uyfYi1",
+	"aZzgoRYuMxYWTeTHJo0+Ck7kNRW7w+i637qsWcIYm+4cFvci5CuNiB8X1Z++5Lma4Pl0bpMXsUnocuJi",
+	"vXfPgrAyg2hG9bTMP7GdAavWd0vGzU5Txs3HTYsIDLsmQC9cPxknwqwUoTwvf63LDRvMt2WrBlP/+ff/",
+	"EMGH3FWhUR4Hrvt6MaiEsQQ1dU2J8667xN48RcZCRoDdeooK3lz8qT75B96KqYa8bFNui1BdFavr0NAn",
+	"GOzN3TBrMuEKUXC6i0eMuHdSMwWubWtwFNRDXvhzRzGkM2HkTnN0xezwKsk1+IKSKxfu99Lr6z3leJmC",
+	"nACPFj5v4Sn9VYSZZaerpXR6PYY2z+k8tRN9+YRObJjmpIYL57D8QsbWrMO8B2LJsNdq27cMzfPaDcdE",
+	"ZWf26TyXKL/ergmuolfjFZTCnYmpsivjynMb1wzi/tjm/thmQzdQ56IiF13ui/ZMqx8Z16poeNLlFTmF",
+	"LdjDgLhOvhgnRUG11SdHWllLJyDYHyXI07Dw3TwRa8jr5ZXk0M1lfCVrfWATxoXtZ+L3zmBaEfOy7Z4R",
+	"2PsfFjhycRd9a/7UqWuidf3UKa+LXWd38HDQG+z0BjunA68RXmtHupa2clfMs6pcKvClU6y8m+9abClc",
+	"mpdXVVybcR92/uslVu1uApd3qesfXzRq6a9J2FUsNNcwqD3C9XwK0bkNWlGdSQiIsQUC26xJ5mIn8I3F",
+	"4jpGTCw0n/KOKdh9ieqy3+iQu/M19A1RLqCYtBIizE1DLrwePQctvV/IoWvnk99/LTKujSdmJHimoChL",
+	"scI89FtqhltNstJ2E72xrGztouk6V3Zg8Wp69kPE3rFX3//0+9HOW3akjlI9++/nR4+P2F72hr161oeH",
+	"g75ik81P4qotYb/wGVytEWuLjLwAGbPovsZ9tVT8knKkpRuL3c5q67f1smVd8st7kCk1EFl7qAyULHmE",
+	"xhEKly2ttsTOkmU3zOnES5XyQLPzu7buQyBfeaJnuw4NmsMaOTVhuNPVM7kQgdJ0gW0AjXlw/ZDHD6Bb",
+	"iPuWHfCVZm2eL1PYtfe88rXyyg+gVzPK1eJySHt+FrSnSvzT2GsO2uboH7nWo3h2Z48o8ht61FKHh7xf",
+	"5WnlRjr/4jkMCuCpxZCH/vV2YX4F4pIEwKU1qLiDQuliE0DbGNIdrDKtIBm3H4je2HKt3sz3cDDY2Phs",
+	"uPfvszNB76rackOXvNq44t4r/5qSwf46brw7Q3a8/0CtNbnzmyFXHLmgvKncKNlocxDb/GXTYuoP+cR3",
+	"yNt+6/vWMmq3svvuh19PYte8pL2cL4qv2qP6dU6wgfwG75Ksu3ogj+rb31aE9W35NeYcnAEJ8XoL97hW",
+	"ZCqUtj9KUCLBu8ZtTlhEaBxLUArTsZLFkHcTIWZnNDoPyExiFliAVZG9REQ0wfQJxqMkwwrzcOfxs/7u",
+	"o72++zfE3+3FRe4FA0PG1QwiNmYQD3k5oZfV7ro07+3uhlsByXgCyt3Ii/IAC8w0CU/fvXv98u3ow8vv",
+	"/vHu3evR4Zs37z6M3h8f/Xx4+vJbLTMIgyG39z7TRAlCk0TMlcVH2LdNrVV2ZjbrDGLbWMLg2N3DbTwr",
+	"TRLARHgeAelK0JJBbCvRz0Smh3x3j0y3jNWUy4P5VCjIhzBG2piyJL8vWWQqWeDrT3bJFOdiKPpj0vW6",
+	"Wwx5Ti79/PfmkKENv+aXXNzA9Kq1GUtodE4kJHRR3miy9tqRj+5mlfXXqVzx6KV2NdsXPnxZvn2kLdXX",
+	"Puj31Kww873d96c4EP4LHq7MCwZv0Ds1i2xtGHRjfdTShNOXNvddOO/DNZt04VxNwcFNXYhqU2kujGWj",
+	"M8mbnIgfQLdS8K27EGtUxT1ffNVhzDVMcbWoo6O41TWom/si71KmtTF1bckpnifYG00WxlI/cMFL62kY",
+	"JySaQnSOBVvnWF5qrxrHS0NaakZvwWwtLirEq4KvWDV6HbPyXkLcxwo3ESp/ISMzrx69spG5XTq5rWFA",
+	"7KJENShNdgaD3C1eFJcr1XsubqzzVwUHX5Rw3SEDu1kWh3Ypq4pA89Xe6/uvVN97Ev2BKrkgEZPbV/5r",
+	"WHX7Uz79yNZ8uY9XP+f0Jl1f2ZBzy8pz0X9mUJ6LFlhyEXY8GbUxuqKfBX6HjTO6zh7xFhcGxTNDHv6r",
+	"Z2u8etieuHcUh1vL4qbNHjpwtaLMBftdrM+L3zVXWzloqnKpoepq99akEqIwLmZqEEj2iXtRdN9eYjPZ",
+	"dQI8JtRT3RPK+BWsBJs90CvvW76RX9MoN47R288FR350UjsW2eqT74Uku3tkKjJpzxNmEi6YyPKrA/AS",
+	"5TJsq4XY9yXHSZ6VXNxBWf+h9/NuaAbm2MiH6LkgkUhT2lNglqTzSnYV5O14htxO/UBZEwjL6CVEYJCt",
+	"SEQ5UXOmo6kD0VZ/iUwTCb9ChK17ys1xEq08P1jh4rXmcTiMn+S3Kdy1C3SdyPr9LSD3aZPLde9LF4Cs",
+	"k03GMbkbkVSYMsVJ3gy7dBRitBvGVNNwn4RF6oC1WfIXzKetIC9ct9c62+PHhJ3DkBuPqMb3d2bJnIJq",
+	"j5reGy/3xsuf3HjBAIRhwNWyoegh3XZh7g+gP3iNpu9OMxaTrGsrdc8Ka1jhD4vvG/Ea0STBjmxN7cnL",
+	"76zDv7Zr5GY9lteF7vtDHjqFOSqaQoUEiRVczydrnF4Wvax6Zs68yG5FRL/CG9eM6ee3hUcpkOdCzjpB",
+	"Zwnczn7nZfzi5NBgk6Xwu+DmlZeZFDPYfk8lU1dtIVmA/kcdB9xz/P1tCXcV3C9ohyjQxmVULWKorgi3",
+	"ZyJh0WJdlu916ore25HvkKXsDMcwE7LVs7TrQ+va67zkiqiwePhMAj0nTBMu5vfK9u+RzWt2HgvmbAV5",
+	"jQiadr9dbWdrepW95NgiLCbzKfB8bCrBNfWKy/p1iEkXc14Jp2neC0xm2OHjkESWlVHZD11fREXgkinb",
+	"vtmyoKViW5GeMKWVT9aCQ2VZeUdou/6yC7UZ3jVnRB9xKpKcU/YJTRIyFpmsNqO2apJ0Q54lSUgk9tg2",
+	"7i8Wz2+5vF/sYj3ky22sMepFiV7MBIko58JYHglwnSxIwsaaUEREk+VxUhEl105/RZIaJWwMxqDo7O8+",
+	"erY7GAyCTkovva+fPHnyuPg6N4iKkiWz+MJoGNleBYXpcBWh9aWtj01EZUkpm4jLeyvlq+1+dGyFh711",
+	"rS5lNzU88i4WLYbH80xpkbraSCsFMa0+FnPuOjO6BkCKdG2U/oFC74lNuJBWsqVb+zntpnRBIirlAr8f",
+	"cmwjUu/nSMDKcnzG3oFT9glZKgTCMY1JZB9vEF0/gD6xy7zLNoxmhpP22LpDocMDLoKp2ioQM/fGz58x",
+	"0mBbjRnFnbFE47WIPCaRzx7Xt11OnbXiOlUgGdgDJ6vgXXEyHpsRpg9QRzhKiignXJBE8AlIMgFtlEKz",
+	"/vaY4Jr62663oVftseE/IWN7f44LLdjPti9OQ29Dl3Vv0Ghtrpb3McRuEy42ZMV8qX9QjOE2RAEX869Q",
+	"HNwr+DYFv4mkMcp9vv3JP+f6vN2fQ5L00CPY/nV+rvo5LbcF3l99eH1yl4oSx28LE9jqSLxQB81c28ds",
+	"qdl+Y5fQ5zSaQu+54FqKZB0JVh925HfFs5nbbsdUv8fi1cm7t+QDnJHXsCAnlQNX26ftOhls+fhFDttK",
+	"ihEz4CzuRYKP2SSzhLKKeF4wFYnm3KtbzAgtJtngMhCLKZKCpjHV9O9GM0d2eXGOEhKLKEsNir8MsZQN",
+	"AtudCL9/kovA9ESm/a5jinTPFuTVh1PC4i3L+tjFnQtdtFxagMb+72MAZ2v0h/znwmkYg46meAlGfrKi",
+	"NJWadENs2RISYc9rtgKbOTQWSSLmQx76a9i2Tk2IncNmIklciTQO8e0wGwweRhwu9SjKpBISv4Bwyzgp",
+	"BLiWi+r5Tn6HzojqcMgFJ11aHO88UAQbsRAb1SCzTOMdHu6ukHGmMwlbLf7MsYf2YPU1AofEwmohopwA",
+	"lQkD6Vouy7zDPqZ8HuRYIt/W8NjWZBox09ZlenewQZPrl1xjAffMwdQ2E4a4KjMVzLSTx4pYmqXFR8bd",
+	"xwIIxjVM8BKxu2x1XW6ObTK+st+12WpYSrW4uVy6hin1J1B/Xr9Rg5UvL8ScAFghy2YJXdiALTjCtRdZ",
+	"hG+o0nnW84uQdNmYTNgF8FzgzDI1BUWARlN04AQHQpHlI5Gm2PiZ23QjCUh6fYKjqX0rRyyEIemGLN4P",
+	"CVPOMDTMHRCj3PBeHRKW9Ic3gxmrLyRdPYUhb7smy7lg8T6RYAVpcS8HF3MbVw6nQKU+A7ydyLZ23XlE",
+	"lJ16yMNPQzwkHnb2iRWUGWeXVkJ+NiLyGCLBOeT3JNbxpQWRoLK0OfqMu3IFqXdaoCbnMrxo0ea1u7zP",
+	"8m4Vy0mlqKmAdhXhtl6saLjU2whGryS1wsW2TSD2PT4Ychbvk73dITdo3iefhp1fNRt29vHf0cP06W+7",
+	"F0/Ody6fzfbkYz2YP1rsnj2Jhp1g2IHL2dBFy4edUhUNO/s7T549err7eLD3LBh2nC4zQ+7tDjufhxx3",
+	"oFx0fZXL8ow7zNol9Tt/HxEUWL6NSfcE5AXI3olZp2XMrTuQT1XoPnXOgEqQh5mhuF8+GgJTCIcdu2wE",
+	"sr+9vbP7pD/oD/o7+08HTweYNOmgK7I9XH8po4Rz/Z3FGBMovig9Sv+pGbNXgXjf5dcdel9Vbg3xx8xz",
+	"wLzvHMK8bwqWVwYR/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
