@@ -133,6 +133,9 @@ type PageInput struct {
 	PerPage *int
 }
 
+// Resolve checks the paging and fills in the defaults (EINVALID naming the field when out of bounds).
+func (in PageInput) Resolve() (ports.Page, error) { return in.page() }
+
 func (in PageInput) page() (ports.Page, error) {
 	p := ports.Page{Page: 1, PerPage: DefaultPerPage}
 	if in.Page != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -12,19 +13,31 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-// exactFields lists, for requests that replace a whole resource (PUT), the JSON keys the body must
-// hold — no more, no fewer. The generated decoder cannot tell a missing key from a null one, and a
-// missing or misspelt key there would silently lift a rule.
+// exactFields lists, for requests that replace a whole resource (PUT) or set one field (PATCH of a
+// member), the JSON keys the body must hold — no more, no fewer; keys are path.Match patterns. The
+// generated decoder cannot tell a missing key from a null one, and a missing or misspelt key there
+// would silently lift a rule.
 var exactFields = map[string][]string{
 	"PUT /v1/workspace/policy": {"default_lifetime", "max_lifetime", "max_rotation_period", "require_expiry"},
 	"PUT /v1/workspace/scopes": {"custom"},
+	"PATCH /v1/members/*":      {"role"},
+}
+
+// exactFieldsOf returns the keys the body of r must hold, if r is a request listed in exactFields.
+func exactFieldsOf(r *http.Request) ([]string, bool) {
+	for pattern, keys := range exactFields {
+		if ok, _ := path.Match(pattern, r.Method+" "+r.URL.Path); ok {
+			return keys, true
+		}
+	}
+	return nil, false
 }
 
 // withExactFields refuses, with 400 naming the keys, a replacing request whose body lacks a required
 // key or carries an unknown one.
 func (s *Server) withExactFields(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want, ok := exactFields[r.Method+" "+r.URL.Path]
+		want, ok := exactFieldsOf(r)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -42,7 +55,7 @@ func (s *Server) withExactFields(next http.Handler) http.Handler {
 		details := map[string]string{}
 		for _, k := range want {
 			if _, ok := fields[k]; !ok {
-				details[k] = "required (use null to remove a limit)"
+				details[k] = "required"
 			}
 		}
 		for k := range fields {

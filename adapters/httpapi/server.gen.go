@@ -425,6 +425,12 @@ type CreateAPIKeyRequest struct {
 // CreateAPIKeyRequestRole Team keys only (default admin). Personal keys act with their member's role.
 type CreateAPIKeyRequestRole string
 
+// CreateInvitationRequest defines model for CreateInvitationRequest.
+type CreateInvitationRequest struct {
+	Email string `json:"email"`
+	Role  Role   `json:"role"`
+}
+
 // CreateTokenRequest defines model for CreateTokenRequest.
 type CreateTokenRequest struct {
 	// Audience JWT `aud`; defaults to the workspace's default audience.
@@ -522,6 +528,50 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// Invitation defines model for Invitation.
+type Invitation struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Lower-case.
+	//
+	// Example: bob@example.com
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id Example: inv_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// InvitedBy Email of the inviting member.
+	InvitedBy string `json:"invited_by"`
+	Role      Role   `json:"role"`
+}
+
+// InvitationList defines model for InvitationList.
+type InvitationList struct {
+	Data []Invitation `json:"data"`
+}
+
+// InvitationWithURL defines model for InvitationWithURL.
+type InvitationWithURL struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email Lower-case.
+	//
+	// Example: bob@example.com
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id Example: inv_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id string `json:"id"`
+
+	// InvitedBy Email of the inviting member.
+	InvitedBy string `json:"invited_by"`
+	Role      Role   `json:"role"`
+
+	// Url The one-time link (`{public_url}/invitations/{code}`). Shown only once.
+	Url string `json:"url"`
+}
+
 // IssuedToken defines model for IssuedToken.
 type IssuedToken struct {
 	Audience  []string  `json:"audience"`
@@ -582,6 +632,27 @@ type ListMeta struct {
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
 	Total   int `json:"total"`
+}
+
+// Member defines model for Member.
+type Member struct {
+	// CreatedAt When the member joined.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Email The member's account email.
+	//
+	// Example: bob@example.com
+	Email string `json:"email"`
+
+	// Id Example: mem_7x2m9q4k1v8p3r6t0w5y2b7c
+	Id   string `json:"id"`
+	Role Role   `json:"role"`
+}
+
+// MemberList defines model for MemberList.
+type MemberList struct {
+	Data []Member `json:"data"`
+	Meta ListMeta `json:"meta"`
 }
 
 // Policy defines model for Policy.
@@ -722,6 +793,11 @@ type TokenList struct {
 // TokenStatus defines model for TokenStatus.
 type TokenStatus string
 
+// UpdateMemberRequest defines model for UpdateMemberRequest.
+type UpdateMemberRequest struct {
+	Role Role `json:"role"`
+}
+
 // UpdateWebhookRequest defines model for UpdateWebhookRequest.
 type UpdateWebhookRequest struct {
 	Description *string         `json:"description,omitempty"`
@@ -834,6 +910,12 @@ type APIKeyID = string
 // DeliveryID defines model for DeliveryID.
 type DeliveryID = string
 
+// InvitationID defines model for InvitationID.
+type InvitationID = string
+
+// MemberID defines model for MemberID.
+type MemberID = string
+
 // Page defines model for Page.
 type Page = int
 
@@ -900,6 +982,15 @@ type ListAuditLogsParams struct {
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 }
 
+// ListMembersParams defines parameters for ListMembers.
+type ListMembersParams struct {
+	// Page Page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PerPage Items per page.
+	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+}
+
 // ListTokensParams defines parameters for ListTokens.
 type ListTokensParams struct {
 	// Page Page number, from 1.
@@ -935,6 +1026,12 @@ type StreamRevocationsParams struct {
 
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody = CreateAPIKeyRequest
+
+// CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
+type CreateInvitationJSONRequestBody = CreateInvitationRequest
+
+// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberJSONRequestBody = UpdateMemberRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = CreateTokenRequest
@@ -983,6 +1080,24 @@ type ServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(w http.ResponseWriter, r *http.Request, params ListAuditLogsParams)
+	// ListInvitations List pending invitations
+	// (GET /v1/invitations)
+	ListInvitations(w http.ResponseWriter, r *http.Request)
+	// CreateInvitation Invite someone into the workspace
+	// (POST /v1/invitations)
+	CreateInvitation(w http.ResponseWriter, r *http.Request)
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /v1/invitations/{id})
+	RevokeInvitation(w http.ResponseWriter, r *http.Request, id InvitationID)
+	// ListMembers List members
+	// (GET /v1/members)
+	ListMembers(w http.ResponseWriter, r *http.Request, params ListMembersParams)
+	// RemoveMember Remove a member
+	// (DELETE /v1/members/{id})
+	RemoveMember(w http.ResponseWriter, r *http.Request, id MemberID)
+	// UpdateMember Change a member's role
+	// (PATCH /v1/members/{id})
+	UpdateMember(w http.ResponseWriter, r *http.Request, id MemberID)
 	// ListSigningKeys List signing keys
 	// (GET /v1/signing-keys)
 	ListSigningKeys(w http.ResponseWriter, r *http.Request)
@@ -1288,6 +1403,158 @@ func (siw *ServerInterfaceWrapper) ListAuditLogs(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListAuditLogs(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInvitations operation middleware
+func (siw *ServerInterfaceWrapper) ListInvitations(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInvitations(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateInvitation operation middleware
+func (siw *ServerInterfaceWrapper) CreateInvitation(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateInvitation(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeInvitation operation middleware
+func (siw *ServerInterfaceWrapper) RevokeInvitation(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InvitationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeInvitation(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListMembers operation middleware
+func (siw *ServerInterfaceWrapper) ListMembers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMembersParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "per_page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "per_page", r.URL.Query(), &params.PerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "per_page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "per_page", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListMembers(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RemoveMember operation middleware
+func (siw *ServerInterfaceWrapper) RemoveMember(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id MemberID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RemoveMember(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateMember operation middleware
+func (siw *ServerInterfaceWrapper) UpdateMember(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id MemberID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateMember(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2129,6 +2396,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys", wrapper.CreateAPIKey)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/api-keys/{id}/regenerate", wrapper.RegenerateAPIKey)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/api-keys/{id}", wrapper.DeleteAPIKey)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/members", wrapper.ListMembers)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/members/{id}", wrapper.RemoveMember)
+	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/v1/members/{id}", wrapper.UpdateMember)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/invitations", wrapper.ListInvitations)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/invitations", wrapper.CreateInvitation)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/invitations/{id}", wrapper.RevokeInvitation)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/v1/webhooks/{id}", wrapper.DeleteWebhook)
@@ -2995,6 +3268,900 @@ type ListAuditLogsdefaultJSONResponse struct {
 }
 
 func (response ListAuditLogsdefaultJSONResponse) VisitListAuditLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitationsRequestObject struct {
+}
+
+type ListInvitationsResponseObject interface {
+	VisitListInvitationsResponse(w http.ResponseWriter) error
+}
+
+type ListInvitations200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListInvitations200JSONResponse struct {
+	Body    InvitationList
+	Headers ListInvitations200ResponseHeaders
+}
+
+func (response ListInvitations200JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListInvitations401JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListInvitations403JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitations429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListInvitations429JSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInvitationsdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListInvitationsdefaultJSONResponse) VisitListInvitationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationRequestObject struct {
+	Body *CreateInvitationJSONRequestBody
+}
+
+type CreateInvitationResponseObject interface {
+	VisitCreateInvitationResponse(w http.ResponseWriter) error
+}
+
+type CreateInvitation201ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type CreateInvitation201JSONResponse struct {
+	Body    InvitationWithURL
+	Headers CreateInvitation201ResponseHeaders
+}
+
+func (response CreateInvitation201JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateInvitation400JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateInvitation401JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateInvitation403JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateInvitation409JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitation429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response CreateInvitation429JSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response CreateInvitationdefaultJSONResponse) VisitCreateInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationRequestObject struct {
+	Id InvitationID `json:"id"`
+}
+
+type RevokeInvitationResponseObject interface {
+	VisitRevokeInvitationResponse(w http.ResponseWriter) error
+}
+
+type RevokeInvitation204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RevokeInvitation204Response struct {
+	Headers RevokeInvitation204ResponseHeaders
+}
+
+func (response RevokeInvitation204Response) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeInvitation401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RevokeInvitation401JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevokeInvitation403JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevokeInvitation404JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitation429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RevokeInvitation429JSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeInvitationdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RevokeInvitationdefaultJSONResponse) VisitRevokeInvitationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersRequestObject struct {
+	Params ListMembersParams
+}
+
+type ListMembersResponseObject interface {
+	VisitListMembersResponse(w http.ResponseWriter) error
+}
+
+type ListMembers200ResponseHeaders struct {
+	Link                *string
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type ListMembers200JSONResponse struct {
+	Body    MemberList
+	Headers ListMembers200ResponseHeaders
+}
+
+func (response ListMembers200JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListMembers400JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListMembers401JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListMembers403JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response ListMembers429JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response ListMembersdefaultJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberRequestObject struct {
+	Id MemberID `json:"id"`
+}
+
+type RemoveMemberResponseObject interface {
+	VisitRemoveMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveMember204ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type RemoveMember204Response struct {
+	Headers RemoveMember204ResponseHeaders
+}
+
+func (response RemoveMember204Response) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RemoveMember401JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveMember403JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveMember404JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RemoveMember409JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMember429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response RemoveMember429JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response RemoveMemberdefaultJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberRequestObject struct {
+	Id   MemberID `json:"id"`
+	Body *UpdateMemberJSONRequestBody
+}
+
+type UpdateMemberResponseObject interface {
+	VisitUpdateMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateMember200ResponseHeaders struct {
+	XRateLimitLimit     *int
+	XRateLimitRemaining *int
+	XRateLimitReset     *int
+}
+
+type UpdateMember200JSONResponse struct {
+	Body    Member
+	Headers UpdateMember200ResponseHeaders
+}
+
+func (response UpdateMember200JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateMember400JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateMember401JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateMember403JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateMember404JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateMember409JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMember429JSONResponse struct{ RateLimitedJSONResponse }
+
+func (response UpdateMember429JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	if response.Headers.XRateLimitLimit != nil {
+		w.Header().Set("X-RateLimit-Limit", fmt.Sprint(*response.Headers.XRateLimitLimit))
+	}
+	if response.Headers.XRateLimitRemaining != nil {
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(*response.Headers.XRateLimitRemaining))
+	}
+	if response.Headers.XRateLimitReset != nil {
+		w.Header().Set("X-RateLimit-Reset", fmt.Sprint(*response.Headers.XRateLimitReset))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberdefaultJSONResponse struct {
+	Body       Error
+	Headers    UnexpectedResponseHeaders
+	StatusCode int
+}
+
+func (response UpdateMemberdefaultJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6797,6 +7964,24 @@ type StrictServerInterface interface {
 	// ListAuditLogs List audit events
 	// (GET /v1/audit-logs)
 	ListAuditLogs(ctx context.Context, request ListAuditLogsRequestObject) (ListAuditLogsResponseObject, error)
+	// ListInvitations List pending invitations
+	// (GET /v1/invitations)
+	ListInvitations(ctx context.Context, request ListInvitationsRequestObject) (ListInvitationsResponseObject, error)
+	// CreateInvitation Invite someone into the workspace
+	// (POST /v1/invitations)
+	CreateInvitation(ctx context.Context, request CreateInvitationRequestObject) (CreateInvitationResponseObject, error)
+	// RevokeInvitation Revoke an invitation
+	// (DELETE /v1/invitations/{id})
+	RevokeInvitation(ctx context.Context, request RevokeInvitationRequestObject) (RevokeInvitationResponseObject, error)
+	// ListMembers List members
+	// (GET /v1/members)
+	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// RemoveMember Remove a member
+	// (DELETE /v1/members/{id})
+	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
+	// UpdateMember Change a member's role
+	// (PATCH /v1/members/{id})
+	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
 	// ListSigningKeys List signing keys
 	// (GET /v1/signing-keys)
 	ListSigningKeys(ctx context.Context, request ListSigningKeysRequestObject) (ListSigningKeysResponseObject, error)
@@ -7096,6 +8281,172 @@ func (sh *strictHandler) ListAuditLogs(w http.ResponseWriter, r *http.Request, p
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListAuditLogsResponseObject); ok {
 		if err := validResponse.VisitListAuditLogsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInvitations operation middleware
+func (sh *strictHandler) ListInvitations(w http.ResponseWriter, r *http.Request) {
+	var request ListInvitationsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInvitations(ctx, request.(ListInvitationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInvitations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInvitationsResponseObject); ok {
+		if err := validResponse.VisitListInvitationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateInvitation operation middleware
+func (sh *strictHandler) CreateInvitation(w http.ResponseWriter, r *http.Request) {
+	var request CreateInvitationRequestObject
+
+	var body CreateInvitationJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInvitation(ctx, request.(CreateInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInvitation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateInvitationResponseObject); ok {
+		if err := validResponse.VisitCreateInvitationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeInvitation operation middleware
+func (sh *strictHandler) RevokeInvitation(w http.ResponseWriter, r *http.Request, id InvitationID) {
+	var request RevokeInvitationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeInvitation(ctx, request.(RevokeInvitationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeInvitation")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeInvitationResponseObject); ok {
+		if err := validResponse.VisitRevokeInvitationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListMembers operation middleware
+func (sh *strictHandler) ListMembers(w http.ResponseWriter, r *http.Request, params ListMembersParams) {
+	var request ListMembersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMembers(ctx, request.(ListMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMembers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
+		if err := validResponse.VisitListMembersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RemoveMember operation middleware
+func (sh *strictHandler) RemoveMember(w http.ResponseWriter, r *http.Request, id MemberID) {
+	var request RemoveMemberRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMember(ctx, request.(RemoveMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMember")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RemoveMemberResponseObject); ok {
+		if err := validResponse.VisitRemoveMemberResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateMember operation middleware
+func (sh *strictHandler) UpdateMember(w http.ResponseWriter, r *http.Request, id MemberID) {
+	var request UpdateMemberRequestObject
+
+	request.Id = id
+
+	var body UpdateMemberJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMember(ctx, request.(UpdateMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMember")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
+		if err := validResponse.VisitUpdateMemberResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -7874,175 +9225,188 @@ func (sh *strictHandler) StreamRevocations(w http.ResponseWriter, r *http.Reques
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Nbhu30uirELofELmQZVl2/mQUuG6S9jjJSfLZ7snBV+Vq6d2RxGpFqiTXspob4HuI7xnug50nueCQ",
-	"3OVKu5L8l/akBorGknbJ4XA4nP/53IjFdCY4cK0avc+NMdAEJP75gsZj2H0huJYiNV8koGLJZpoJ3ug1",
-	"/ibmJBV8RPQYSCLibApckyldkAsgsXk3aRFoj9okmmUXKYtbZEqvdukIvj/odKJ2o9VQ8Rim1AytFzNo",
-	"9BpKS8ZHjS9fWo23jE9WJz398QV51n32jKSMTxTRAmePOFzpiFCekGgm4TIiMzoC1SLzMXDzxILAFVN6",
-	"05ynoOVi93ioQa5OfQax4AnOOadMkwsYCglEmncYH1WOzbiGEUgc/OPHj7vHmR4D1yymGqoX9+Tp4w6J",
-	"xzRNgY9gE8D/3D2lGt6yKdO7+P+KQeG3DJRWhKapmENCZiDJnPFEzMlQSMTfXMiJmtEYSFPIFsk4DeBM",
-	"WvhMnDKzvycfdjauNITqFKaUcQNvPWQpDDVh3E6TSWnmsRBecyoFFQj4mbMrotkUSFPZLdzJ6cIjQppX",
-	"1YbZvrQaMyrpFLQ7IMcfTt7A4uTl6pzHH07IBBaEJaQZTWAx+Nd//78IEcfMzzOqx41Wg9MpzpA0Wg0J",
-	"v2VMQtLoaZlBCMeUXr0FPtLjRm+/02lVUMFLSNklyEpI/G8WlCS9XAtK4p4e3BqmD3RUQeHmW8Kz6QXI",
-	"FhlKMSX7OSS/ZSAXBSjmBJf2I4EhzVLd6O23GlPG2TSb4t8VVPEBZPX8JxqmCk+AGb52apCD+um7j1tm",
-	"/W5+s/oN0JyLCfCqvcEf7MZoMblfGvkIF2MhJlVguJ8sIPPxPcPhWU0lJDkfsrCotbDkXOu21PrFvKxm",
-	"givAc/0DTRxvMp9iwTVw/JPOZqnhiUzwvV+VAflzA67odJY6WtOUpTiEisXMDNbI+ISLOSf4Bek3tNlz",
-	"1aPJlPF+o/Gl1QAphWz0Ghc0GUg3basxBaWQhDeNYBcOShss9MyHQWffUK6mOlON3mGn8yVExn9IGDZ6",
-	"jf+1V9z7e/ZXtfcKQUGElDfm7zQdCjmFhLjJSPOCJuT12ft3LTKXKAUsZubGHTJIEyIyTcSQXIiMJ8pc",
-	"KMESdtpm1S8EH6YsviaGPa5i/3aIKEoQNcSQR0L6jQuWpoyPdhXISxZDv0FoKoEmThhQW6Du+e1Rdz4G",
-	"hIgwRTSdAG8Rd+sitI8UMdOBuYsvmBEvzCU4pnj5f2k1fsSvE+A3Q9Qwfz3E1PnYAIPISmk8UQU4qjeX",
-	"TIPdqS0QdHA3CIolJEbeoGkA0AzklCnFBCdNS/xCEilS2EEUzkWWJmTKuBHFFoInhGlFRpJylPMCQbZK",
-	"8qoC1b2yt/I8Qv1O6B8NPd9sI7jQgyG+XtoI3APD/OlFTLjQxD+zCfGHt0f8O0FUFo+N8CMyaZiuE8GM",
-	"8CkfqUIsRErMBS24IQok1TBI3QghFszIBH8gcBUDJLAFBrp3cTaFIFPKF56rqSXCWdIH1tFM+GidYL7u",
-	"/dUX1gnS245UvFQnK28/knkBcfgzqgdCst9vSglZOEJICSf8kqYsMccbjz4fESdKb3Ek9u/gnrOTtgiz",
-	"gLQIXM2MUNEiEi7FBBLLgwzHTnbNLVdwrjYxnMwQ+a6lZYdGc6Z4n9uJLqCsTD1S5LdMaGpuyyFlKSQk",
-	"0L2Y4Krd53fNzb558rykLKUXluZuRJ35ACFxJlTTC6qAlB9YT5aP7+qKzGdnimRcAo3HBoAja4AgKdUg",
-	"74h9WSzC1QxifYsj/idDYvS40yFGL5OcpgOEMyJNJ7MTKoGkYjSChMyZHuMp9bKu4QMcLkEaXGeSQ7LT",
-	"6vPocecgXEVUWBVq9oo0cegoQHaEskyfR4f7B2RGF6mgyUALMUipHEGEFhqaA3IhkgURBpB98nf2wwpr",
-	"uN2Gz6SIzT7d4uAEQwwMv9GL0uZbZqoGVJNpZtaTyxzDTGdyC4Gz2709IXyENN116gzjs0wTPaaaXEig",
-	"E2WwnZmtspbLAuLIgzqjSptbIOMzKhWYtRqVJocrMA2Zv2ZSzEBqZlXLWIK5OgYU8WqAMH+ZUwG7mk0N",
-	"Bpa001b+zsWiwgjYMip5uB2NCSwGT6+60+e/HU72L5/NDuQT3Zk/XnQvnsZVw0+YlWnX4dIu54158kur",
-	"kVKlD8uTXj3/T1o1uHl0kKn1K+ZZ6ti11dxXRrEKfzhfzHYTmKViAbJqWqMlbFrTqXnG6v7ecPCLtW/g",
-	"dA4xfrWlbWiF+7i0yE85OOLiV4jxogzQZ1bBs6mZawZSCU5TswCg0+DNYiH2zbfMmiLKtGS4jPmXaZiq",
-	"7XbQDOnmoFLSxcr6ccz6JXxkenwGsbSXM03T98NG75ctZ16Gf2IPyOpVp3AGZxVL2SU4MxA5G4s5J4Kn",
-	"CyJ4jPa7VQtTuBwzxepqPpn1ZAnTx7EWchWxRipJ15y1la/tF8XOZgrJks7YwIquqFsbPrZQGqp2eglu",
-	"/LVlqdFCU7knZg2vLh2TLq+Bxhah4aFBKNpOkK06NtTjY+1+Fpir4D5wqQcH02e/dS+fTvavns8ON3Af",
-	"NqvE6BQ09fRNk4SZxdD0Q7DEEqsocCJi9CBcj8OGl07V9pq7WG+Fl3P76JcW0sCAjtzmrN9u3Ge3Y34X",
-	"8mkRR6XxSgAHuCqvfj3F3AVLKchvha1YqDaNYID4u3mukg25MWrXcZ5vS3kRNbvoL5Ha07v9kcShquB6",
-	"gdeC5XiBCXmJ7137wvWgLxuyp4znn9fcgkscFujUaNTKMtKmc2wQNCjvtMkHdy3ZZ2isc4GYSTKF6QXa",
-	"hszYhv96lodvGwqcc5CbGVx4xdYjEs1jtXikWcKAxxVLfP3xnEQ0S6Ij4laXu4pzm9YjRfKVu4HQz+Ap",
-	"P8B1dwtcT+nViX11v7N6GAoxstrre3Bw8JzkLKosFJNmdNjtRkToMcg5U7BzRMSUaW2NEUZ4It87/cTN",
-	"095GqNqWxS55U2cGk4fkDfuBiKGzFTpHgNeOCFVkxC6BBxd0sbWemFe8tL9l+crzXWqRmCrYZVwBV0yz",
-	"SzAk620x1mRNGI/TLIEEHUXXPiMa9ZrBDCQTSa3bv01e0XhMLmmagVl4bjFH845HPDGajVBGo2DKRkdQ",
-	"o2IRpo0uyJTKICFN3Kw+tz+FOsbOEQ48FmkCkkwAZoFtnlAjC5GLhTVAMT4ywza922NK3Q/Q50wrSIc7",
-	"PkYBCtBTOlOgyL/++39w4J8EOXv5Bs+zGzIwxScClJki41Rr4AkkVuPML1XG9RMjGucO0IPAvZa7QFu5",
-	"N2wZtz9kLNW7jBs6jjOlxdQ6HtQRoTz3GgmOinR06KJGqo5olV+vdCi7zxBM/3GDGOzYk4O7nkE512kt",
-	"iyottwTw40qAgZsjm5T8zaXjeyFECpTjs5c+Zmer29qBmt/XBW66nbWoaTUyma5wxMNnG47WEkbNGDnM",
-	"lQjF/T9Dv9MmPJap6P3Msq4j0m/0G9YK4xjkEkPoViK9miF9MDQvOfk/v9Dd3z+Z/3V2nw92P33XK33R",
-	"3v303X+YleUSsJAJSNWTQJPGVtdgFTZ82Max1jCdVV1+xQ/rwg9aN7I4hGEgJek+SS+vZVtwlqEVP/94",
-	"gdzHLcJZvo/sXSY4UVkcg9ruGgOv/yzrOW7hjbp33OJW1U/81UYg/HP3XJjBdvHY7J4kNhihwsyhgceL",
-	"gT2GK/yxgiOiQWsQiwSqgZAQg9kD5x/OlMMOUjcXhHI1B0liOoU1aArDUErydSnOJ0eHx2YrJ68ypKWF",
-	"+t0tkdgWtHwHmsfy6bixVeMlU7EwI1VoEeaulpUKw6/ziRpkklX+aGQTayodDAGSbZ5TWgKd1j6J5DxQ",
-	"bMQZHw1oOhrgVa4GKpvNhHQm+hxxNfpNDWrcMoNFVS+hDuCtwKtC/SvPGpY5fR5DUy2Ufq5iV+Hp+REj",
-	"UJA2VcsoMZAYmckGpnB3XlbAyTmVV2jK4ThLHsswrCL07AdxKSvGfByl0kC+5Bgv+yjs5Lmr5FOlJO8M",
-	"7J+vbdrwhvXPmziGh8XPlb9amqJqo/8GNDWX7/JOF1MHd+dk45XpXqua6QTFa1QatzdP2sdXrZPaD7PK",
-	"m416iTReskgyTiwjxDhkK4mTPK5ss63STlhtrXz98U2FCJCOyth7ddZ9/KTag3BZfvLDbs2T1UQ0qaGe",
-	"ia6w4L56QZoIyU6LvH/zgTRfJS/PjneMjH96dkyap/hbuyQzvXpRBQyvnDRTS74AxUZVb19Vvr3YbOmZ",
-	"4KGcWKNcOrK2t0qCe/3xzVmFfQcW24vlZmc38WgcsGr+3H62AsOszA8CySMPbq38VQtN0y3YgQuPDSJl",
-	"7ZtVUH4QKYsX9Rx9SFMFrZV7ANWfQcqGgGJqnWJ+RNA7CYkVjQIXI1OhGlCvtO5vFp9Qi9gGFmeRQO+m",
-	"BaXWJIDMggl+R8Bta8g4MvKtXHijgQF0TC+BULI0gpEyDbggiR5TjvC3N2v/m6F1dDRA/FQxkGr4wr0N",
-	"uGmuES9RaGnDWqv0tAJHNRrrCfoUjHSzevS44ANz0FNGeYW57zjW7NJHWwaeZ+tbxpEJF3PSpP6TjQbN",
-	"IxAuxQTQKjRFJlpxaw1YUmFseQdzUJoMmVS6lVPlfqdTsqlskB635xD2uVYAURUqZzlvWMckHQdZYUL2",
-	"69YSyqvm+c8MMki83lAldpY03notc60uuf5e2aB0VYF9msvcFaEEmVSiWkGBq1m15IJSyyNlThJpYmKM",
-	"T4k5qjUkr5z3zSf8V82qjfIs8bZTCcNMQeLkqGqnHBp5K23mIeg2j2Q+ZrGN2rF2Tqb8FJVr2EC8ZgEW",
-	"jSU4Wh7p6/fK557cQsMNNr7iDI6pGkyFDO/wwDDI4UoPCupYNmspRagiEV5CEWkKSd5Spb2F4+UO0YLE",
-	"gmvGsy087M5TF84ZwFeJJ+eV8oqW9Ri1cg/SJYN5pQvJvKo3eoVGksaw6RJEQhGpIz+iNF0oYkNPc39Y",
-	"h3xPEmZt+oLH4L0L9q579uSwlPrTqaSplcXn9s2lS4FceFM42pxDz5qLy/f2xCBKv/hoaTT4jIgySM0S",
-	"pv27c2sCViuf7WhVGEd4z6q8rAgw49cxPZjjo7SYbn0KQpvwJiHZw5NPUkV7Z6BxNBWQzzWE0tuBH7oI",
-	"OxtWs24N1tJynI6EZHo8Dc+S1wBR5Wq0GqhrVW+sHaUySI0aEYXqGn+ledMxXXR9LUmwaw3LNAR6HepW",
-	"FrliyV5ia9lFytQYI/rwcBvV7IZA1mm7EjSTt4xkK19qNxsD84XKgWQ8Mb/ZGJJLK9tqJu13DuziJtvs",
-	"nc91X4d8P+dS3FuJTkr4KS10DRHfTWxbQMs3tgTnVqP6GINrsLlbR3kuaURTylIvOdkQDELjWGRcY1yx",
-	"z+O2KmXJiVspWpXDEW5GhcuuIS0mg+dXGPd1MN2fPZOH+sm8s3j8e/fi6f1Fht44Tmw1pHQpXbBxT6fX",
-	"JY/cfoytdH0FQFZjaW4o1hdu/O2PQmHl3WiEPbOPrgvJdRAExucSQwroeonAlsJ3SzJ9sCOt4sCX4uq2",
-	"sQrgGu6Am3mD9NeNqAt3ILha8gvF5UGtvUVajZ9nyf1GRfw7hkGs4Nphycc4rQ1w0wMJ2rBywQcJXVTY",
-	"dd4AzDCETVvPtbKWRsxrNG8ckU4RSTQ1dwVq+E1MVLG6Tlm1OXjyeJNqc+OQxMBNeHNBUKVZRTmRt2IO",
-	"MqYKSApag1QtkrAR06pFGOcgyXgxGwNXRyTDWLOl2JDDKsozDPl3wasqSRy/O7ZVRczvNsO7mTA1S+kC",
-	"/UE71brzCjH8AyQb1geL1oVOWTUmCA5DSylNUwweI01IFZDo5N3Zzz/+ePLi5NW788HZi/cfXrlqCjcN",
-	"oVq1BtZ6ySxYVsFuvv54vhKd9+Tg2eFNnWIF3qx/bSkjycZVNP5x/PbkZSOAshDnfmnM1eBw0p0+/+3p",
-	"1Uooy6eyDNfodrpPdvf3d7vPzvc7vY7577/Kd0qvIWbqfzsQ2rGYlq+jnrldrdC0SVIqC0b2vUDMyc9e",
-	"hcASyif2xVDaCL4JZQf7taezsr3hU3GB+6vgS6uBhhIrJnxZUZFdRIu/QPwWvPrnh5PTV+av01f/eP8G",
-	"/zp5539dpdPK6yXfx63uTwfm502eAvtcy4JeRWruzribbK6ly++rXnbLp3dZhp+PrxXdleE9dr3lu0u0",
-	"mHOs9Uz19vbQEtUODtCeFi5rZovkiVJ4YYHEMrqXpMUA/DW7nufXlOxxYXTZclaN/WwPXv65kJ+Cz1ZB",
-	"t1+YE19J9A6OO5AsPR3fWEl2A9wkC6yYe+WGy0eqyASzt3+RETYfK4hvnA7mpqqOscjlsZsKYs6BMlmR",
-	"x5zI1d5KyboZT7HOzdBasVFhX3f/Ven7eTxc+ez29vb2u0/bnXanvd971nnW2ZvvXXPoVV38OK5e6J2K",
-	"j8V0tGa6UPwrnv75/MV2TMkrrWa+YLBWEXS3snFVS2xV09+GuEuzUIgzyfTizCDDWe2BSpDHmQ3IWnJC",
-	"cF9sYyX1kmAaekmio8TLdIhrvKhw8AI3hjxsAjbjQ1FV/8wWQDPYUBg1NRKXILmyTpCE2AGdr7ztDBmE",
-	"hukhI9CE5oC3bD0g+0KfY+ISXNFYpzbg2Eo5hBInMxEOkKgWuURh0ipIYjhMGQeix1Jko/FK1tDMm5r7",
-	"/PXHN2e+MkhRGASHadkoMKCJi7dwXnxnnrb8IRWjdp/3+XffHZeKfrS/+47YKIho73I/IoYX4Q9YH2em",
-	"SfTh/dk52bvc37NL3bMLiLDClOrz6NhFK+JbPfKDRWQ/63QOYr/J/9fiCb+EqO1xqFZ3fykJTIoU8lAX",
-	"I9qrPnepLReLFdjc+8imzSAWA0y6zWiT47zWi5DkgiZhCorN+9iP8M0+j5aLmeRLk0DT6ff9hhUa+o2W",
-	"jQD9vt9wpVwGdrGN6IhQ5+pbqjplIKB9HpSdsrMf2NlJVIyosuGQxQy4HuAqzHz4x/f9hkUyxzJGFrf9",
-	"RtQmp67KkiJiSCjHbK4+LypvUgmEpnO6wDkPI0cYRW0khVRB43FQrnNKF2RKJ0D2SafTycsYYYXDKeOZ",
-	"BtKMBR+yUSZtoYKQrvrchyeSmErJQJFopdBL1Cp/mddscfVWV6qwREe2RIUhcwS8z5HibcA6orT73KM0",
-	"LIXRJj9WVcDxWQKuRocNk8UV5lV0HK4wpFgVhwf3i4ypVZOxeEb0uW9DWc2O9X00q/1gNR37dxHT2m98",
-	"ccAKl2fS5zaWOHKxylGbVNYWQfSsFAlpBhVQ8sogLU/fpdIguL0Ob5QvCjbg1vuDSBio775DxNgUvDys",
-	"h/yd/WAoHUOPpV084r66zkgz4wlIsyS8kKIdm+mVshicdu2UzuMZVgXutjv2gtQpFJz8+MNJo9W4BKks",
-	"g++09+1zYgaczlij1zhod9oHGB6tx3gj7Y0xPvh39N1bOTBf54lRl//mfl8q0tjtdLaoUrJdqRAXolxR",
-	"K+TnWTsQsOrGyQHbC8rmhDdwo/eLUaWz6ZTKhZNtXSg41oiZYbr3CPXvfPWq8cmMsYc1C+vxc2p//kPQ",
-	"g3Mjhh53DrbBThHIfk9YDUvvFIV3zFGcspH0Klkdqi/39+iM7foI3lGVXvJ+zkG63OlC8jB3lwK8No5c",
-	"DJUTmFBGKm+Z0eVshre6z30LiodU7J3lkTn4w+XEWx7ECy4VlvqWy4cddva3IuQiHQRf2oL6i1Ke5o3u",
-	"881vhCUXb3Ne8hNiaCGX84KDkBP9J4zJVGvJ3ha6cyo5U0akjSawsBceU0QVavkYJKySf1glocgf+UEk",
-	"i+vVnbKFFGzxnNwqWq4MZEsguNiyrUtHVZVx+FJW8Zzxc+ns7t/x2Q0sLTVl4VDpQfGEaeU25S91Wjub",
-	"j0NQz/lbP+BeReZB3cyKQ7501+19ZskXFwYNVZ0JjvlCcCBKszQlmXKlB0agvXrmYiTbJGATK+f+JY4e",
-	"nPvS2TmsLF4PLn3j4fa5U+K02F7/Rl7w+A+jZrv/G6m53JehxhBdPLKX921Au+/KQdiTMAJuCNeagm86",
-	"dt1NeobVwJOWdRqbS7MwOaijPDTZXbBKi5ktxYz2iW3O2WkOf91Z6/zB9xSH+V/xrno428XZLog0ON+P",
-	"vAiz/trKEqZ3UzGqV9LCZKc2eQeQKKwI5YLhIzRo84UPpvTVrCrUNPPOWzPVdbkMZoF8aW1+zjUrMY8u",
-	"aWhXNNbE1oVzrZRKzsa6/iV5JbnKFhjdysYcK/EteaYOlqNbM5WQNovpTiazNe/qZrO/3n46HqeZYpdA",
-	"UjFH41jGkxbxhbjqZlfMeWjqGzKt7qCfKZvNtp8p45qla2f6dJ8svVwksIKhH2P7HLNn1sO5xMR96651",
-	"PBKf+cYrkT8oJxXWh9AzHnJ583XB4p0XdFtLXJucaapB9UjkkiEi0swddS2MI3A5K1GYtRDttNwXEJEm",
-	"PoWlvX36RDgKmY9Z6tILsSyaeRwSkrJLMMO49IcI/0T+HFkj+uqlUiQs3Kv9bynJokYyC32bPt7CoP3B",
-	"AvjNnsFwm4MzWDp0lUdxzyUWGrVoo5XwOEkUocGJxI54fMWh7qHJIx56hY+9lM5FdZ8b7aflT1/lkSZN",
-	"wd0Lrt+kbY6w0yJKOGc8ussZSDLhYo6H2RJ5nztdxXwlYZbSGBSxJ1uh5kW4IBnPu4Jk3NeidGnHOVuQ",
-	"SJqqTd5gGdVUiT538QE002JKNYtpmi5I04L0vIPR2uRiUURlk+iw8zxyjIdauFTexcrhtYrJ2ETZIC/q",
-	"Hi2VYfZVTfsrmBvYH1jI3at6W7CQvNPaH6fq5WExIee5HuP5PLGWGcxzXrXKLKdELAhLatoGTm7ZLfDT",
-	"th4Sc1xToJcuTN+xMMtFKPdxQct8w9p7bDyPwdS//vt/iOB97lzs1OgPtoBMPqiEoQTle5b4wgHEVmkj",
-	"QyFjwCSIPLTJsz/VJn/DUrOqz4tKKzY6x4X3uDjWNjk1qGeu3a8VmXCFyDhd5SvsnmG5JjYDxuomyKj7",
-	"PLdcnSQwnQnDdyo5F+7wOs7V+YqcyzP3B+711zVUvZqCHAGPF+HZEkNCr8XM7HG6nr0qyMTY3mB1bif6",
-	"+tYqzENzXMMFCzJfvLTWpOLTOIsDe6PMw1VoXiyVDScqu7BPe1OTLwVZBVeebnqNS+He2FSRWLrWFOOi",
-	"ZB9MMQ+mmC3VQO1ZhWdd7ov6IJC/M65VHgne5CU+hVVkory9LcZc2H6tbXKilZV0WgQDx1s+cATf9aEj",
-	"fb4cO0KO3VxGV7LSB+a2LmygdxhUzLQieZNh5To3LnDkvMFDhcARZMffJhYlzPVrdDsHnd3O/m5n/7wT",
-	"pAvW5u3VJN9dM16lVBfpK4erhKVXa2QpXFrgA8wrfz2EqvzRLOj6amR3G7jChoJ/eEQM8T24VphdSUJz",
-	"mRT1Fq4XY4gn1mhFdSahhZ3PWzaLRXq20wqFxbweMPrxzCcfSo5pKVQXadx9PhZpopxuaLteGzZpOUTk",
-	"RUMuguSFo5qgeHLs8hx8rXiRcW00McPBM7XUxqQZhYnHPgC8zCttzvWteWVtrrHL723A4vX44qeYvWev",
-	"f/z595P9d+xEnUz17L9enDw5YYfZW/b6eRsOOm3FRttH9ZUz7bdikHcnxC2lq9fwyEuQCYsfAvjWc8Wv",
-	"yUdqQs3tdpZz4jbzlk1hdh9ATqmByMpDhaFkRSM0ilC0Kmm1a+wpxZHdFHJ36iweTaNvOkOz07t2Hkwg",
-	"f9lYHcxwXHOHtqrNGp6a0Nxp9XhvIlCaLjA/0ogHNzd5/AS6hrjvWAFfK9a6ll6FXPtwVv6qZ+Un0OsP",
-	"yvXsckh7YahqcJWE3tgbDlqn6J+4nGz03VkXhS8yqFbCV30i73mpqG5YOxeNAui16PMorNAb+SrOKxwA",
-	"l1ZxxR2RsOGdy5h1jlXb9q7eIXprybVcXPig09la+KwoXfzFiaD3xLW2VcnLUbkPWvmfRyu/Lr/7ltV4",
-	"50N2Z/+R2ihy++LWa1wuyG9KRbErZQ5iI9tt/rm951OmXF7KqgPmo5/4Hs92WBOoNrXTrewhtfOvE9g1",
-	"L2jPn4v8q3qr/vJJsIb8Cu2SbKrJ5K369rc1Zv0ok2lkaxZeAImwCJh7XCsyFkrbHyUokWK7FBsTFhOa",
-	"JBKUAtu+us+bqRCzCxpPWmQmMQqsRVLGJ7upiGmK4RO2P7CBOdp/8rzdfXzYdv9G+LutB+leMDBkXM0g",
-	"ZkMGSZ8XE5rz7/tW2PIVh91utNMiGU9BuaYCyA8wGVyT6Pz9+zev3g0+vvrhb+/fvxkcv337/uPgw+nJ",
-	"P47PX32vZQZRq89t6wqaKkFomoq5sviIXMthlV2YzbqAxHemVMS1EjGalSYpUOXCSpoStGSQoLBGL0Sm",
-	"+7x7SMY7Rmry/GA+Fgr8EEZIG1KW+pYPIlPpAl9/2iVjnIsh609IMwjd7XNPLm3/e7TTdtIb1jKLsP/S",
-	"DHsaoJCIQlTSy0tUCO5bbc58jR/zV5/7wiVRQjWNeiTKOdeAYXit8xn5Hsb2VVv3qEWWFDF8Citx5JbN",
-	"oz637Zi5wNpBwbLqHUS+ftkthMelLLCUxhMiIaWLonLdxvJyn1wFvc1l867pPFqq2fuV3UerheXqgpXt",
-	"g2HKc4kdPUiufwqX9r+he2ieH/CKm3NJptxoyN36Rq3JkQ65zUOS9IPBaZsk6fUU3LqtElSu+WGuTgk6",
-	"k7xKDfoJdC0F37kStOGqeDgXf2lD7IZDcT27qaM4bzmlOh7fRpt6b7uT2tbUziNii9UtjK5x5MyvVlcy",
-	"alQ8hniCKWcT7CuatxCtEFtLrRhuFdnkC1JjS6ytxcrKVhBf2en+wCG+YWvnv5OQaWu/3kDI3CvU9FpD",
-	"5olWmOFmu7l6xX6R181csveRre/8debNlwVc93iAfcPWY7uUdWmsfrUP9/1f9L4POPojVZyCVIzu/vLf",
-	"cFT3Pge9fr/sSXAfr++pDSbdnJvhT8tazy52Qvae3RxLzkeAvl1rlPP1nu13WD+26eSRYHFRK3+mz6N/",
-	"7tosNd9MFm2C28pDRy7blTl3hbNWBhbI6nwxB02ZL1XkjXXvjCstNZOuYEj2iQdW9O/oE/0jeNcZ8ITQ",
-	"4OoeUcavISXY+IfdopXGrfSaSr5xitq+Zxze+bPk2Nlpkx+FJN1DMhaZtB6RmYRLJjJf2cn1IvNmWy1E",
-	"L+QcZz6uOi8vvvzD7j+6kW3qip2u9FyQWEyndFeBWZL2ufjKsiYO8z63Uz9Svvu9EkRCDAbZisSUEzVn",
-	"Oh47EG3+msg0kfArxNhRs9gcx9EKD8gaFa82EsVh/MwXu7pvFegmlvWHIm0PgZ+rmfsr9dk28Sbt+9rd",
-	"OUvKRZncFznDOiM5G613IboXzKedlk+9tx07rAM1ZRPoc+yhWD739ybJnIOqt5o+CC8PwsufXHhBA8TM",
-	"tTSr5w1hl63KfgY/gS5acd3nzZhPsqkw1sNR2HAU/jD7PjY9p2kK8pEq9iskwPw7q/BXWuyv39Fhk+m+",
-	"3efRSiOviCCxgqtaZYXTq7wa166Z06cJrrHol87GDW36vplLPAXyQshZZd+xXuNV8vLsOGxd1mu8yqSY",
-	"wd4HKplqXNcZsNzx+Gu7Ax5O/DeelvwHGveLplwKtFEZVQ0bWr4I92YiZfFiU5zyTTKjPtiR7/FI2RlO",
-	"YSZkrWZp14fSdVA7yqWBYfrzhQQ6IUwTLuYPl+23EY9sdh5T/mwO/BIRVO1+/bWdbai29opjkbOEzMfA",
-	"/dhUgitLlhQZ+JCQJkbtEk6nvpqZzLBGybHv0YiXfd9VdlQErpjS1laFR5AE7exSprQKyVpwKC3LmaDc",
-	"+m0YzYVIFmZ4V14SdcSxSP1J6WEb96HIpBcvbOCxvSZJM+JZmkZEwlRcovqL6f87LnJ5wsWcuxZ1pZBl",
-	"tHpRohczQWLKuTCSRwpcpwuSsqEmFBFRJXmclVjJjcNfba/TlA0BG9n2uo+fdzudDnaFD75++vTpk/zr",
-	"mnblDhsDW20hFx2uw7S+tvSxDassKGUbdvkgpfxl6zedWuaBFLLCZbcVPHwdjhrB40WmtJj6nrnIBTEx",
-	"IBFz7mpLuhJGijStlf6RQu2JjbiQlrNNd3qedqd0gX1GbZ/dPsdCKMsVKQlYXo7PtMkxX4RtWpdTmXBM",
-	"bLKLj1ewrp9An9ll3mchSTPDWb1t3aHQ4QEXwdTSKhAzD8LPn9HSYIulmYs7Y2me0BKHx+Pmssu5k1Zc",
-	"rQ0kA+twshe8S6+2beWZPsI7wlFSTDnhgqSCj0BiK2yma+7v4BDc8P62662otntqzp+QSLR5kTP72Vb2",
-	"qajO6NuUJV7mqnkfTew24GLLo+iX+gfZGO6CFXAx/wuyg4cLvu6C34bTmMt9vvc59HN92WvPIU13USPY",
-	"+3U+UW1Py3WG99cf35zd50WJ49eZCWx+J3agRzG3aMpfahdQWef0BXalfiG4liLdRILlhx35XdM3cx+9",
-	"i8NVvj57/458hAvyBhbkrORwtZXmbhLB5sfPY9jWUoyYAWfJbt4/3u5VPfG8ZCoW1bFXdxgRmk+yRTsT",
-	"iykyBU0Tqum3RjMndnmJRwlJRJxNDYq/DrEUJQ7rlYiwApSzwOyKTId10xRpXizI64/nhCU79uhjHXou",
-	"dF40agEaK9gPAZys0e7zf+RKwxB0PMY2Ht6zojSVmjQjLDoTEWH9NTstGzk0FGkq5n0ehWvYs0pNhLXP",
-	"ZiJNXZI3DvF9P+t0DmIOV3oQZ1IJiV9AtGOUFAJcy0XZv+O7AA2ojvpccNKkuXvnkSJYSoZYqwaZZRq7",
-	"kLhuJ8NMZxJ2avSZ0wDtrfWNEI6JhdVCRDkBKlMG0hWNlr5HAIZ8Hnkske+X8Fjb/c1gpr4X2xZlul9x",
-	"jSnoMwdT3Uxo4irNlB+mfW8rYtNsmn9k3H3MgWBcwwjkPRfrLjbHlklfW7HbbDWshFrcni/dQJT6E1x/",
-	"QcVUg5Wvz8QcA1jDy2YpXViDLTjCta04ordUaR/1/DIiTTYkI3YJ3DOcWabGoAjQeIwKnOBAKB75WEyn",
-	"WLqa23AjCUh6bYKjqZ7lIxbCiDQjlvSwtIIVDM3hbhFzuWFnIBIV9Ie9zYzUF5GmHkOf1zX6cipY0iMS",
-	"LCPNO4twMbd25WgMVOoLwP5Ktjjt/mOi7NR9Hn3uo5O43+gRyygzzq4sh/xiWOQpxIJziF1c+TK+tCAS",
-	"VDattj7jrlyD653nqPGnLKXKVXjwcZ9Fdxh7kgpWUwLtOsxtM1vRcKX3EIzdgtRyFdsWgegF56DPWdIj",
-	"h90+N2jukc/9xq+a9Rs9/HdwMH32W/fy6WT/6vnsUD7RnfnjRffiadxvtPoNuJr1nbW83yiuon6jt//0",
-	"+eNn3Sedw+etfsPdZWbIw26/8aXP+3xt58lVfsYdZu2S2o1vhwW17LlNSPMM5CXI3TOzTnswd+6BP5Wh",
-	"+9y4ACpBHmeG4n75ZAhMIRx27KIQSG9vb7/7tN1pd9r7vWedZx0MmnTQ5dEerkKWuYT9/Y1NF4MvCo0y",
-	"fMo34A2+KzU5CQfwAV/Bdw47wTf5+VZm1f8/AAD//w==",
+	"7H2Lctu2tuivYHTPTOQOJcuy87KnM9dN3G4naZJtu82eU+WKMLkkoSYBFQAtq7mZ2R9xvuF+2P6SO1gA",
+	"SVAiJfmVPuKZTmNJJB4L6/3Cp1Yk0qngwLVq7X9qTYDGIPHPFzSaQOeF4FqKxHwRg4okm2omeGu/9Q8x",
+	"I4ngY6InQGIRZSlwTVI6J+dAIvNuHBDojrsknGbnCYsCktKrDh3Dt7u9XthtBS0VTSClZmg9n0Jrv6W0",
+	"ZHzc+vw5aL1h/GJ50pPvX5Bn/WfPSML4hSJa4OwhhysdEspjEk4lXIZkSsegAjKbADdPzAlcMaXXzXkC",
+	"Ws47hyMNcnnqU4gEj3HOGWWanMNISCDSvMP4uHZsxjWMQeLgHz586BxmegJcs4hqqN/ck6ePeySa0CQB",
+	"PoZ1C/5X54RqeMNSpjv4/5pB4bcMlFaEJomYQUymIMmM8VjMyEhIhN9MyAs1pRGQtpAByTj11hkH+EyU",
+	"MHO+x++31u7UX9UJpJRxs97mlSUw0oRxO00mpZnHrvCaUymoAcBPnF0RzVIgbWWPcKvAixwQ0ryq1sz2",
+	"OWhNqaQpaEcgh++PX8P8+OXynIfvj8kFzAmLSTu8gPnwP//+fyECjpmfp1RPWkGL0xRniFtBS8JvGZMQ",
+	"t/a1zMBfR0qv3gAf60lrf6fXC2qw4CUk7BJk7Ury3+xS4uRy5VJi9/Tw1ms65pdMU7OIulWVv9p1MX55",
+	"vyD6EdJzkHVLsb/YZaSQ3u8y3tNxDd2bbwnPzDoCMpIiJTvFAn7LQM7LFRi+VsHSGEY0S3RrfydopYyz",
+	"NEvx7xpaeQ+yfv5jDalCvmCGb5wa5LB5+v7jwOzfzW92v2Y1Z+ICanEDf7DnocXF/Z7HBzifCHFRtwz3",
+	"k13IbHLP68gZcO1KCu5s16JWrqXg5bel4c/mZTUVXAFyu+9o7Di2+RQJroHjn3Q6TYykYIJv/6rMkj+1",
+	"4Iqm08ThmqYswSFUJKZmsFbGL7iYcYJfkEFLmzNX+zROGR+0Wp+DFkgpZGu/dU7joXTTBq0UlEIUXjeC",
+	"3TgobaCwbz4MezsGczXVmWrt7/V6n31g/JeEUWu/9b+2S21o2/6qto9wKQiQBdZBk5GQKcTETUba5zQm",
+	"r07fvQ3ITKJuNJ8aPWTEIImJyDQRI3IuMh4rI2a9LWx1za5fCD5KWHRNCOewivK3fUBRgqAhBj1iMmid",
+	"syRhfNxRIC9ZBIMWoYkEGjsVSW0Auue3B93ZBHBFhCmi6QXwgDhdxEwDRjM5Z0bZMirBhPIxkDYlEi7F",
+	"BcR2R0FVdXmkSEKVJmLGDRulnBjNIyF6QrWZJd8lJSlyfAvw73GeGPjNID4qXvdBfjYxu0KoJzS6sLtw",
+	"CDqTTIM98g0gvXs3kI4kxEado4m3oCnIlCllZHDbUpGQRIoEtvAsZiJLYpIybjTdueAxYVqRsaQc1WjP",
+	"TqhTbOuW6l7ZXnoeV/1W6O8NYdzsILjQwxG+XjkIPAMjReh5RLjQJH9mHeD3bg/4t4KoLJoY3VJk0nBv",
+	"p+Ea3V4+UiXqIiYWeizcEASSahgmbgQfCmZkgj8QuIoAYtgAAv27IHIhSEr5PGePagFxFsytVTjjP9pk",
+	"96x6f/mFVXbKpiOVLzWZIpuPZF5AGP6E1peQ7PebYkLmj+BjwjG/pAmLDXkj6fMxcZbKBiSxcwcC004a",
+	"EGYXEhC4mhrtJChYO/IgIwLijhGXJefqEsPJDJJ3LC47MBqa4gNuJzqHqq36SJHfMqGpEbsjyhKIiWfa",
+	"MsFVd8Dvmpv97dHzkrKEnlucuxF2FgP4yBlTTc+pAlJ9YDVaPr4rEVnMzhTJuAQaTcwCDqx/hyRUg7wj",
+	"9mWhCFdTiPQtSPxPBsTwca9HjIEnOU2GuM6QtJ3yT6gEkojxGGIyY3qCVJorzYYPcLgEaWCdSQ7xVjDg",
+	"4ePerr+LsHTaNJwVaePQoQfsEHWZAQ/3dnbJlM4TQeOhFmKYUDmGEB1gtFjIuYjnRJiF7JAf2XdLrOF2",
+	"Bz6VIjLndAvC8YYYGn6j55XDt8xUDakmaWb2U+gco0xncgOFs9+/PSJ8gCTpOLuI8WmmrQp+LoFeKAPt",
+	"zByVdQyXKw7zpU5RiZck41MqFZi9GlW9WJfneTN/TaWYgtTM2qiRBCM6hhThahZh/jJUAR3NUgOBBTM3",
+	"KN45n9f4WANj2/vH0bqA+fDpVT99/tvexc7ls+mufKJ7s8fz/vnTqG74C2Z12lWwtNt5bZ78HLSMGbNX",
+	"nfTq+T9p3eDm0WGmVu+YZ4lj19YFsDSK9Rz480WsE8M0EXOQddMaK2Hdnk7MM9aJkHsgfrGOEpzOASbf",
+	"beUYAv8cFzb5sViOOP8VIhSUHvjMLniWmrmmIJXgNDEbAJp6b5YbsW++YdanUcUlw2XMv0xDqjY7QTOk",
+	"m4NKSedL+8cxm7fwgenJKUTSCmeaJO9Grf1fNpx5cf0XlkCWRZ3CGZx7LWGX4PxJ5HQiZpwInsyJ4BE6",
+	"ApddVf52zBTLu/lo9pPFTB9GWshlwKJdvoLWlr62X5QnmylESzplQ6u6om1t+Nhcaag76YV146+BxUa7",
+	"mtozMXs4unRMuroHGlmA+kSDq+g6RbaObGgOj5XnWUKuhvvApR7ups9+618+vdi5ej7dW8N92LQWoilo",
+	"muM3jWNmNkOT994WK6yihImIMEBzPQ7rC5264zWyWG8ElzP76OcAcWBIx+5wVh83nrM7sfwUimkRRpXx",
+	"Kgv2YFXd/WqMuQuWUqLfEluxq1o3glnEj+a5Wjbkxmjcx1lxLNVNNJxiLkQaqXdzksSh6tb1AsWC5Xie",
+	"L3qB711b4OZLX/SIp4wXn1dIwQUOCzQ1FrWyjLTtIiQEPdNbXfLeiSX7DI10oRAz6VyTjxT64Qz/zVke",
+	"vm0wcMZBrmdwvohtBmQZhWsEZsGrPdj0H+9tDJtrawh2QjdA89LRs9e4aprFDHhUczqvPpyRkGZxeEDc",
+	"wRRJBL4nuTg0NxDGWnKi9UGxAZqk9OrYvrrTW6bjUgOuzwfY3d19TgruWtXnSTvc6/dDIvQE5Iwp2Dog",
+	"ImVaWz+K0fvIt860cvN0N9EHN5UOC3H2qYHkHnnNviNi5NycLhiSG3aEKjJml8A93aI82pwOl+L3v2XF",
+	"zotTCkhEFXQYV8AV0+wSDLVVIgSKMB4lWQwxBsuuTd6WNoZTkEzEjQkhXXJEowm5pEkGZuOFsx89Uzng",
+	"iTHKhDLGEFM2b4Ya65AwjE4wpTKISRsPa8DtT755tHWAA09EEoMkFwBTL6xAqFHjyPnc+s4YH5th23no",
+	"J6XuBxhwphUko608ewXKpSd0qkCR//z7f3DgHwQ5ffkaWZEb0osixAKUmSLjVGvgMcTWWC70Acb1E6PV",
+	"F0HgXS/EWISBgyIiuAjb7zKW6A7jBo+jTGmR2piJOiCUF5EzwdEHEO65fKI6Eq2LbVaIsv8Ml5l/XKPB",
+	"O87q1t3MoFz4uJFFVbZbWfDj2gUDNyQbV2LuFfI9FyIByvHZyzybayNFwy21UDVK2PR7K0ETtDK5JBx6",
+	"e8/WkNYCRM0YxZprAYrnf4ohs3VwrGLRu6llXQdk0Bq0rAPJMcgFhtCvBXo9Q3pvcF5y8n9+oZ3fP5r/",
+	"9TrPh52P3+xXvuh2Pn7zX2ZnhfIuZAxS7UugcWsjCV4HjTyh51BrSKd1wq/8YVUKRnAjZ4mfIFQxTOLk",
+	"8lpuEefUWsp1mMyR+7hNOKf9gZVlghOVRRGozcQY5KbboonmNt5qesdtbtlyxl9tFsa/OmfCDNZBsukc",
+	"xzYho8ZDo4FH86ElwyX+WMMR0Rc3jEQM9YuQEIE5g0eK2GcddBC7uSCUqxlIEtEUVoDJT8WpmAaVDLAC",
+	"HDk0gwK9qiutbDQ/3QqKbYDLd2A0LVLHjR0yL5mKhBmpxgAyslrW2jq/zi7UMJOs9kejm1gv73AEEG/y",
+	"nNISaNr4JKLzULExZ3w8pMl4iKJcDVU2nQrpogsF4BpMswbQuG16m6rfQtOCN1peHeiPctawyOmLPKJ6",
+	"pfRTHbvyqed7zMJB3FSBsb8gNjqTTc7hjl6WllNwqtwWq6YkLQRb/YwQPynBy81ZikPgKLW+/YWYfjW8",
+	"YicvojwfazV5Fxv4dG2vTB4T+LSOY+RryecqXq1MUXfQ/wCaGOG7eNLl1J7svFgrMt1rdTOVlu7dxAwK",
+	"s7iKYG/EDGTH2CXdiuA/F+f/233qRiKtHbFiB262ikUZzPj1ZDAzUCkiH9WtHGHylDNn8EFjAlj/RPfu",
+	"YwIVs7+ysoVggAen1Qd9B8LEw5oby5FyjA9MT346ebO5Z78y/eJGnOa9rB4I7lwFCeMXpB1+ssUXw0wm",
+	"n7dZMaTa/mQE9+cb+f3N5PV+/2O0Y9E7s/lG7ePLe9T5MMu7fPXhzJqtldUzTiyyYCmINXlJkcS6fl92",
+	"wvqdvfrwukbXTsZVEjw67T9+Uh9lvKw++b7T8GQ9t75oYNMXuo54X5A2rmQrIO9evyfto/jl6eGWMaZP",
+	"Tg9J+wR/q/Kooxd1i+G1k2ZqIV6o2Lju7avat+frvcEXKP0urOM+GVv/fC19vfrw+rTGBwzzze1fc7Lr",
+	"6BsHrJu/8LEvrWFaFbyeil9k0tf+qoWmyQZy1+Xie2n59s26Vdoih3Wyb9EUc+kWlumTXwXj1m6+lYw8",
+	"K0Z8pAiNIpFxbVN1ry0zF+VfCum15N+diqw1po49gTsQSu4ov3RI6L1IWDRvVr5HNFEQLKns6KkaJmwE",
+	"iCZNPtQDgjkwEFsr1ktkYcr32DT7F3fWW7ro8NlkLc55jDk0dimN3ls8dSb4HS1uU5/zAQEs6nL+XbPQ",
+	"Cb0EQsnCCIQLXC5IoieU4/q76x2161frcGeI8KkTQfXr88/Wk8eF83IBKysHFizj09I66sHYjNAnYAzR",
+	"ZZLkgg8N+SSM8hreeBhpdpnn9Hv5TTaDCUcmXMxIm+afXBFDnud2KS4AHfgpiuEavWfI4hq/+FuYgdJk",
+	"xKTSQYGVO71exf29xtDfXMbY5wJvRXWgnBa8YRXrcRxkSYzZr4MFkNfN888MMohzF0+dh6DinGx2CK50",
+	"+63WTNb4x+qWfVK4R2oEcCaVqPclwdW0Xnqi3vtIGUoibaxuzetaDxpjfkv0vp7Cf9WsPn7K4twulDDK",
+	"FMROE69P/cB4XK2C4S/dlj3OJiyyuaE2JMVUPkXtHtYgr9mABWNlHUEO9NVnlZdK3kJUewdfQ4MTqoap",
+	"kL4W6MVwOFzpYYkdixEIpQhVJEQhFJK2kOQNVTp3Rr/cIlqQSHDNeLaBPeeEvz+nt75aODnVKfeJ2byE",
+	"oMhTuGQwq01UMK/qtQH8saQRrBOCiCgicehHlKZzRWyBQ5F10SPfkpjZ8KuxbfNAsJV1z57sVSpVe7U4",
+	"tbT5IhS1IBTIeR61xPCgn7/hqr/y0I9XC1Z+tDjqfUZAGaBmMdP5uzMbrVNLn+1odRDH9Z7W5fLgghm/",
+	"jpfYkI/SIt2YCvzw3TozK19PMUkd7p2CxtGUhz7XUEpvt3w/m6O3Zjer9mCd4ofJWEimJ6lPS7kPAY32",
+	"VtBCa73+YO0otanQ1KgoVDeklpg3HdPFLIUFDXalYUf9Ra8C3dIml4KOC2wtO0+YmmDeOBK3Me5vuMgm",
+	"f4kEzeQt86WrQu1mY2CZazVdmcfmN5upeGl1W82k/c4tu5Rk63PACu+JA34+54JDtYInFfhUNroCie8m",
+	"g9rD5Rs7Wwu/Y3M62DXY3K1rCVZ41J1Pxfk/sHolb8ZiTcpKvk33hhGDtVi46EHR4mL4/Aqzi3fTnekz",
+	"uaefzHrzx7/3z5/eX/3BjbORlwsXFqrbW/dEva5E8fZjbGTrKwCynPZ4Q7W+zLjanBTKgNxaN/6pfXRV",
+	"4YdbgRcnbIrwLCDYQpFIRaf3TiQoCb6Svb2JVwD3cAfcLA9pfFknnX8CnmgpBIqrtl0pRYLWT1ODx9bP",
+	"eDMV68aO1casX7ume0yq+ytm0TVBKU+RXZkfrYcStBEvgg9jOq/xNb0GmGIGtLaJT8p6P7Gi37xxQHpl",
+	"Impq5Bd6HdpYomntr6q5tfvk8Tpz68bJ+F6Wyc2VU5Vk44aofkQVkAS0BqkCErMx0yogjHOQZDKfToCr",
+	"A5JhqvJCauFeHeYZIfG74HXNmA7fHtp2ZeZ32ySlHTM1Tegco5xb9fb8EjL8DJKNmsskmjJvrWnl5Raj",
+	"95YmCeYekzYkCkh4/Pb0p++/P35xfPT2bHj64t37I9eQ6KYZuMseysbYr12WNfrbrz6cLSV3P9l9tnfT",
+	"UG8JNxs1XqjFtWl5rZ8P3xy/bHmrLFXMX1ozNdy76KfPf3t6tRSF+ljVK1v9Xv9JZ2en0392ttPb75n/",
+	"/rsq5/ZbYqoWImG+6mckvlXk1mlvVWXNvuepXgXt1ShRvs5kX/Q1IO8bX5+xX+d4VvWBfCyVilw8fQ5a",
+	"6LyxqsvnJbPdJUTmQi0/gqN/vT8+OTJ/nRz9/O41/nX8Nv91GU9rRV5xjhvJdLfMT+uiF/a5wC69DtWc",
+	"zLibnKQF4fdFhd0i9S7aFbPJtQKzGcqx623fCdFyzonWU7W/vY3esa5HQNtauHrRDcoGK9npJRCr4F7Q",
+	"YL3lrzj1orK04iP0k5MX60ntZ0t4xedSp/M+W6eB/cJQfC3Su3Xcgbab4/GNDXc3wE3qn8u5lyRcMVJN",
+	"DbSV/mUt9GyiILpxIbSbqj5zqNDHbqqIuaDOxZI+5lSu7kaG3814ig24+h6UtU6EVfKvzgdRpFNXaXd/",
+	"e3un/7Tb6/a6O/vPes9627Ptaw697B84jOo3eqfqYzkdbZjOV//Kp386e7EZU8oNaTOfN1hQ5mwvHVzd",
+	"FoN6/FuTy2I2ClEmmZ6fGmC4SAJQCfIws/m8C4ERnreZWmo6QLABS0WjoyTX6RDWKKhw8BI2Bj1s6xHG",
+	"R6KuhajtIWqgoTAXcCwuQXJlAzMxsQO6+H3XOVcI9asLx6AJLRYe2E549oUBx5JduKKRTmy9itVyCCVO",
+	"ZyIcIFYBuURl0hpIYjRKGAeiJ1Jk48lS0ek0d38P+KsPr0/znlhlSywcJrC5jUBjlwPiMgucy9zyh0SM",
+	"uwM+4N98c1hpd9X95htiMzPC7cudkBheZNvwwlUEU03C9+9Oz8j25c623eq23UCITRrVgIeHLtkd39on",
+	"31lADrJebzfKD/n/WjjhlxB2cxiq5dNfKH825n+RfmNUezXgrjLyfL60Nvc+smkziIUAk+4wuuSw6HIm",
+	"JDmnsV/BaMsGd0J8c8DDxTZexdYk0CT9dtCySsOgFdgCgm8HLdfEbGg32woPCHXhx4V+i2YFdMC9hot2",
+	"9l07OwnLEVU2GrGIAddD3IWZD//4dtCyQObYwM/CdtAKu+TE9RdURIwI5VgMPOBlS28qgdBkRuc4517o",
+	"EKPsCqgQK2g08fqAp3ROUnoBZIf0er2igR82CU4ZzzSQdiT4iI0zaVv0+Hg14HnSLYmolAwUCZdanIVB",
+	"9cuiW5lr5L7Ufyw8sM2ZDJrjwgccMd7WOyFI+89zkPpNoLrk+7reb3mRmetOZasscIdF/zgHK6xIUSXx",
+	"4HmRCbVmMraNCj8NbCWEObFBXgxhP1hLx/5dlkQMWp/dYoUrUxxwW4oSulKXsEtqu2oheJbaY7W93l9F",
+	"T6wgx+9KUyw8Xgc3yuclG3D7/U7EDNQ33yBgbAV3kWpEfmTfGUzHyhVpN4+wr++w1c54DNJsCQVSuGUL",
+	"hRMWgbOundF5OMXrBvrdnhWQOoGSkx++P24FrUuQyjL4XnfHPiemwOmUtfZbu91edxera/QEJdL2BMtL",
+	"fsd8AqsHFvs8NubyP9zvC32O+73eBv25NmuS5Spcarpk/TTtegpW0zjFwra9hnG+BG7t/2JM6SxNqZw7",
+	"3dZVEmF3tCk2Ohmj/V3sXrU+mjG2sSFuM3xO7M9/CHhwboTQ497uJtAp66DuCap+07my5ZwhxZSNZW6S",
+	"NYH6cmebTlknz0sf19kl72YcpOsaUmoeRnYpQLFx4PK6nMKEOlL1yIwtZ3ubqPs8N69tVs3ZWR5ZLH+0",
+	"2LeBezmMCy0V/86NM/d6OxshcllNiC9tgP1lE2vzRv/5+jf8ZsO3oZeCQgwuFHqeRwgF0n/EPFG1Eu1t",
+	"i1dnkjNlVNrwAuZW4DFFVGmWT0DCMvr7/YHK8sPvRDy/XsdF20LIto0rvKLVnng2xOXy3TZumljXwOhz",
+	"1cRzzs8F2t25Y9r1PC0NDVHR6EH1hGnlDuWrotbeenLwrkT4uxN4biJzr2N0DZEvyLrtTyz+7FKzoe7K",
+	"o0M+FxyI0ixJSKZc55ox6Nw8c3mbXeKxiSW6f4mje3RfoZ292ltxwJWUPEifO0VOC+3VbxSt/v8wbLbn",
+	"vxabqxc+NTiiy0e2iwuh0O+7RAjbEsbADeJaV/BNx26SpKd4oUYc2KCxEZqly0EdFOnSTsAqLab2EgL0",
+	"T2xCZyfF+ptorfcHyykOs69RVj3QdknbJZJ69P0oV2FWi60sZrqTiHGzkeYXYHXJW4BYYUNBl6AfokOb",
+	"z/MEz7yPY42ZZt55Y6a6LpfBypTPwfrn3H1f5tEFC+2KRprYjqjujsZKsLHpCrCih2rtLVL92rutlvJb",
+	"iuohbMS6YiohbWXVnUxmu702zWZ/vf10PEoyxS6BJGKGzrGMxwHJ+zg2za6Yi9A03/S4fIL5TNl0uvlM",
+	"GddYs9w808f7ZOnV9rg1DP0Qb6AzZ2YjnAtMPL8TdBWPxGf+5ndwPBgnNd4HPzLuc3nzdcnivQ4ojTwe",
+	"5zHWOPGeXvBbEd9bt+CWI2/wcloq83rfhClnbSzLgWNvQfdIewuNcRrddq4Mxdv5kgfvQbP6G1HN8nn7",
+	"xGO1mM28d8tksNyOyDn1Mpk0OfUOXENcDKQO+EhI8hSzjUm70g4XX0eURLslcFe5KDbmEHcYL1qLFNfN",
+	"uJ5SrtfIgB/nTa3Mj5AX59DiBmKnwdlQ7fPQxq3q/I1en6Zb+Bxdu5Savie3cTUut/j+wu7G5f5XDXZc",
+	"iYCeOWeQ5sHp+GeQ670NOFRxe+kfxtIQ24AokQL2huaLvd1reduyarDWb3nskHO9F2WJLdZ4VYzRtcBF",
+	"1nkwT0pL7UEWf5VeDswNo9xjnE2C+1rehcrF7YUfMx+vMXadxJ5ufFh1gNwqnP2jm/nevST3afl63b9W",
+	"Wr0OzA9m74PZu6kCnxb00SjY3Bdrhdo6Xb5o25dfrVZmdhpb1w4bo2ZuxKInFQfcisUTSMVlrnPXX929",
+	"UuHG911p6oZi0rzwICb/BGLyr6FBWoQpbom/E5Fq8TUP3VEdTa5Pe5hnORFJrIq889DI1vCguA0Fk0ct",
+	"KeZds8yrA76Kbr0EbAyeobwu1NiXkAq9ml4HfBXB+rXkt7GOb2YD11Wyb2T/3rXkbzJ6y37aDxbuH27h",
+	"/j0Z2gtbHkKrd8utUhdcodCmyapdcqqpBrVPQudMDEm7qGUJ0CXnWk2FfrOhcCtwX0BI2vgU3vucdz3y",
+	"RyGzCUtcV0C8eMr6+UjCLsEM47oWhfgnGsa13MgoTGWfoXv1ty/0Rmqgf5+l5iWJBuwPSbJ/W33dP2aP",
+	"CitEV0uK264f4P6nDRJpD2OjCXgUaUzvxSv0PKQrigL3yzK0She2XIcPcuqrJWnSFty9kNKrjrFq8eb8",
+	"rYAo4erVsKKMgSRGa0Fitkg+4C6dx3wlYZrQCBSxlG2d/IQLkuWxuQDLXOxtf65baMEWJKKm6pLXqOMk",
+	"Sgy4K6GjmRYp1SyiiVG17JKe92yI4XxeNi6xOo1jPNSuy4yFRRN52KTWRsGJvHZm9+hd95um1XMYo9Nd",
+	"wPyBhXylHvGTonLU5zzXYzyfLmzyIrYnXU5cXOwaNCeszCCaUj0p809sT8Kq9t2QcVPXNaY59XGxiMCQ",
+	"awL00nWycSzMchHK89LZRb5hnfm25NVA6j///h8i+IC7KjTK48D1fS8GlTCSoCauHXLe75fYe7DISMgI",
+	"sE9QUf2bsz/VJf/AyzzVgJcN0m0Bq6uAda0eugSdvbkZZlUm3CEyTnfliWH3jmumwLVtSo6MesALe+44",
+	"hnQqDN+p966YE17FuXpfkHPlzP2Be329UY6jFOQYeDT3aQuj9NdhZpacrpfS6TUr2jyn88xO9OUTOrFV",
+	"m+Mazp3D8ushG7MO8+6LJcHeqGHg8mpeLFzMTFR2bp/Oc4nyy/bq1lV0ibyGULg3NlX2g1wZt3GNJB7C",
+	"Ng9hmw3NQJ2zipx1uS+aM61+ZFyrollKm1f4FDZ/DwPiegijnxQZ1VaXHGtlNZ2AYG+VIE/DwnfzRKwB",
+	"XyyvJIduLmMrWe0D2z/ObS8Uv+8G04qYl23njcDePDHHkYsr9Bvzp85cN66bp0557fBa/d5ur9Pb6fR2",
+	"znpeR73G1nYN/emumWdVuc7gS6dYeXfuNehSuDUvr6q4sOPB7fzXS6zqb7Iu7zrZP75o1OJfHbOraGiu",
+	"2VCzh+vFBKIL67SiOpMQEKMLBLbRk8zZTuAri8VFkJhYaD7l3VawcxPVZafTAXfxNbQNkS8gm7QcIsxV",
+	"Qy68/j4HDX1jyKFrBZTfxi0yro0lZjh4pqAoS7HMPPR7c+Y9Uqq80rYlvTWvbGzH6VpgtmD+anL+Q8Te",
+	"sVff//T78c5bdqyOUz397xfHT47ZXvaGvXrehd1eV7Hx5pG4ajPaLxyDW+jo2sAjL0HGLHqocV/NFb8k",
+	"H2noxmKPs9o2bj1vWZf88h5kSs2KrD5UOkqWLEJjCIXLmlZTYmdJshvmdOJ1Trmj2dldWw8ukK880bNZ",
+	"hgb1bo0cm9Dd6eqZnItAaTrHFoJGPbi5y+MH0A3IfccG+Eq1Ns+XKfTaB1r5WmnlB9CrCeV6fjnEPT8L",
+	"2hMlfjT2hoM2GfrHrm0pxu5siCK/G0gtdXjIe12eVe7C86+8Q6cARi0GPPQv1gvzyxeXOABurUbEHRRC",
+	"FxsI2qaSLrDKtIJk1BwQvbXmWr0TcLfX21j5rLlx8LNTQe+r2nJDk7zauOLBKv+aksH+Oma8iyE72n+k",
+	"1qrc+Z2UK0IuyG8qd1nW6hzENn/ZtJj6Qz7xPdK23za/sYza7eyh++HXk9g1K3Evp4viq2av/iIlWEd+",
+	"jXVJ1l1bkHv17W8r3Pq2/BpzDs6BhHhPhntcKzIRStsfJSiR4C3nNicsIjSOJSiF6VjJfMDbiRDTcxpd",
+	"BGQqMQsswKrITiIimmD6BONRkmGFebjz5Hm3/3iv6/4N8Xd7ZZJ7wawh42oKERsxiAe8nNDLancdnvf6",
+	"/XArIBlPQLm7gJEfYIGZJuHZu3evj94OPxx99493714PD9+8efdh+P7k+OfDs6NvtcwgDAbc3jhNEyUI",
+	"TRIxUxYeYdc2xFbZuTmsc4htYwkDY3cDuLGsNEkAE+F5BKQtQUsGsa1EPxeZHvD+HplsGa0p5weziVCQ",
+	"D2GUtBFlSX5Ts8hUMsfXn/bJBOdiyPpj0va6Wwx4ji7d/Pdwq+u0N7zuIzTviileRYxKIipR8X7RxVlw",
+	"cBua5m3wzV8Dnvf2DmOqabhPwoJzDRmm17qYkTm60n9prwYIyIIhhk9hs+rCs3kw4La+nwtsr+9tqzlA",
+	"lF/xcQvlcaFRWkKjCyIhofPycpe1N7B8dJfMrL9Z5prBo4Vr7b5w+Gj57pWmZGX7oN8VtMKOHjTXP0VI",
+	"+y8YHpoVBF4jORd0yrWO3I0lakMbUZ/bPPQRfXA4bdJHdDUGB7c1gqptsY3olKAzyevMoB9AN2LwnRtB",
+	"a0TFA1181Y7YNURxPb+pw7jVVbSbW1PvUqa1UdZt0SxGROx9LnNjaxw496u1lYwZFU0gusCSswsskLXX",
+	"tOOVKQ1Vr3egthZ3NuI1y9ese72JWvnAIR68nZswlb+QkpnXv15bydwuzfRGRyb2gaIalCY7vV5u2M+L",
+	"q6UWu0ZuLPNXuTdfluu6RwJ2s8wP7VZWlbHmu32Q91+pvPc4+iNVUkEixncv/NeQ6vanfPqhrVpzH68f",
+	"qfUmXV+bkVPLysjuPzMoI7sFlFyMAGO71ilXdOTA77D1R9vpI97mwqB4ZsDDf3VslVoHGyx3jtEnuKk+",
+	"dOCqXZkLVzhvpeeBrK8Xc6up8qWaurH+nXElBGFczFTDkOwTD6zooUHGZrzrFHhMqCe6x5Txa2gJNv+h",
+	"U942fSu7ppZvnKC1nzOOPPizENjZ6pLvhST9PTIRmbQRkamESyay/PIDvEK6dNtqIfZ9znGa51UXN3Au",
+	"/tD5uR+agTm2IiJ6Jkgk0pR2FJgt6bwWXwV5Q6EBt1M/UlYFwkYAEiIwwFYkopyoGdPRxC3R1q+JTBMJ",
+	"v0KEzYfKw3EcrYyArDDxGjNRHMRP8/sg7tsEuoln/eEek4fEz+XK/aUrTNbxJmOY3A9LKlSZIhY5xT4j",
+	"BRttDiG6F8ynrSAvvbeXWtsAasIuYMCNRbRA9/emyZyBavaaPigvD8rLn1x5QQeEIcDVvKHogt105e8P",
+	"oD94rbLvTzIWk6xrjPVACmtI4Q/z7xv2GtEkwZ5ydQ3Wy++swb+27+VmXaLXue67Ax46gTks2lqFBJEV",
+	"XNcqq5xeFd24OmbOvExwhUe/Qhs39Onn951HKZAXQk5bQWtpua391lH88vTQQJOl8Lvg5pWjTIopbL+n",
+	"kqnrNsEslv5HhQMeKP7hvof7cu4XuEMUaGMyqgY2tCgIt6ciYdF8XZ7yTSqj3tuR75Gk7AwnMBWy0bK0",
+	"+0Pt2usd5crAsPz5XAK9IEwTLmYPwvbvkY9sTh5L/mwN/AIS1J1+s9jO1nRbO+LY5CwmswnwfGwqwbUl",
+	"i8sKfIhJG7N2Cadp3s1MZtij5JBElpRR2A9cZ0dF4Iop24DakqDFYltTnzCllY/WgkNlW3lPa7v/so+2",
+	"Gd61l0QbcSKSnFL2CU0SMhKZrLbTtmKStEOeJUlIJHYJN+Yvlv9vucxl7MM94MuNuNHrRYmeTwWJKOfC",
+	"aB4JcJ3MScJGmlAERJ3mcVphJTdOf0WUGiZsBEahaO33Hz/v93q9oJXSK+/rp0+fPim+zhWioujKbL5Q",
+	"Goa220KhOlyHaX1p7WMTVlliyibs8kFL+Wr7N51Y5mHvjVvkspsqHnkfjgbF40WmtEhddaflglgYEIsZ",
+	"d70lXQsjRdrWS/9IofXExlxIy9nSrf0cd1M6JxGVco7fDzg2QlnsSEnA8nJ8xt7iU3Y6WSplwjGNSmQf",
+	"r2FdP4A+tdu8z0aSZobTZt+6A6GDA26CqYVdIGQelJ8/o6fBNkszgjtjSVHQEvnkcXPd5cxpK67XBqKB",
+	"DThZAe/KqzFsRpg+QBnhMCminHBBEsHHIMkYtBEK9fLbI4Ibym+735puuyeG/oSM7Q1AzrVgP9vOPjXd",
+	"GV3WvQGj1bka3kcXu0242JAU863+QT6Gu2AFXMy+QnbwIOCbBPwmnMYI99n2Jz/O9Xm7O4Mk6aBFsP3r",
+	"7EJ1c1xucry/+vD69D4FJY7f5Caw9Z14JRCqubYT29J1AbV9Tl/QaAKdF4JrKZJ1KFh92KHfNWMzd91Q",
+	"avEmjlen796SD3BOXsOcnFYCrrbT3E0y2PLxixy2lRgjpsBZ3IkEH7FxZhFlFfK8ZCoS9blXd5gRWkyy",
+	"wXUmFlIkBU1jqunfDWeO7fbiHCQkFlGWGhB/GWQpWxw2GxF+ByjngemITPt90xRpn8/Jqw9nhMVblvSx",
+	"Dz0XumgaNQeNHexHAE7X6A74z4XRMAIdTfAajzyyojSVmrRDbDoTEmHjNVuBzRwaiSQRswEP/T1sW6Mm",
+	"xN5nU5Ekrsgbh/h2kPV6uxGHKz2MMqmExC8g3DJGCgGu5bwa38lvARpSHQ644KRNi/DOI0WwlQyxXg0y",
+	"zTTeQuJuOxllOpOw1WDPnHhgD1ZfhHBI7FrtiignQGXCQLqm0TK/IwBTPg9yKJFvF+DY1CYbIdPUJ7vf",
+	"26BN9xHXWII+dWtqmgldXJWZCmLayX1FLM3S4iPj7mOxCMY1jPEatPts1l0ejm2TvrJjtzlqWEq1uD1f",
+	"uoEq9ScQf17HVAOVL8/EHANYwcumCZ1bhy04xLVXcYRvqNJ51vPLkLTZiIzZJfCc4UwzNQFFgEYTNOAE",
+	"B0KR5CORpti6mtt0IwmIel2Co6l9y0fsCkPSDlm8j60VrGJoiDsgRrjhzUAkLPEP7zYzWl9I2noCA950",
+	"0ZczweJ9IsEy0uJmES5m1q8cToBKfQ54v5JtTrvzmCg79YCHnwYYJB609olllBlnV5ZDfjYs8gQiwTnk",
+	"Nz0uwksLIkFlab33GU/lGlzvrABNTmV4VaTNa3d5n+XtMJaSSlZTWdp1mNt6tqLhSm/jMjolqhUmtm0C",
+	"se/RwYCzeJ/s9QfcgHmffBq0ftVs0NrHf4e76bPf+pdPL3aunk/35BPdmz2e98+fRoNWMGjB1XTgvOWD",
+	"VimKBq39nafPHz/rP+ntPQ8GLSfLzJB7/UHr84DjCZSbXtzlMj/jDrJ2S93W34cFBZZuY9I+BXkJsnNq",
+	"9mkJc+se+FN1dZ9a50AlyMPMYNwvHw2CKVyHHbtsBLK/vb3Tf9rtdXvdnf1nvWc9TJp0qyuyPVyHLCOE",
+	"c/mdxegTKL4oLUr/qSmzl5l43+UXNnpfVe498cfMc8C87xzAvG8KklcGEP8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

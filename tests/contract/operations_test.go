@@ -77,6 +77,18 @@ func authenticatedOperations(tokenID, keyID, kid string) []operation {
 		{"rotateWebhookSecret", func(ctx context.Context, c *c) (*http.Response, error) {
 			return c.RotateWebhookSecret(ctx, anyWebhookID)
 		}},
+		{"listMembers", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListMembers(ctx, nil) }},
+		{"updateMember", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.UpdateMember(ctx, anyMemberID, sdk.UpdateMemberRequest{Role: "viewer"})
+		}},
+		{"removeMember", func(ctx context.Context, c *c) (*http.Response, error) { return c.RemoveMember(ctx, anyMemberID) }},
+		{"listInvitations", func(ctx context.Context, c *c) (*http.Response, error) { return c.ListInvitations(ctx) }},
+		{"createInvitation", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.CreateInvitation(ctx, sdk.CreateInvitationRequest{Email: uniqueName("op") + "@example.com", Role: "viewer"})
+		}},
+		{"revokeInvitation", func(ctx context.Context, c *c) (*http.Response, error) {
+			return c.RevokeInvitation(ctx, anyInvitationID)
+		}},
 	}
 }
 
@@ -85,6 +97,9 @@ func authenticatedOperations(tokenID, keyID, kid string) []operation {
 const (
 	publicHookURL = "https://93.184.215.14/tooken-hook"
 	anyWebhookID  = "wh_any00000000000000000000"
+	// anyMemberID and anyInvitationID name no member or invitation, likewise.
+	anyMemberID     = "mem_any00000000000000000000"
+	anyInvitationID = "inv_any00000000000000000000"
 )
 
 // webhookReads are the operations that a token holding webhooks:read may call.
