@@ -35,6 +35,21 @@ var fixtures = map[string]fixture{
 	"/v1/webhooks/{id}/test":                               webhookFixture,
 	"/v1/webhooks/{id}/rotate-secret":                      webhookFixture,
 	"/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": deliveryFixture,
+	"/v1/members/{id}":                                     memberFixture,
+	"/v1/invitations/{id}":                                 invitationFixture,
+}
+
+// memberFixture addresses the workspace's owner membership.
+func memberFixture(t *testing.T, _ *env, ws workspace) map[string]string {
+	res, err := ws.Owner.ListMembersWithResponse(t.Context(), nil)
+	want(t, res, err, http.StatusOK)
+	return map[string]string{"id": res.JSON200.Data[0].Id}
+}
+
+func invitationFixture(t *testing.T, _ *env, ws workspace) map[string]string {
+	res, err := ws.Owner.CreateInvitationWithResponse(t.Context(), sdk.CreateInvitationRequest{Email: "iso-" + newSuffix() + "@example.com", Role: "viewer"})
+	want(t, res, err, http.StatusCreated)
+	return map[string]string{"id": res.JSON201.Id}
 }
 
 func tokenFixture(t *testing.T, _ *env, ws workspace) map[string]string {
@@ -151,7 +166,7 @@ func TestIsolationMatrix(t *testing.T) {
 // stateOf is everything B's owner can read about its resources, as one string.
 func (e *env) stateOf(t *testing.T, ws workspace, params map[string]map[string]string) string {
 	t.Helper()
-	paths := []string{"/v1/tokens?per_page=100", "/v1/api-keys", "/v1/webhooks", "/v1/signing-keys", "/v1/audit-logs?per_page=100", "/v1/workspace"}
+	paths := []string{"/v1/tokens?per_page=100", "/v1/api-keys", "/v1/webhooks", "/v1/signing-keys", "/v1/audit-logs?per_page=100", "/v1/workspace", "/v1/members", "/v1/invitations"}
 	for _, p := range params {
 		if strings.HasPrefix(p["id"], "wh_") {
 			paths = append(paths, "/v1/webhooks/"+p["id"]+"/deliveries")
