@@ -192,4 +192,5 @@ type Stores struct {
 	Deliveries  DeliveryLog
 	Changes     ChangeStream
 	Ready       Pinger
+	Sessions    SessionStore
 }
