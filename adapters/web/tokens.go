@@ -53,7 +53,12 @@ func (s *Server) tokenList(q *req, d *tokensData) error {
 	if d.Page*perPage < total {
 		d.NextPage = d.Page + 1
 	}
-	d.Scopes, err = s.svc.ListScopes(q.r.Context(), q.p)
+	custom, err := s.svc.ListScopes(q.r.Context(), q.p)
+	d.Scopes = make([]ports.Scope, 0, len(core.BuiltinScopes)+len(custom))
+	for _, name := range core.BuiltinScopes {
+		d.Scopes = append(d.Scopes, ports.Scope{Name: name})
+	}
+	d.Scopes = append(d.Scopes, custom...)
 	return err
 }
 
