@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	_ "github.com/lib/pq"
+	"github.com/tooken/tooken/adapters/argon2id"
 	"github.com/tooken/tooken/adapters/jwks"
 	"github.com/tooken/tooken/adapters/postgres/postgrestest"
 	"github.com/tooken/tooken/cmd/tooken/app"
@@ -34,7 +35,8 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	cfg := app.Config{Addr: "127.0.0.1:0", Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := app.Config{Addr: "127.0.0.1:0", Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Hasher: argon2id.Hasher{Memory: 1024, Time: 1, Threads: 1}}
 	s := &server{}
 	var err error
 	if os.Getenv("TOOKEN_TEST_DATABASE_URL") != "" {
@@ -109,7 +111,7 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(bctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(bctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	return ctx
 }

@@ -59,6 +59,8 @@ type Config struct {
 
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
+	// Hasher hashes account passwords (default: argon2id with the OWASP parameters; tests use cheaper ones).
+	Hasher ports.PasswordHasher
 }
 
 // Main is a wired Tooken server.
@@ -129,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	guard := &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
 	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
 		WebhookGuard: guard, Deliveries: lateQueue{m}},
-		stores, signer, cfg.Clock, argon2id.New())
+		stores, signer, cfg.Clock, cmp.Or[ports.PasswordHasher](cfg.Hasher, argon2id.New()))
 	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
 		Periodic: []river.Periodic{{Name: "expiry", Interval: cmp.Or(cfg.ExpiryScan, time.Minute),
