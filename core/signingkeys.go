@@ -144,7 +144,10 @@ func (s *Service) Maintain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.stores.Feed.PruneRevocations(ctx, s.Now())
+	if _, err = s.stores.Feed.PruneRevocations(ctx, s.Now()); err != nil {
+		return err
+	}
+	_, err = s.stores.Sessions.DeleteExpiredSessions(ctx, s.Now())
 	return err
 }
 

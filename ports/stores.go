@@ -201,4 +201,5 @@ type Stores struct {
 	Deliveries  DeliveryLog
 	Changes     ChangeStream
 	Ready       Pinger
+	Sessions    SessionStore
 }

@@ -41,6 +41,7 @@ type DB struct {
 	webhooks    map[string]*webhookRow
 	attempts    []ports.DeliveryAttempt // in the order recorded
 	feedSeq     int64
+	sessions    map[string]*ports.Session // by id
 
 	// hub delivers committed changes; stores publish to it while holding mu, so that subscribers
 	// see changes in commit order.
@@ -75,6 +76,7 @@ type eventRow struct {
 func New() *DB {
 	return &DB{
 		accounts:    map[string]*ports.Account{},
+		sessions:    map[string]*ports.Session{},
 		emails:      map[string]string{},
 		workspaces:  map[string]*ports.Workspace{},
 		slugs:       map[string]string{},
@@ -110,6 +112,7 @@ func (db *DB) Stores() ports.Stores {
 		Deliveries:  &DeliveryLog{db: db},
 		Changes:     db.hub,
 		Ready:       &Pinger{db: db},
+		Sessions:    &SessionStore{db: db},
 	}
 }
 

@@ -88,3 +88,9 @@ func (l *Limiter) quota(b *rate.Limiter, now time.Time, allowed bool) Quota {
 	}
 	return q
 }
+
+// WithClock makes the limiter read time from now (tests use a fake clock) and returns it.
+func (l *Limiter) WithClock(now func() time.Time) *Limiter {
+	l.now = now
+	return l
+}

@@ -41,6 +41,7 @@ func TestStores(t *testing.T, newStores Factory) {
 	t.Run("ChangeStream", func(t *testing.T) { TestChangeStream(t, newStores) })
 	t.Run("WebhookStore", func(t *testing.T) { TestWebhookStore(t, newStores) })
 	t.Run("MemberStore", func(t *testing.T) { TestMemberStore(t, newStores) })
+	t.Run("SessionStore", func(t *testing.T) { TestSessionStore(t, newStores) })
 }
 
 func testBundleComplete(e *env) {
@@ -50,7 +51,7 @@ func testBundleComplete(e *env) {
 		"Tokens": s.Tokens == nil, "Usage": s.Usage == nil, "Audit": s.Audit == nil,
 		"SigningKeys": s.SigningKeys == nil, "Feed": s.Feed == nil, "Changes": s.Changes == nil,
 		"Ready": s.Ready == nil, "Webhooks": s.Webhooks == nil,
-		"Deliveries": s.Deliveries == nil, "Members": s.Members == nil, "Invitations": s.Invitations == nil,
+		"Deliveries": s.Deliveries == nil, "Members": s.Members == nil, "Invitations": s.Invitations == nil, "Sessions": s.Sessions == nil,
 	} {
 		if missing {
 			e.t.Errorf("ports.Stores.%s is nil", name)

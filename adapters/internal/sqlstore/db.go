@@ -117,6 +117,7 @@ func (db *DB) Stores() ports.Stores {
 		Deliveries:  &DeliveryLog{db},
 		Changes:     changes,
 		Ready:       &Pinger{db},
+		Sessions:    &SessionStore{db},
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/tooken/tooken/adapters/postgres"
 	"github.com/tooken/tooken/adapters/river"
 	"github.com/tooken/tooken/adapters/sqlite"
+	"github.com/tooken/tooken/adapters/web"
 	"github.com/tooken/tooken/adapters/webhook"
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
@@ -71,6 +72,8 @@ type Config struct {
 
 	Logger *slog.Logger
 	Clock  ports.Clock // default: the system clock
+	// Hasher hashes account passwords (default: argon2id with the OWASP parameters; tests use cheaper ones).
+	Hasher ports.PasswordHasher
 }
 
 // MaxHeaderBytes bounds a request's headers (net/http answers 431 beyond it).
@@ -145,7 +148,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	guard := &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate}
 	m.Service = core.New(core.Config{PublicURL: publicURL, KeyAnnounce: cfg.JWKSMaxAge, KeyRotationPeriod: cfg.KeyRotationPeriod,
 		WebhookGuard: guard, Deliveries: lateQueue{m}},
-		stores, signer, cfg.Clock, argon2id.New())
+		stores, signer, cfg.Clock, cmp.Or[ports.PasswordHasher](cfg.Hasher, argon2id.New()))
 	sender := webhook.NewSender(stores.Webhooks, stores.Deliveries, cfg.Clock, guard, cfg.WebhookTimeout)
 	m.jobs, err = m.store.Jobs(river.Options{Logger: slog.New(warnings{cfg.Logger.Handler()}), PollInterval: cfg.JobPoll,
 		RescueAfter: cfg.JobRescueAfter,
@@ -165,9 +168,10 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		m.store.Close()
 		return nil, err
 	}
-	m.Handler = httpapi.New(m.Service, httpapi.Options{Logger: cfg.Logger,
+	api := httpapi.New(m.Service, httpapi.Options{Logger: cfg.Logger,
 		RateLimit: cfg.RateLimit, IPRateLimit: cfg.IPRateLimit, AuthFailureLimit: cfg.AuthFailureLimit,
 		JWKSMaxAge: cfg.JWKSMaxAge, Heartbeat: cfg.Heartbeat, Done: m.streams})
+	m.Handler = mount(api, web.New(m.Service, web.Options{Logger: cfg.Logger, PublicURL: publicURL}))
 	return m, nil
 }
 
@@ -367,3 +371,14 @@ func (q lateQueue) Enqueue(ctx context.Context, d ports.WebhookDelivery) error {
 
 // Stores returns the storage ports of the running store (for tests and maintenance tools).
 func (m *Main) Stores() ports.Stores { return m.store.Stores() }
+
+// mount serves the dashboard's pages (/, /signin, /app/…, /docs, /static/…) and sends everything else
+// to the API, which answers unknown routes with its JSON error body.
+func mount(api, dashboard http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	for _, p := range []string{"/{$}", "/signin", "/signup", "/signout", "/app", "/app/", "/docs", "/static/"} {
+		mux.Handle(p, dashboard)
+	}
+	return mux
+}
