@@ -67,9 +67,12 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 			return nil, err
 		}
 		m, err := s.stores.Workspaces.Member(ctx, k.WorkspaceID, k.MemberID)
-		if ports.ErrorCode(err) == ports.ENOTFOUND {
+		switch {
+		case ports.ErrorCode(err) == ports.ENOTFOUND && k.Kind == ports.APIKeyPersonal:
 			return nil, ports.ErrMissingCredential // a personal key dies with its member
-		} else if err != nil {
+		case ports.ErrorCode(err) == ports.ENOTFOUND:
+			m = &ports.Member{Email: k.CreatedBy} // a team key outlives the member who created it
+		case err != nil:
 			return nil, err
 		}
 		c = cachedKey{key: *k, role: k.Role, email: m.Email}

@@ -182,6 +182,8 @@ type Pinger interface {
 type Stores struct {
 	Accounts    AccountStore
 	Workspaces  WorkspaceStore
+	Members     MemberStore
+	Invitations InvitationStore
 	APIKeys     APIKeyStore
 	Tokens      TokenStore
 	Usage       UsageStore

@@ -27,6 +27,7 @@ type DB struct {
 	workspaces  map[string]*ports.Workspace
 	slugs       map[string]string // slug → workspace id
 	members     map[string]*ports.Member
+	invitations map[string]*ports.Invitation
 	apiKeys     map[string]*apiKeyRow
 	hashes      map[string]string // secret hash → API key id
 	tokens      map[string]*tokenRow
@@ -78,6 +79,7 @@ func New() *DB {
 		workspaces:  map[string]*ports.Workspace{},
 		slugs:       map[string]string{},
 		members:     map[string]*ports.Member{},
+		invitations: map[string]*ports.Invitation{},
 		apiKeys:     map[string]*apiKeyRow{},
 		hashes:      map[string]string{},
 		tokens:      map[string]*tokenRow{},
@@ -96,6 +98,8 @@ func (db *DB) Stores() ports.Stores {
 	return ports.Stores{
 		Accounts:    &AccountStore{db: db},
 		Workspaces:  &WorkspaceStore{db: db},
+		Members:     &MemberStore{db: db},
+		Invitations: &InvitationStore{db: db},
 		APIKeys:     &APIKeyStore{db: db},
 		Tokens:      &TokenStore{db: db},
 		Usage:       &UsageStore{db: db},

@@ -40,6 +40,7 @@ func TestStores(t *testing.T, newStores Factory) {
 	t.Run("RevocationFeed", func(t *testing.T) { TestRevocationFeed(t, newStores) })
 	t.Run("ChangeStream", func(t *testing.T) { TestChangeStream(t, newStores) })
 	t.Run("WebhookStore", func(t *testing.T) { TestWebhookStore(t, newStores) })
+	t.Run("MemberStore", func(t *testing.T) { TestMemberStore(t, newStores) })
 }
 
 func testBundleComplete(e *env) {
@@ -49,7 +50,7 @@ func testBundleComplete(e *env) {
 		"Tokens": s.Tokens == nil, "Usage": s.Usage == nil, "Audit": s.Audit == nil,
 		"SigningKeys": s.SigningKeys == nil, "Feed": s.Feed == nil, "Changes": s.Changes == nil,
 		"Ready": s.Ready == nil, "Webhooks": s.Webhooks == nil,
-		"Deliveries": s.Deliveries == nil,
+		"Deliveries": s.Deliveries == nil, "Members": s.Members == nil, "Invitations": s.Invitations == nil,
 	} {
 		if missing {
 			e.t.Errorf("ports.Stores.%s is nil", name)

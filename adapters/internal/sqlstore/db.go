@@ -105,6 +105,8 @@ func (db *DB) Stores() ports.Stores {
 	return ports.Stores{
 		Accounts:    &AccountStore{db},
 		Workspaces:  &WorkspaceStore{db},
+		Members:     &MemberStore{db},
+		Invitations: &InvitationStore{db},
 		APIKeys:     &APIKeyStore{db},
 		Tokens:      &TokenStore{db},
 		Usage:       &UsageStore{db},

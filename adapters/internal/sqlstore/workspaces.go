@@ -97,10 +97,15 @@ func (s *WorkspaceStore) Workspace(ctx context.Context, id string) (*ports.Works
 	if err != nil {
 		return nil, s.db.wrap(err, workspaceNotFound(id), "")
 	}
-	return &ports.Workspace{ID: r.ID, Name: r.Name, Slug: r.Slug, Timezone: r.Timezone,
+	ws := r.workspace()
+	return &ws, nil
+}
+
+func (r *workspaceRow) workspace() ports.Workspace {
+	return ports.Workspace{ID: r.ID, Name: r.Name, Slug: r.Slug, Timezone: r.Timezone,
 		DefaultAudience: r.DefaultAudience, SigningAlgorithm: r.SigningAlgorithm, CreatedAt: r.CreatedAt.T,
 		AuditRetentionDays: r.AuditRetentionDays, Policy: ports.Policy{MaxLifetime: r.MaxLifetime,
-			DefaultLifetime: r.DefaultLifetime, RequireExpiry: r.RequireExpiry, MaxRotationPeriod: r.MaxRotationPeriod}}, nil
+			DefaultLifetime: r.DefaultLifetime, RequireExpiry: r.RequireExpiry, MaxRotationPeriod: r.MaxRotationPeriod}}
 }
 
 // Member returns a member of the workspace with its account's email; ENOTFOUND if none.
@@ -118,8 +123,8 @@ func (s *WorkspaceStore) member(ctx context.Context, where string, args ...any) 
 	if err := s.db.get(ctx, s.db.read, &r, memberSelect+where, args...); err != nil {
 		return nil, s.db.wrap(err, "member not found", "")
 	}
-	return &ports.Member{ID: r.ID, WorkspaceID: r.WorkspaceID, AccountID: r.AccountID, Email: r.Email,
-		Role: ports.Role(r.Role), CreatedAt: r.CreatedAt.T}, nil
+	m := r.member()
+	return &m, nil
 }
 
 // UpdateWorkspace stores ws's Name, Slug, Timezone, SigningAlgorithm, AuditRetentionDays and Policy
