@@ -39,14 +39,7 @@ func (s *Server) membersPage(q *req, status int, d *membersData, err error) {
 	if lerr == nil && q.p.Role == ports.RoleOwner {
 		d.Invitations, lerr = s.svc.ListInvitations(q.r.Context(), q.p)
 	}
-	if err == nil {
-		err = lerr
-	}
-	if err != nil {
-		s.formError(q, "settings_members", v, err)
-		return
-	}
-	s.page(q, status, "settings_members", v)
+	s.showTab(q, status, "settings_members", v, err, lerr)
 }
 
 func (s *Server) members(q *req) { s.membersPage(q, http.StatusOK, &membersData{}, nil) }

@@ -45,6 +45,14 @@ func (b *browser) invite(ws, email string, role ports.Role) string {
 	return m[1]
 }
 
+// owner signs ada@example.test up with a workspace, Acme, and returns the browser and the workspace id.
+func (e *env) owner() (*browser, string) {
+	e.t.Helper()
+	b := e.browser()
+	b.signUp("ada@example.test")
+	return b, b.workspace("Acme")
+}
+
 // member invites email into ws with role and has a new browser sign up and accept the link.
 func (e *env) member(owner *browser, ws, email string, role ports.Role) *browser {
 	e.t.Helper()
@@ -77,9 +85,7 @@ func (e *env) members(email, ws string) map[string]ports.Role {
 
 func TestInviteeJoinsThroughTheLinkAfterSigningUp(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	link := owner.invite(ws, "bob@example.test", ports.RoleAdmin)
 	listed := owner.get("/app/" + ws + "/settings/members")
 	if strings.Contains(listed.body, link) || !strings.Contains(listed.body, "bob@example.test") {
@@ -124,9 +130,7 @@ func TestInviteeJoinsThroughTheLinkAfterSigningUp(t *testing.T) {
 
 func TestSignInFromAnInvitationComesBackToIt(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	e.browser().signUp("bob@example.test")
 	link := owner.invite(ws, "bob@example.test", ports.RoleViewer)
 	bob := e.browser()
@@ -147,9 +151,7 @@ func TestSignInFromAnInvitationComesBackToIt(t *testing.T) {
 
 func TestInvitationForAnotherEmailIsRefusedWithAMessage(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	link := owner.invite(ws, "bob@example.test", ports.RoleOwner)
 	eve := e.browser()
 	eve.signUp("eve@example.test")
@@ -170,9 +172,7 @@ func TestInvitationForAnotherEmailIsRefusedWithAMessage(t *testing.T) {
 
 func TestOwnerChangesRolesRemovesMembersAndRevokesInvitations(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	e.member(owner, ws, "bob@example.test", ports.RoleViewer)
 	bob := e.principal("bob@example.test", ws)
 	members := "/app/" + ws + "/settings/members"
@@ -203,9 +203,7 @@ func TestOwnerChangesRolesRemovesMembersAndRevokesInvitations(t *testing.T) {
 
 func TestLastOwnerCannotBeRemovedAndTheCoresMessageIsShown(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	self := e.principal("ada@example.test", ws).MemberID
 	members := "/app/" + ws + "/settings/members"
 	for path, form := range map[string]url.Values{members + "/" + self + "/remove": {}, members + "/" + self + "/role": {"role": {"viewer"}}} {

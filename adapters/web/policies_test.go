@@ -12,9 +12,7 @@ import (
 
 func TestPolicySavedFromTheFormListsTheTokensThatBreakIt(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	ctx := context.Background()
 	forever, err := e.svc.CreateToken(ctx, e.principal("ada@example.test", ws), core.CreateTokenInput{Name: "forever", Scopes: []string{"tokens:read"}})
 	if err != nil {

@@ -91,9 +91,7 @@ func (e *env) tabCases(ws string) []tabCase {
 
 func TestSettingsTabsShowActionsOnlyToRolesTheCoreAllowsAndRefuseForgedPosts(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	others := map[ports.Role]*browser{
 		ports.RoleAdmin:  e.member(owner, ws, "adam@example.test", ports.RoleAdmin),
 		ports.RoleViewer: e.member(owner, ws, "vic@example.test", ports.RoleViewer),

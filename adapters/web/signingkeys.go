@@ -26,19 +26,11 @@ func (signingKeysData) Revocable(state string) bool {
 func (s *Server) signingKeysPage(q *req, status int, notice string, err error) {
 	d := &signingKeysData{}
 	v := &view{Title: "Signing Keys", Nav: "settings", Tab: "signing-keys", Data: d, Notice: notice}
+	var lerr error
 	if q.p.Role == ports.RoleOwner {
-		var lerr error
 		d.Keys, lerr = s.svc.ListSigningKeys(q.r.Context(), q.p)
-		if err == nil {
-			err = lerr
-		}
 	}
-	if err != nil {
-		v.Notice = ""
-		s.formError(q, "settings_signingkeys", v, err)
-		return
-	}
-	s.page(q, status, "settings_signingkeys", v)
+	s.showTab(q, status, "settings_signingkeys", v, err, lerr)
 }
 
 func (s *Server) signingKeys(q *req) { s.signingKeysPage(q, http.StatusOK, "", nil) }

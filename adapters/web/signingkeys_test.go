@@ -22,9 +22,7 @@ func (e *env) signingKeys(ws string) []core.SigningKeyView {
 
 func TestSigningKeysRotateAndEmergencyRevokeFromTheTab(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	tab := "/app/" + ws + "/settings/signing-keys"
 	first := e.signingKeys(ws)[0]
 	p := owner.get(tab)

@@ -35,16 +35,9 @@ type webhooksData struct {
 func (s *Server) webhooksPage(q *req, status int, d *webhooksData, err error) {
 	v := &view{Title: "Webhooks", Nav: "settings", Tab: "webhooks", Data: d}
 	d.Events = core.WebhookEvents
-	hooks, lerr := s.svc.ListWebhooks(q.r.Context(), q.p)
-	d.Webhooks = hooks
-	if err == nil {
-		err = lerr
-	}
-	if err != nil {
-		s.formError(q, "settings_webhooks", v, err)
-		return
-	}
-	s.page(q, status, "settings_webhooks", v)
+	var lerr error
+	d.Webhooks, lerr = s.svc.ListWebhooks(q.r.Context(), q.p)
+	s.showTab(q, status, "settings_webhooks", v, err, lerr)
 }
 
 func (s *Server) webhooks(q *req) { s.webhooksPage(q, http.StatusOK, &webhooksData{}, nil) }
@@ -77,15 +70,7 @@ func (s *Server) webhookPage(q *req, status int, d *webhookData, notice string, 
 	d.Webhook = w
 	v := &view{Title: "Webhook", Nav: "settings", Tab: "webhooks", Data: d, Notice: notice}
 	d.Deliveries, gerr = s.svc.ListDeliveries(ctx, q.p, id)
-	if err == nil {
-		err = gerr
-	}
-	if err != nil {
-		v.Notice = ""
-		s.formError(q, "webhook", v, err)
-		return
-	}
-	s.page(q, status, "webhook", v)
+	s.showTab(q, status, "webhook", v, err, gerr)
 }
 
 func (s *Server) webhook(q *req) { s.webhookPage(q, http.StatusOK, &webhookData{}, "", nil) }

@@ -21,9 +21,7 @@ func (e *env) webhooks(ws string) []ports.Webhook {
 
 func TestNewWebhookShowsItsSecretOnceAndRefusesABadURLInPlace(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	list := "/app/" + ws + "/settings/webhooks"
 	p := owner.post(list, list, url.Values{"url": {"not a url"}, "events": {"token.created"}, "description": {"ci"}})
 	if p.status != http.StatusUnprocessableEntity && p.status != http.StatusBadRequest || !strings.Contains(p.body, `role="alert"`) ||
@@ -45,9 +43,7 @@ func TestNewWebhookShowsItsSecretOnceAndRefusesABadURLInPlace(t *testing.T) {
 
 func TestWebhookPageDisablesEnablesPingsRotatesRedeliversAndDeletes(t *testing.T) {
 	e := newEnv(t)
-	owner := e.browser()
-	owner.signUp("ada@example.test")
-	ws := owner.workspace("Acme")
+	owner, ws := e.owner()
 	list := "/app/" + ws + "/settings/webhooks"
 	owner.post(list, list, url.Values{"url": {"https://hooks.example.test/in"}, "events": {"token.created"}})
 	hook := e.webhooks(ws)[0]
