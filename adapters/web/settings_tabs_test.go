@@ -19,6 +19,7 @@ type tabCase struct {
 	pages   []string
 	actions []string // substrings present for the owner, absent for the refused roles
 	refused []ports.Role
+	allowed []ports.Role // besides the owner
 	posts   map[string]url.Values
 	state   func() string
 }
@@ -50,7 +51,7 @@ func (e *env) tabCases(ws string) []tabCase {
 			return fmt.Sprint(e.members("ada@example.test", ws), len(invs), err)
 		},
 	}, {
-		name: "webhooks", pages: []string{settings + "webhooks", hookURL}, refused: []ports.Role{ports.RoleViewer},
+		name: "webhooks", pages: []string{settings + "webhooks", hookURL}, refused: []ports.Role{ports.RoleViewer}, allowed: []ports.Role{ports.RoleAdmin},
 		actions: []string{"New Webhook", "/ping", "/disable", "/rotate-secret", "/delete"},
 		posts: map[string]url.Values{
 			settings + "webhooks":      {"url": {"https://evil.example.test/"}, "events": {"token.created"}},
@@ -96,19 +97,22 @@ func TestSettingsTabsShowActionsOnlyToRolesTheCoreAllowsAndRefuseForgedPosts(t *
 		ports.RoleAdmin:  e.member(owner, ws, "adam@example.test", ports.RoleAdmin),
 		ports.RoleViewer: e.member(owner, ws, "vic@example.test", ports.RoleViewer),
 	}
+	others[ports.RoleOwner] = owner
 	for _, tc := range e.tabCases(ws) {
 		t.Run(tc.name, func(t *testing.T) {
-			var all string
-			for _, path := range tc.pages {
-				p := owner.get(path)
-				if p.status != http.StatusOK {
-					t.Fatalf("owner GET %s: %d", path, p.status)
+			for _, role := range append([]ports.Role{ports.RoleOwner}, tc.allowed...) {
+				var all string
+				for _, path := range tc.pages {
+					p := others[role].get(path)
+					if p.status != http.StatusOK {
+						t.Fatalf("%s GET %s: %d", role, path, p.status)
+					}
+					all += p.body
 				}
-				all += p.body
-			}
-			for _, s := range tc.actions {
-				if !strings.Contains(all, s) {
-					t.Errorf("the owner's page lacks %q", s)
+				for _, s := range tc.actions {
+					if !strings.Contains(all, s) {
+						t.Errorf("the %s's page lacks %q", role, s)
+					}
 				}
 			}
 			before := tc.state()
