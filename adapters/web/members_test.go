@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -214,5 +216,23 @@ func TestLastOwnerCannotBeRemovedAndTheCoresMessageIsShown(t *testing.T) {
 	}
 	if role := e.members("ada@example.test", ws)["ada@example.test"]; role != ports.RoleOwner {
 		t.Errorf("the last owner's role: %q, want owner", role)
+	}
+}
+
+func TestExpiredInvitationSaysSoAndJoinsNobody(t *testing.T) {
+	e := newEnv(t)
+	owner, ws := e.owner()
+	link := owner.invite(ws, "bob@example.test", ports.RoleViewer)
+	e.clock.Advance(core.InvitationTTL + time.Second)
+	bob := e.browser()
+	bob.signUp("bob@example.test")
+	if p := bob.get(link); p.status != http.StatusOK || strings.Contains(p.body, "Accept and join") || !strings.Contains(p.body, "This invitation has expired") {
+		t.Errorf("expired invitation page: %d, want the expiry message without an Accept button", p.status)
+	}
+	if p := bob.post("/app", link, url.Values{}); p.status < 400 || !strings.Contains(p.body, "expired") {
+		t.Errorf("accepting an expired invitation: %d, want a refusal that says it expired", p.status)
+	}
+	if _, ok := e.members("ada@example.test", ws)["bob@example.test"]; ok {
+		t.Error("bob joined through an expired invitation")
 	}
 }
