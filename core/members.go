@@ -134,13 +134,8 @@ func (s *Service) RevokeInvitation(ctx context.Context, p *Principal, id string)
 // invitation's email must be acc's (EFORBIDDEN otherwise); an unknown or used code is ENOTFOUND, an
 // expired one EUNPROCESSABLE.
 func (s *Service) AcceptInvitation(ctx context.Context, acc *ports.Account, code string) (*ports.Workspace, *ports.Member, error) {
-	if code == "" || len(code) > 64 {
-		return nil, nil, ports.Errorf(ports.ENOTFOUND, "Invitation not found")
-	}
-	inv, err := s.stores.Invitations.InvitationByHash(ctx, hashSecret(code))
-	if ports.ErrorCode(err) == ports.ENOTFOUND {
-		return nil, nil, ports.Errorf(ports.ENOTFOUND, "Invitation not found; it may have been used or revoked")
-	} else if err != nil {
+	inv, err := s.invitationByCode(ctx, code)
+	if err != nil {
 		return nil, nil, err
 	}
 	now := s.Now()

@@ -72,12 +72,12 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signUpForm(w http.ResponseWriter, r *http.Request) {
-	s.anonymousForm(w, r, http.StatusOK, "signup", &view{Title: "Create your account", Data: authForm{}})
+	s.anonymousForm(w, r, http.StatusOK, "signup", &view{Title: "Create your account", Data: authForm{Next: safeNext(r.FormValue("next"))}})
 }
 
 // safeNext keeps only a local dashboard path to return to after sign-in.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/app") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+	if (strings.HasPrefix(next, "/app") || strings.HasPrefix(next, "/invitations/")) && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
 		return next
 	}
 	return ""
@@ -123,7 +123,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
-	form := authForm{Email: strings.TrimSpace(r.PostFormValue("email"))}
+	form := authForm{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next"))}
 	v := &view{Title: "Create your account", Data: form}
 	if !anonymousCSRF(r) {
 		s.forbidden(w, r, "The form has expired or did not come from this site. Reload the page and try again.")
@@ -154,7 +154,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setCookie(w, r, sessionCookie, in.Secret, int(core.SessionLifetime.Seconds()))
 	s.setCookie(w, r, formCookie, "", -1)
-	http.Redirect(w, r, "/app", http.StatusSeeOther)
+	http.Redirect(w, r, cmp.Or(form.Next, "/app"), http.StatusSeeOther)
 }
 
 func (s *Server) signOut(q *req) {

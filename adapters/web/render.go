@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -23,7 +22,7 @@ type view struct {
 	Email      string // of the signed-in account; "" when signed out
 	WS         *ports.Workspace
 	Role       ports.Role
-	Workspaces []core.AccountWorkspace
+	Workspaces []ports.AccountWorkspace
 	Error      string
 	Notice     string
 	Fields     map[string]string // field errors
@@ -76,7 +75,8 @@ func parsePages() map[string]*pageTemplate {
 		},
 		"list":   func(s ...string) []string { return s },
 		"secret": func(title, value string) map[string]string { return map[string]string{"Title": title, "Value": value} },
-	}).ParseFS(assets, "templates/layout.html"))
+		"dict":   dict,
+	}).ParseFS(assets, "templates/layout.html", "templates/parts/*.html"))
 	names, err := fs.Glob(assets, "templates/pages/*.html")
 	if err != nil {
 		panic(err)
@@ -112,7 +112,7 @@ func (s *Server) page(q *req, status int, page string, v *view) {
 			v.loc = loc
 		}
 	}
-	if list, err := s.svc.SessionWorkspaces(q.r.Context(), q.sess); err == nil {
+	if list, err := s.svc.AccountWorkspaces(q.r.Context(), q.sess.AccountID); err == nil {
 		v.Workspaces = list
 	}
 	s.render(q.w, q.r, status, page, v)

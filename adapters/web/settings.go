@@ -7,14 +7,14 @@ import (
 	"github.com/tooken/tooken/core"
 )
 
-// settingsTabs are the Settings tabs, in order; a tab without a page yet shows where its API is.
-var settingsTabs = []struct{ Slug, Name, API string }{
-	{"general", "General", ""},
-	{"api-keys", "API Keys", ""},
-	{"members", "Members", "/v1/members"},
-	{"webhooks", "Webhooks", "/v1/webhooks"},
-	{"policies", "Policies", "/v1/workspace/policy"},
-	{"signing-keys", "Signing Keys", "/v1/signing-keys"},
+// settingsTabs are the Settings tabs, in order.
+var settingsTabs = []struct{ Slug, Name string }{
+	{"general", "General"},
+	{"api-keys", "API Keys"},
+	{"members", "Members"},
+	{"webhooks", "Webhooks"},
+	{"policies", "Policies"},
+	{"signing-keys", "Signing Keys"},
 }
 
 func (s *Server) settingsRoutes(mux *http.ServeMux) {
@@ -23,11 +23,10 @@ func (s *Server) settingsRoutes(mux *http.ServeMux) {
 	}))
 	mux.HandleFunc("GET /app/{ws}/settings/general", s.inWorkspace(s.general))
 	mux.HandleFunc("POST /app/{ws}/settings/general", s.inWorkspace(s.updateGeneral))
-	for _, t := range settingsTabs[2:] {
-		mux.HandleFunc("GET /app/{ws}/settings/"+t.Slug, s.inWorkspace(func(q *req) {
-			s.page(q, http.StatusOK, "settings_later", &view{Title: t.Name, Nav: "settings", Tab: t.Slug, Data: t.API})
-		}))
-	}
+	s.memberRoutes(mux)
+	s.webhookRoutes(mux)
+	s.policyRoutes(mux)
+	s.signingKeyRoutes(mux)
 }
 
 func (s *Server) general(q *req) {

@@ -45,6 +45,7 @@ type env struct {
 	clock  *testclock.Clock
 	stores ports.Stores
 	view   *viewers
+	queue  *deliveryQueue
 }
 
 func newEnv(t *testing.T) *env {
@@ -57,11 +58,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := core.New(core.Config{PublicURL: "https://tooken.test"}, stores, signer, clock,
+	queue := &deliveryQueue{}
+	svc := core.New(core.Config{PublicURL: "https://tooken.test", Deliveries: queue}, stores, signer, clock,
 		argon2id.Hasher{Memory: 1024, Time: 1, Threads: 1})
 	srv := httptest.NewServer(web.New(svc, web.Options{LoginLimit: 3, LoginWindow: 15 * time.Minute}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, svc: svc, clock: clock, stores: stores, view: v}
+	return &env{t: t, srv: srv, svc: svc, clock: clock, stores: stores, view: v, queue: queue}
 }
 
 // browser is a client with a cookie jar that does not follow redirects.

@@ -377,7 +377,7 @@ func (m *Main) Stores() ports.Stores { return m.store.Stores() }
 func mount(api, dashboard http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
-	for _, p := range []string{"/{$}", "/signin", "/signup", "/signout", "/app", "/app/", "/docs", "/static/"} {
+	for _, p := range []string{"/{$}", "/signin", "/signup", "/signout", "/app", "/app/", "/invitations/", "/docs", "/static/"} {
 		mux.Handle(p, dashboard)
 	}
 	return mux
