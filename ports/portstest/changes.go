@@ -62,10 +62,15 @@ func (w *watcher) next() ports.Change {
 	}
 }
 
-// want checks that the next change of the watched workspaces is {kind, wsID, id}.
+// want checks that the next change of the watched workspaces is {kind, wsID, id}. A resync in
+// between is allowed (an adapter sends one whenever its listener reconnected), the change must
+// still follow.
 func (w *watcher) want(what, kind, wsID, id string) {
 	w.e.t.Helper()
 	got, want := w.next(), ports.Change{Kind: kind, WorkspaceID: wsID, ID: id}
+	for got.Kind == ports.ChangeResync && kind != ports.ChangeResync {
+		got = w.next()
+	}
 	if got != want {
 		w.e.t.Errorf("after %s: change %+v, want %+v", what, got, want)
 	}
