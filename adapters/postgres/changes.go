@@ -25,7 +25,7 @@ const feedLockKey = 0x746f6f6b656e6664
 // listener is up).
 const (
 	minReconnect = 100 * time.Millisecond
-	maxReconnect = 10 * time.Second
+	maxReconnect = 2 * time.Second
 	listenWait   = 5 * time.Second
 )
 
