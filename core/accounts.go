@@ -139,29 +139,6 @@ func (s *Service) SignOut(ctx context.Context, secret string) error {
 	return s.stores.Sessions.DeleteSession(ctx, SessionID(secret))
 }
 
-// AccountWorkspace is one workspace an account belongs to, with its role there.
-type AccountWorkspace struct {
-	Workspace ports.Workspace
-	Member    ports.Member
-}
-
-// SessionWorkspaces lists the workspaces of the session's account, oldest membership first.
-func (s *Service) SessionWorkspaces(ctx context.Context, sess *ports.Session) ([]AccountWorkspace, error) {
-	mems, err := s.stores.Sessions.AccountMemberships(ctx, sess.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]AccountWorkspace, 0, len(mems))
-	for _, m := range mems {
-		ws, err := s.stores.Workspaces.Workspace(ctx, m.WorkspaceID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, AccountWorkspace{Workspace: *ws, Member: m})
-	}
-	return out, nil
-}
-
 // SessionPrincipal is the principal the session's account acts as in a workspace; ENOTFOUND when
 // it is not a member (another workspace's id reads as unknown).
 func (s *Service) SessionPrincipal(ctx context.Context, sess *ports.Session, workspaceID string) (*Principal, error) {
