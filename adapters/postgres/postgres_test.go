@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"testing"
 
 	"github.com/lib/pq"
@@ -22,6 +23,7 @@ func harness() sqlstoretest.Harness {
 			_, err := db.(*DB).store.Writer().ExecContext(ctx, query)
 			return err
 		},
+		Writer: func(db sqlstoretest.Database) *sqlx.DB { return db.(*DB).store.Writer() },
 	}
 }
 

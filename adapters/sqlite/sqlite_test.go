@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"path/filepath"
 	"testing"
 
@@ -21,6 +22,7 @@ func harness() sqlstoretest.Harness {
 			_, err := db.(*DB).store.Writer().ExecContext(ctx, query)
 			return err
 		},
+		Writer: func(db sqlstoretest.Database) *sqlx.DB { return db.(*DB).store.Writer() },
 	}
 }
 

@@ -3,6 +3,7 @@ package portstest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ func testTokenConcurrency(t *testing.T, newStores Factory) {
 	run(t, newStores, "ConcurrentRevocationsRevokeOnce", testConcurrentRevocations)
 	run(t, newStores, "ConcurrentRotationsHaveOneWinner", testConcurrentRotations)
 	run(t, newStores, "ConcurrentRevocationsAndRotationsStayConsistent", testConcurrentRevokeAndRotate)
+	run(t, newStores, "ConcurrentCreatesGiveEachNameToOneToken", testConcurrentCreates)
 }
 
 type revokeResult struct {
@@ -214,4 +216,68 @@ func testConcurrentRevokeAndRotate(e *env) {
 	}
 	e.wantToken(want, "Token after concurrent revocations and rotations")
 	e.wantEvents(tok, "token.revoked", rev.ev)
+}
+
+// testConcurrentCreates races creates in two workspaces whose names collide case-insensitively,
+// within and across calls that may share a transaction: each name goes to exactly one token of its
+// workspace, each loser gets ECONFLICT and leaves neither a token nor an event, each winner's event
+// is recorded with the chain fields it was given, and both chains stay unbroken.
+func testConcurrentCreates(e *env) {
+	tenants := []*tenant{e.newTenant(), e.newTenant()}
+	names := []string{"alpha", "Alpha", "ALPHA", "beta", "bEta", "gamma", "delta", "Delta"}
+	type call struct {
+		tok *ports.Token
+		ev  *ports.AuditEvent
+		err error
+	}
+	calls := make([]call, 2*racers)
+	fns := make([]func(), len(calls))
+	for i := range calls {
+		c := &calls[i]
+		c.tok = e.tokenRecord(tenants[i%2], fmt.Sprintf("%s-%d", names[i%len(names)], i%3), e.at(time.Duration(i)*time.Millisecond))
+		c.ev = e.tokenEvent(c.tok, "token.created", c.tok.CreatedAt)
+		tok, ev := cloneToken(c.tok), c.ev
+		fns[i] = func() { c.err = e.s.Tokens.CreateToken(e.ctx, tok, ev) }
+	}
+	race(fns)
+	winners := map[string]*call{}
+	for i := range calls {
+		c := &calls[i]
+		key := c.tok.WorkspaceID + "/" + strings.ToLower(c.tok.Name)
+		switch ports.ErrorCode(c.err) {
+		case "":
+			if w := winners[key]; w != nil {
+				e.t.Errorf("name %s was given to both %s and %s", key, w.tok.ID, c.tok.ID)
+			}
+			winners[key] = c
+			e.wantRecorded(c.ev)
+		case ports.ECONFLICT:
+			_, err := e.s.Tokens.Token(e.ctx, c.tok.WorkspaceID, c.tok.ID)
+			e.wantCode(err, ports.ENOTFOUND, "Token of a create that lost its name")
+			e.wantNotRecorded(c.ev.ID, c.tok.WorkspaceID)
+		default:
+			e.t.Errorf("concurrent CreateToken %d (%s): %v, want nil or ECONFLICT", i, c.tok.Name, c.err)
+		}
+	}
+	for _, tn := range tenants {
+		chain := e.chain(tn.WS.ID)
+		e.verifyChain("chain after concurrent creates", chain, chain[0].ChainSeq)
+		_, total := e.tokens(tn.WS.ID, ports.TokenFilter{})
+		var want int
+		for key := range winners {
+			if strings.HasPrefix(key, tn.WS.ID+"/") {
+				want++
+			}
+		}
+		if total != want {
+			e.t.Errorf("workspace %s holds %d tokens after concurrent creates, want one per name (%d)", tn.WS.ID, total, want)
+		}
+	}
+	for _, c := range winners {
+		for _, ev := range e.chain(c.tok.WorkspaceID) {
+			if ev.ID == c.ev.ID {
+				wantChainFields(e.t, c.ev, &ev)
+			}
+		}
+	}
 }

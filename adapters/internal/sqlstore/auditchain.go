@@ -70,6 +70,10 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 	if len(list) == 0 {
 		return nil
 	}
+	subs := subscribers{}
+	if err := db.prefetchSubscribers(ctx, tx, subs, list); err != nil {
+		return err
+	}
 	workspaces := slices.Sorted(maps.Keys(heads))
 	for _, ws := range workspaces {
 		h, err := db.lockHead(ctx, tx, ws)
@@ -84,13 +88,9 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 		ev.ChainSeq, ev.PrevHash = h.Seq+1, h.Hash
 		ev.Hash = ports.AuditHash(ev.PrevHash, ev)
 		h.Seq, h.Hash = ev.ChainSeq, ev.Hash
-		if _, err := db.exec(ctx, tx, `INSERT INTO audit_events (`+auditColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
-			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, list[i].meta,
-			db.t(ev.OccurredAt), ev.ChainSeq, ev.PrevHash, ev.Hash); err != nil {
-			return db.wrap(err, "", fmt.Sprintf("audit event %s already exists", ev.ID))
-		}
+	}
+	if err := db.insertChained(ctx, tx, list); err != nil {
+		return err
 	}
 	for _, ws := range workspaces {
 		h := heads[ws]
@@ -102,7 +102,32 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	for _, c := range list {
 		c.src.ChainSeq, c.src.PrevHash, c.src.Hash = c.ev.ChainSeq, c.ev.PrevHash, c.ev.Hash
 	}
-	return db.enqueueDeliveries(ctx, tx, list)
+	return db.enqueueDeliveries(ctx, tx, subs, list)
+}
+
+const auditInsert = `INSERT INTO audit_events (` + auditColumns + `) VALUES `
+
+const auditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertChained inserts chained events: one prepared statement for one event, one multi-row
+// statement for several.
+func (db *DB) insertChained(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
+	query, args := auditInsert+auditValues, make([]any, 0, 17*len(list))
+	for i := range list {
+		ev := &list[i].ev
+		if i > 0 {
+			query += ", " + auditValues
+		}
+		args = append(args, ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
+			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, list[i].meta,
+			db.t(ev.OccurredAt), ev.ChainSeq, ev.PrevHash, ev.Hash)
+	}
+	if len(list) == 1 {
+		_, err := db.exec(ctx, tx, query, args...)
+		return db.wrap(err, "", fmt.Sprintf("audit event %s already exists", list[0].ev.ID))
+	}
+	_, err := tx.ExecContext(ctx, db.q(query), args...)
+	return db.wrap(err, "", "an audit event of this batch already exists")
 }
 
 // lockHead reads the workspace's chain head and locks it until commit (where the dialect needs it;

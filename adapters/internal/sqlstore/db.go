@@ -60,11 +60,13 @@ type DB struct {
 	hub                   *changehub.Hub // nil when the dialect notifies (Dialect.Notify)
 	outbox                atomic.Pointer[Outbox]
 	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
+	creates               batcher[newToken]
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).
 func New(read, write *sqlx.DB, d *Dialect) *DB {
 	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
+	db.creates.run = db.createTokens
 	if d.Notify == "" {
 		db.hub = changehub.New(changehub.DefaultBuffer)
 	}

@@ -22,14 +22,32 @@ type Outbox func(ctx context.Context, tx *sql.Tx, deliveries []ports.WebhookDeli
 // the event's workspace that subscribes to it. Without an outbox no delivery is enqueued.
 func (db *DB) SetOutbox(o Outbox) { db.outbox.Store(&o) }
 
-// enqueueDeliveries finds the webhooks subscribed to each event just written and hands their
-// deliveries to the outbox, in tx.
-func (db *DB) enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
+// prefetchSubscribers reads, into subs, the enabled webhooks of each workspace with an event of
+// list that webhooks can subscribe to, before the chain heads are locked: the lock is held until
+// commit, so the less runs under it the better. Nothing is read without an outbox.
+func (db *DB) prefetchSubscribers(ctx context.Context, tx *sqlx.Tx, subs subscribers, list []chainedEvent) error {
+	if db.outbox.Load() == nil {
+		return nil
+	}
+	for i := range list {
+		ev := &list[i].ev
+		if !slices.Contains(ports.AuditWebhookEvents, ev.Action) {
+			continue
+		}
+		if _, err := db.subscribersOf(ctx, tx, subs, ev.WorkspaceID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueueDeliveries finds the webhooks subscribed to each event just written (in subs, or read
+// now) and hands their deliveries to the outbox, in tx.
+func (db *DB) enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, subs subscribers, list []chainedEvent) error {
 	o := db.outbox.Load()
 	if o == nil {
 		return nil
 	}
-	subs := subscribers{}
 	var ds []ports.WebhookDelivery
 	for i := range list {
 		ev := &list[i].ev
@@ -53,16 +71,25 @@ func (db *DB) enqueueDeliveries(ctx context.Context, tx *sqlx.Tx, list []chained
 // subscribers caches the enabled webhooks of workspaces within one transaction.
 type subscribers map[string][]webhookRow
 
-// deliveriesOf returns one delivery of the event per enabled webhook of the workspace subscribed to
-// it; payload renders the body, once, when there is at least one.
-func (db *DB) deliveriesOf(ctx context.Context, tx *sqlx.Tx, subs subscribers, workspaceID, eventID, event string,
-	payload func() ([]byte, error)) ([]ports.WebhookDelivery, error) {
+// subscribersOf returns the enabled webhooks of the workspace, reading them on first use.
+func (db *DB) subscribersOf(ctx context.Context, tx *sqlx.Tx, subs subscribers, workspaceID string) ([]webhookRow, error) {
 	hooks, ok := subs[workspaceID]
 	if !ok {
 		if err := db.sel(ctx, tx, &hooks, webhookSelect+`WHERE workspace_id = ? AND enabled = ?`, workspaceID, true); err != nil {
 			return nil, err
 		}
 		subs[workspaceID] = hooks
+	}
+	return hooks, nil
+}
+
+// deliveriesOf returns one delivery of the event per enabled webhook of the workspace subscribed to
+// it; payload renders the body, once, when there is at least one.
+func (db *DB) deliveriesOf(ctx context.Context, tx *sqlx.Tx, subs subscribers, workspaceID, eventID, event string,
+	payload func() ([]byte, error)) ([]ports.WebhookDelivery, error) {
+	hooks, err := db.subscribersOf(ctx, tx, subs, workspaceID)
+	if err != nil {
+		return nil, err
 	}
 	var body []byte
 	var ds []ports.WebhookDelivery

@@ -56,32 +56,6 @@ rotation_period`
 
 func tokenNotFound(id string) string { return fmt.Sprintf("Token %s not found", id) }
 
-// CreateToken stores t and ev in one transaction; ECONFLICT if another token of the workspace has
-// the same name case-insensitively.
-func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.AuditEvent) error {
-	db := s.db
-	scopes, err := jsonText(t.Scopes)
-	if err != nil {
-		return ports.Internal(err)
-	}
-	audience, err := jsonText(t.Audience)
-	if err != nil {
-		return ports.Internal(err)
-	}
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := db.exec(ctx, tx, `INSERT INTO tokens (`+tokenColumns+`, name_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.WorkspaceID, t.Name, scopes, audience, rawText(t.Metadata), t.CreatedBy,
-			db.t(t.CreatedAt), db.nt(t.ExpiresAt), db.nt(t.LastUsedAt), db.nt(t.RevokedAt), db.nt(t.RotatedAt),
-			t.CurrentJTI, t.CurrentKID, t.PreviousJTI, t.PreviousKID, db.nt(t.PreviousValidUntil),
-			nullable(t.RotationPeriod), strings.ToLower(t.Name)); err != nil {
-			return err
-		}
-		return db.insertEvents(ctx, tx, ev)
-	})
-	return db.wrap(err, "", fmt.Sprintf("a token named %q already exists", t.Name))
-}
-
 // Token returns one token; ENOTFOUND if it is not in the workspace.
 func (s *TokenStore) Token(ctx context.Context, workspaceID, id string) (*ports.Token, error) {
 	t, err := s.get(ctx, s.db.read, workspaceID, id)

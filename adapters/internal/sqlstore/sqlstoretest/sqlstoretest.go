@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -30,6 +31,8 @@ type Harness struct {
 	Open func(ctx context.Context, dsn string) (Database, error)
 	// Exec runs one SQL statement on db directly, bypassing the stores (to tamper with stored rows).
 	Exec func(ctx context.Context, db Database, query string) error
+	// Writer returns db's write pool, to hold a write transaction open while the stores work.
+	Writer func(db Database) *sqlx.DB
 }
 
 // Run runs every check against the adapter.
@@ -38,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ConcurrentMigrationsAgree", func(t *testing.T) { testConcurrentMigrate(t, h) })
 	t.Run("ClosedDatabaseIsUnavailable", func(t *testing.T) { testClosed(t, h) })
 	t.Run("TamperedAuditRowsBreakTheirHash", func(t *testing.T) { testTamper(t, h) })
+	t.Run("BatchedCreatesSucceedOrFailOneByOne", func(t *testing.T) { testBatchedCreates(t, h) })
 	checks := map[string]func(c *check){
 		"ErrorsAreTranslated":               testErrors,
 		"TimesRoundTripInUTCAtMicroseconds": testTimes,

@@ -1,0 +1,130 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/tooken/tooken/ports"
+)
+
+// newToken is one CreateToken call: the token, its event (nil for none) and its JSON columns.
+type newToken struct {
+	t                *ports.Token
+	ev               *ports.AuditEvent
+	scopes, audience string
+}
+
+// CreateToken stores t and ev in one transaction; ECONFLICT if another token of the workspace has
+// the same name case-insensitively. Concurrent calls share transactions (see batcher): each call
+// still succeeds or fails on its own.
+func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.AuditEvent) error {
+	scopes, err := jsonText(t.Scopes)
+	if err != nil {
+		return ports.Internal(err)
+	}
+	audience, err := jsonText(t.Audience)
+	if err != nil {
+		return ports.Internal(err)
+	}
+	return s.db.creates.do(ctx, newToken{t: t, ev: ev, scopes: scopes, audience: audience})
+}
+
+const tokenInsert = `INSERT INTO tokens (` + tokenColumns + `, name_key) VALUES `
+
+const tokenValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// args are the values of the token's row, in tokenColumns order and then name_key.
+func (db *DB) tokenArgs(n newToken) []any {
+	t := n.t
+	return []any{t.ID, t.WorkspaceID, t.Name, n.scopes, n.audience, rawText(t.Metadata), t.CreatedBy,
+		db.t(t.CreatedAt), db.nt(t.ExpiresAt), db.nt(t.LastUsedAt), db.nt(t.RevokedAt), db.nt(t.RotatedAt),
+		t.CurrentJTI, t.CurrentKID, t.PreviousJTI, t.PreviousKID, db.nt(t.PreviousValidUntil),
+		nullable(t.RotationPeriod), strings.ToLower(t.Name)}
+}
+
+func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q already exists", t.Name) }
+
+// createTokens is the batcher's run: it writes a batch in one transaction, with one multi-row
+// insert that skips the names already taken (those calls get ECONFLICT and their events are not
+// written). Should the transaction fail, a database that is unreachable fails every call; any
+// other failure (one call's bad row) is retried call by call, so it fails only its own call.
+func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
+	if len(items) == 1 {
+		items[0].err = db.createToken(ctx, items[0].v)
+		return
+	}
+	var taken []*batchItem[newToken]
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		taken = taken[:0]
+		inserted, err := db.insertTokens(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		var events []*ports.AuditEvent
+		for _, it := range items {
+			if inserted[it.v.t.ID] {
+				events = append(events, it.v.ev)
+			} else {
+				taken = append(taken, it)
+			}
+		}
+		return db.insertEvents(ctx, tx, events...)
+	})
+	switch {
+	case err == nil:
+		for _, it := range taken {
+			it.err = &ports.Error{Code: ports.ECONFLICT, Message: nameTaken(it.v.t)}
+		}
+	case ports.ErrorCode(db.wrap(err, "", "")) == ports.EUNAVAILABLE:
+		for _, it := range items {
+			it.err = db.wrap(err, "", "")
+		}
+	default:
+		for _, it := range items {
+			it.err = db.createToken(ctx, it.v)
+		}
+	}
+}
+
+// insertTokens inserts the batch's rows, skipping those whose name (or id) is taken, and returns
+// the ids it inserted.
+func (db *DB) insertTokens(ctx context.Context, tx *sqlx.Tx, items []*batchItem[newToken]) (map[string]bool, error) {
+	var q strings.Builder
+	q.WriteString(tokenInsert)
+	args := make([]any, 0, len(items)*19)
+	for i, it := range items {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tokenValues)
+		args = append(args, db.tokenArgs(it.v)...)
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
+	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[string]bool, len(items))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	return inserted, rows.Err()
+}
+
+// createToken writes one token and its event in their own transaction.
+func (db *DB) createToken(ctx context.Context, n newToken) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := db.exec(ctx, tx, tokenInsert+tokenValues, db.tokenArgs(n)...); err != nil {
+			return err
+		}
+		return db.insertEvents(ctx, tx, n.ev)
+	})
+	return db.wrap(err, "", nameTaken(n.t))
+}
