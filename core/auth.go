@@ -91,8 +91,18 @@ func valueState(t *ports.Token, jti string, now time.Time) error {
 
 // tokenRecord returns the token from the cache, loading it on a miss.
 func (s *Service) tokenRecord(ctx context.Context, workspaceID, id string) (*ports.Token, error) {
+	return s.cachedTokenRecord(ctx, workspaceID, id, 0)
+}
+
+// cachedTokenRecord returns the token from the cache, loading it on a miss. A cached copy loaded
+// more than maxAge ago (0: never too old) is still returned, and reloaded in the background for the
+// next read, so that no request waits for the database to refresh what it already has.
+func (s *Service) cachedTokenRecord(ctx context.Context, workspaceID, id string, maxAge time.Duration) (*ports.Token, error) {
 	if t, ok := s.tokens.get(id); ok && t.WorkspaceID == workspaceID {
-		return &t, nil
+		if maxAge > 0 && time.Since(t.loaded) > maxAge {
+			s.refreshToken(workspaceID, id)
+		}
+		return &t.Token, nil
 	}
 	t, err := s.stores.Tokens.Token(ctx, workspaceID, id)
 	if err != nil {
@@ -102,15 +112,36 @@ func (s *Service) tokenRecord(ctx context.Context, workspaceID, id string) (*por
 	return t, nil
 }
 
+// refreshToken reloads a cached token in the background, once at a time per token.
+func (s *Service) refreshToken(workspaceID, id string) {
+	if _, busy := s.refreshing.LoadOrStore(id, struct{}{}); busy {
+		return
+	}
+	go func() {
+		defer s.refreshing.Delete(id)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if t, err := s.stores.Tokens.Token(ctx, workspaceID, id); err == nil {
+			s.cacheToken(t)
+		}
+	}()
+}
+
 // cacheToken stores t in the token cache unless the cache already holds a later state of it: a
 // reader that loaded the row just before a revocation or rotation must not overwrite the newer state.
 func (s *Service) cacheToken(t *ports.Token) {
-	s.tokens.update(t.ID, func(old ports.Token, ok bool) (ports.Token, bool) {
-		if ok && laterState(&old, t) {
+	s.tokens.update(t.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+		if ok && laterState(&old.Token, t) {
 			return old, false
 		}
-		return *t, true
+		return cachedToken{Token: *t, loaded: time.Now()}, true
 	})
+}
+
+// cachedToken is a token record as cached, with the wall-clock time it was read from the store.
+type cachedToken struct {
+	ports.Token
+	loaded time.Time
 }
 
 // laterState reports whether a is a later state of the same token than b.

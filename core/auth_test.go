@@ -125,13 +125,13 @@ func TestLastUsedIsBufferedAndFlushedInOneBatch(t *testing.T) {
 	it := e.token(owner, "svc", core.ScopeTokensRead)
 	e.clock.Advance(time.Minute)
 	e.auth(it.Value)
-	if tk, _ := e.svc.GetToken(e.ctx, owner, it.Token.ID); tk.LastUsedAt != nil {
+	if tk, _ := e.stores.Tokens.Token(e.ctx, owner.WorkspaceID, it.Token.ID); tk.LastUsedAt != nil {
 		t.Fatal("authentication must not write last_used_at itself")
 	}
 	if err := e.svc.FlushUsage(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	tk, _ := e.svc.GetToken(e.ctx, owner, it.Token.ID)
+	tk, _ := e.stores.Tokens.Token(e.ctx, owner.WorkspaceID, it.Token.ID)
 	if tk.LastUsedAt == nil || !tk.LastUsedAt.Equal(epoch.Add(time.Minute)) {
 		t.Fatalf("last_used_at = %v, want %v", tk.LastUsedAt, epoch.Add(time.Minute))
 	}

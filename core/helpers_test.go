@@ -29,6 +29,12 @@ var epoch = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, core.Config{})
+}
+
+// newEnvWith is newEnv with a configuration (its PublicURL is set).
+func newEnvWith(t *testing.T, cfg core.Config) *env {
+	t.Helper()
 	clock := testclock.New(epoch)
 	stores := memory.New().Stores()
 	reads := &countingReads{TokenStore: stores.Tokens, APIKeyStore: stores.APIKeys, WorkspaceStore: stores.Workspaces}
@@ -37,7 +43,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := core.New(core.Config{PublicURL: "https://tooken.test"}, stores, signer, clock,
+	cfg.PublicURL = "https://tooken.test"
+	svc := core.New(cfg, stores, signer, clock,
 		argon2id.Hasher{Memory: 1024, Time: 1, Threads: 1})
 	return &env{t: t, svc: svc, clock: clock, stores: stores, reads: reads, ctx: context.Background()}
 }

@@ -5,6 +5,7 @@ package core
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,11 @@ type Config struct {
 	WebhookGuard ports.URLGuard
 	// Deliveries enqueues redeliveries and test pings; nil answers them EUNAVAILABLE.
 	Deliveries ports.DeliveryQueue
+	// TokenReadMaxAge is the age at which a cached token read by GetToken is reloaded, in the
+	// background (default 1 s). Revocations and rotations invalidate the cache on every replica at
+	// once, and this replica's own uses show at once; what it bounds is how late a last_used_at
+	// written by another replica shows.
+	TokenReadMaxAge time.Duration
 }
 
 // Service runs every use case. It is safe for concurrent use.
@@ -38,7 +44,8 @@ type Service struct {
 
 	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
 	keyGen     atomic.Uint64           // bumped whenever a key changes
-	tokens     *cache[ports.Token]     // token records by token id
+	tokens     *cache[cachedToken]     // token records by token id
+	refreshing sync.Map                // ids of tokens being reloaded in the background
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
 	workspaces *cache[ports.Workspace] // workspace settings by id
 	scopes     *cache[[]ports.Scope]   // custom scopes by workspace id
@@ -53,13 +60,16 @@ func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock
 	if cfg.KeyAnnounce <= 0 {
 		cfg.KeyAnnounce = 5 * time.Minute
 	}
+	if cfg.TokenReadMaxAge <= 0 {
+		cfg.TokenReadMaxAge = time.Second
+	}
 	if cfg.KeyRotationPeriod <= 0 {
 		cfg.KeyRotationPeriod = 90 * 24 * time.Hour
 	}
 	return &Service{
 		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
 		keys:       newCache[cachedKey](10_000),
-		tokens:     newCache[ports.Token](100_000),
+		tokens:     newCache[cachedToken](100_000),
 		values:     newCache[ports.Claims](100_000),
 		workspaces: newCache[ports.Workspace](10_000),
 		scopes:     newCache[[]ports.Scope](10_000),

@@ -166,13 +166,22 @@ func (s *Service) ListTokens(ctx context.Context, p *Principal, in ListTokensInp
 	return list, pg, total, err
 }
 
-// GetToken returns one token of p's workspace.
+// GetToken returns one token of p's workspace, from the token cache when it is fresh enough (see
+// Config.TokenReadMaxAge), with the last use this replica has seen.
 func (s *Service) GetToken(ctx context.Context, p *Principal, id string) (*ports.Token, error) {
 	if err := p.requireScope(ScopeTokensRead); err != nil {
 		return nil, err
 	}
-	t, err := s.stores.Tokens.Token(ctx, p.WorkspaceID, id)
-	return t, tokenNotFound(err, id)
+	t, err := s.cachedTokenRecord(ctx, p.WorkspaceID, id, s.cfg.TokenReadMaxAge)
+	if err != nil {
+		return nil, tokenNotFound(err, id)
+	}
+	if at, ok := s.usage.pending(KindToken, id); ok && (t.LastUsedAt == nil || at.After(*t.LastUsedAt)) {
+		c := *t
+		c.LastUsedAt = &at
+		t = &c
+	}
+	return t, nil
 }
 
 // RevokeToken revokes a token permanently; revoking it again succeeds and records nothing.

@@ -29,6 +29,14 @@ func (b *usageBuffer) add(u ports.Usage) {
 	b.mu.Unlock()
 }
 
+// pending returns the buffered last-used time of one credential, if any.
+func (b *usageBuffer) pending(kind, id string) (time.Time, bool) {
+	b.mu.Lock()
+	at, ok := b.last[[2]string{kind, id}]
+	b.mu.Unlock()
+	return at, ok
+}
+
 func (b *usageBuffer) take() []ports.Usage {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -56,6 +64,18 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 			s.usage.add(u)
 		}
 		return err
+	}
+	for _, u := range uses {
+		if u.Kind == KindToken {
+			s.tokens.update(u.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+				if !ok || (old.LastUsedAt != nil && !u.At.After(*old.LastUsedAt)) {
+					return old, false
+				}
+				at := u.At
+				old.LastUsedAt = &at
+				return old, true
+			})
+		}
 	}
 	return nil
 }

@@ -1,0 +1,77 @@
+package core_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tooken/tooken/core"
+	"github.com/tooken/tooken/ports"
+)
+
+// TestGetTokenIsServedFromCacheAndStaysCurrent reads a token repeatedly and checks that only the
+// first read reaches the store, that this replica's uses show at once (buffered, then flushed), that
+// a revocation shows at once, and that a last use written by another replica shows soon after the
+// cached copy is older than TokenReadMaxAge (it is then reloaded in the background, once).
+func TestGetTokenIsServedFromCacheAndStaysCurrent(t *testing.T) {
+	const maxAge = 50 * time.Millisecond
+	e := newEnvWith(t, core.Config{TokenReadMaxAge: maxAge})
+	p := e.workspace("cached-read")
+	it := e.token(p, "reader", "tokens:read")
+	get := func(what string) *ports.Token {
+		t.Helper()
+		tok, err := e.svc.GetToken(e.ctx, p, it.Token.ID)
+		if err != nil {
+			t.Fatalf("GetToken (%s): %v", what, err)
+		}
+		return tok
+	}
+	wantLastUsed := func(tok *ports.Token, want time.Time, what string) {
+		t.Helper()
+		if tok.LastUsedAt == nil || !tok.LastUsedAt.Equal(want) {
+			t.Errorf("%s: last_used_at %v, want %s", what, tok.LastUsedAt, want)
+		}
+	}
+
+	get("first read")
+	before := e.reads.n.Load()
+	if tok := get("second read"); tok.LastUsedAt != nil {
+		t.Errorf("last_used_at %v before any use, want none", tok.LastUsedAt)
+	}
+	if n := e.reads.n.Load() - before; n != 0 {
+		t.Errorf("a read of a cached token made %d store reads, want 0", n)
+	}
+
+	e.clock.Advance(time.Minute)
+	e.auth(it.Value)
+	used := e.clock.Now().UTC()
+	wantLastUsed(get("after a use, before the flush"), used, "buffered use")
+	if err := e.svc.FlushUsage(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantLastUsed(get("after the flush"), used, "flushed use")
+
+	elsewhere := used.Add(time.Minute)
+	if _, err := e.stores.Usage.MarkUsed(e.ctx, []ports.Usage{{Kind: core.KindToken, ID: it.Token.ID, At: elsewhere}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(maxAge + 10*time.Millisecond)
+	before = e.reads.n.Load()
+	get("the first read once the cached copy is older than TokenReadMaxAge") // served, and reloaded in the background
+	deadline := time.Now().Add(time.Second)
+	for tok := get("after another replica's flush"); tok.LastUsedAt == nil || !tok.LastUsedAt.Equal(elsewhere); tok = get("after another replica's flush") {
+		if time.Now().After(deadline) {
+			t.Fatalf("last_used_at %v a second after the cached copy aged, want another replica's %s", tok.LastUsedAt, elsewhere)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := e.reads.n.Load() - before; n != 1 {
+		t.Errorf("refreshing an aged cached token took %d store reads, want 1", n)
+	}
+
+	if err := e.svc.RevokeToken(e.ctx, p, it.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	if tok := get("after revoking"); tok.RevokedAt == nil {
+		t.Errorf("GetToken right after RevokeToken: not revoked")
+	}
+}
