@@ -84,7 +84,7 @@ func (s *ChangeStream) start() error {
 	case s.listener != nil:
 		return nil
 	}
-	s.listener = pq.NewListener(s.dsn, minReconnect, maxReconnect, nil)
+	s.listener = pq.NewDialListener(newDialer(), withParam(s.dsn, "connect_timeout", connectTimeout), minReconnect, maxReconnect, nil)
 	go s.listen(s.listener)
 	go s.dispatch(s.listener)
 	return nil

@@ -83,10 +83,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, ports.Internal(err)
 	}
-	conn, err := sqlx.Open("postgres", withBinaryParameters(dsn))
+	// binary_parameters: queries with arguments take one round trip instead of two (measured: −30 %
+	// on an authenticated GET).
+	pool, err := openPool(withParam(dsn, "binary_parameters", "yes"))
 	if err != nil {
 		return nil, &ports.Error{Code: ports.EINVALID, Message: "invalid PostgreSQL connection string", Err: err}
 	}
+	conn := sqlx.NewDb(pool, "postgres")
 	if err := conn.PingContext(ctx); err != nil {
 		_ = conn.Close()
 		if isUnavailable(err) || sqlstore.IsUnavailable(err) {
@@ -111,7 +114,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	conn.SetMaxOpenConns(maxConns)
 	conn.SetMaxIdleConns(maxConns)
 	conn.SetConnMaxIdleTime(5 * time.Minute)
-	jobs, err := sql.Open("postgres", dsn)
+	jobs, err := openPool(dsn)
 	if err != nil {
 		_ = conn.Close()
 		return nil, &ports.Error{Code: ports.EINVALID, Message: "invalid PostgreSQL connection string", Err: err}
@@ -127,21 +130,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // ~50 req/s with 10 s timeouts once offered more than it could serve, and the server could exhaust
 // PostgreSQL's max_connections. Requests beyond the bound wait in the pool, in Go, for a connection.
 const maxConns = 20
-
-// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN sets it: queries with
-// arguments then take one round trip instead of two (measured: −30 % on an authenticated GET).
-func withBinaryParameters(dsn string) string {
-	if strings.Contains(dsn, "binary_parameters") {
-		return dsn
-	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if strings.Contains(dsn, "?") {
-			return dsn + "&binary_parameters=yes"
-		}
-		return dsn + "?binary_parameters=yes"
-	}
-	return dsn + " binary_parameters=yes"
-}
 
 // migrateOptions serialises concurrent migrations (several replicas starting at once) with a
 // session-level advisory lock; a fresh locker per run because its retry state is not reusable.
