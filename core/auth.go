@@ -104,11 +104,12 @@ func (s *Service) cachedTokenRecord(ctx context.Context, workspaceID, id string,
 		}
 		return &t.Token, nil
 	}
+	gen := s.tokenGen.Load()
 	t, err := s.stores.Tokens.Token(ctx, workspaceID, id)
 	if err != nil {
 		return nil, err
 	}
-	s.cacheToken(t)
+	s.cacheLoadedToken(t, gen)
 	return t, nil
 }
 
@@ -121,8 +122,9 @@ func (s *Service) refreshToken(workspaceID, id string) {
 		defer s.refreshing.Delete(id)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		gen := s.tokenGen.Load()
 		if t, err := s.stores.Tokens.Token(ctx, workspaceID, id); err == nil {
-			s.cacheToken(t)
+			s.cacheLoadedToken(t, gen)
 		}
 	}()
 }
@@ -132,6 +134,17 @@ func (s *Service) refreshToken(workspaceID, id string) {
 func (s *Service) cacheToken(t *ports.Token) {
 	s.tokens.update(t.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
 		if ok && laterState(&old.Token, t) {
+			return old, false
+		}
+		return cachedToken{Token: *t, loaded: time.Now()}, true
+	})
+}
+
+// cacheLoadedToken caches t, read from the store when the token generation was gen, unless a token
+// was forgotten since (a change notification may have dropped the very state t was read before).
+func (s *Service) cacheLoadedToken(t *ports.Token, gen uint64) {
+	s.tokens.update(t.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+		if s.tokenGen.Load() != gen || (ok && laterState(&old.Token, t)) {
 			return old, false
 		}
 		return cachedToken{Token: *t, loaded: time.Now()}, true
@@ -155,5 +168,9 @@ func laterState(a, b *ports.Token) bool {
 	return a.RotatedAt.After(*b.RotatedAt)
 }
 
-// ForgetToken drops a token from the cache so its next use reloads it.
-func (s *Service) ForgetToken(id string) { s.tokens.del(id) }
+// ForgetToken drops a token from the cache so its next use reloads it. Bumping the generation first
+// stops a load that read the row before the change from caching it afterwards.
+func (s *Service) ForgetToken(id string) {
+	s.tokenGen.Add(1)
+	s.tokens.del(id)
+}

@@ -39,6 +39,7 @@ func (s *Service) apply(c ports.Change) {
 		s.scopes.del(c.WorkspaceID)
 	case ports.ChangeResync:
 		s.keyGen.Add(1)
+		s.tokenGen.Add(1)
 		s.keys.clear()
 		s.tokens.clear()
 		s.values.clear()

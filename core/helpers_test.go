@@ -100,11 +100,17 @@ type countingReads struct {
 	ports.APIKeyStore
 	ports.WorkspaceStore
 	n atomic.Int64
+	// afterTokenRead, when set, runs after each Token read, before the result is returned.
+	afterTokenRead atomic.Pointer[func()]
 }
 
 func (c *countingReads) Token(ctx context.Context, ws, id string) (*ports.Token, error) {
 	c.n.Add(1)
-	return c.TokenStore.Token(ctx, ws, id)
+	t, err := c.TokenStore.Token(ctx, ws, id)
+	if hook := c.afterTokenRead.Load(); hook != nil {
+		(*hook)()
+	}
+	return t, err
 }
 
 func (c *countingReads) APIKeyByHash(ctx context.Context, h []byte) (*ports.APIKey, error) {

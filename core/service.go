@@ -45,6 +45,7 @@ type Service struct {
 	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
 	keyGen     atomic.Uint64           // bumped whenever a key changes
 	tokens     *cache[cachedToken]     // token records by token id
+	tokenGen   atomic.Uint64           // bumped whenever a token is forgotten
 	refreshing sync.Map                // ids of tokens being reloaded in the background
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
 	workspaces *cache[ports.Workspace] // workspace settings by id

@@ -75,3 +75,45 @@ func TestGetTokenIsServedFromCacheAndStaysCurrent(t *testing.T) {
 		t.Errorf("GetToken right after RevokeToken: not revoked")
 	}
 }
+
+// TestATokenReadOvertakenByARevocationIsNotCached lets a token read return the state it read before
+// another replica revoked the token and the change notification arrived: that one read may show the
+// old state, but it must not be cached, or the revoked token would be accepted until the cache aged.
+func TestATokenReadOvertakenByARevocationIsNotCached(t *testing.T) {
+	e := newEnv(t)
+	p := e.workspace("overtaken")
+	it := e.token(p, "racer", "tokens:read")
+	e.svc.ForgetToken(it.Token.ID)
+
+	read, release := make(chan struct{}), make(chan struct{})
+	hook := func() {
+		close(read)
+		<-release
+	}
+	e.reads.afterTokenRead.Store(&hook)
+	done := make(chan error)
+	go func() {
+		_, err := e.svc.GetToken(e.ctx, p, it.Token.ID)
+		done <- err
+	}()
+	<-read
+	e.reads.afterTokenRead.Store(nil)
+	if _, _, err := e.stores.Tokens.RevokeToken(e.ctx, p.WorkspaceID, it.Token.ID, e.clock.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.ForgetToken(it.Token.ID) // the change notification of the other replica's revocation
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	tok, err := e.svc.GetToken(e.ctx, p, it.Token.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RevokedAt == nil {
+		t.Error("GetToken after the revocation's notification returned the token unrevoked: a read that began before it was cached")
+	}
+	_, err = e.svc.Authenticate(e.ctx, it.Value)
+	wantErr(t, err, ports.ErrTokenRevoked)
+}
