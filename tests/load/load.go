@@ -94,6 +94,15 @@ func P99Under(name string, s Step, limit time.Duration) Check {
 			s.StepLabel(), served*100, s.ErrorText(), ms(limit))}
 }
 
+// Beside notes, in c's detail, the p99 of ref (the baseline run at the same rate): what the machine
+// and the harness alone add at that rate. It does not change the verdict.
+func Beside(c Check, ref Step) Check {
+	if ref.Requests > 0 {
+		c.Detail += fmt.Sprintf("; the baseline at %s: p99 %s", ref.StepLabel(), ms(ref.P99))
+	}
+	return c
+}
+
 // RSSUnder checks that the largest sampled RSS stayed below limit bytes.
 func RSSUnder(name string, maxRSS, limit int64) Check {
 	return Check{Name: name, Pass: maxRSS > 0 && maxRSS < limit,

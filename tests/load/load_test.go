@@ -124,3 +124,14 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestBesideNotesTheBaselineWithoutChangingTheVerdict(t *testing.T) {
+	c := Check{Name: "x", Pass: false, Detail: "p99 20.00 ms"}
+	got := Beside(c, Step{Rate: 100, Requests: 10, P99: 30 * time.Millisecond})
+	if got.Pass || got.Detail != "p99 20.00 ms; the baseline at 100 req/s: p99 30.00 ms" {
+		t.Errorf("Beside = %+v", got)
+	}
+	if got := Beside(c, Step{}); got.Detail != c.Detail {
+		t.Errorf("Beside with no baseline step changed the detail: %q", got.Detail)
+	}
+}

@@ -133,7 +133,7 @@ func appendReport(path, md string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString(md); err != nil {
+	if _, err := f.WriteString("\n" + md); err != nil { // a blank line after whatever ends the file
 		f.Close()
 		return err
 	}
