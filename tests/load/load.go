@@ -30,6 +30,10 @@ type Step struct {
 	Errors     uint64         // answers other than 2xx, and transport errors
 	ErrorKinds map[string]int // status code ("429") or "transport" → count
 	MaxRSS     int64          // the server's largest sampled RSS during the step, in bytes; 0 = not sampled
+	// Steal is the share of the machine's CPU time the hypervisor gave to other guests during the
+	// step (from /proc/stat; negative when unknown): on a shared VM it explains latency no process
+	// here caused.
+	Steal float64
 }
 
 // IsMax reports whether the step ran as fast as its clients allowed.

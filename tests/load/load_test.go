@@ -113,12 +113,12 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 		Cores: 2, RAM: "24 GiB", Go: "go1.26", PostgreSQL: "PostgreSQL 15"}, Clients: 16, StepDuration: 10 * time.Second,
 		PgbenchTPS: 2000,
 		Steps: []Step{{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Clients: 16, Requests: 12345, Throughput: 1234.4,
-			P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6},
-			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600}},
+			P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6, Steal: 0.25},
+			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600, Steal: -1}},
 		Checks: []Check{{Name: "a", Pass: true, Detail: "d"}, {Name: "b", Detail: "e"}}}
 	md := r.Markdown()
 	for _, want := range []string{"abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
-		"2 (503×1, transport×1)", "60.0 MB", "| 600 req/s |", "- PASS a: d", "- FAIL b: e"} {
+		"2 (503×1, transport×1)", "60.0 MB | 25 % |", "| 600 req/s |", "| — | — |\n", "- PASS a: d", "- FAIL b: e"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

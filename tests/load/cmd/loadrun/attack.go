@@ -45,7 +45,7 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	var m vegeta.Metrics
 	step := load.Step{Scenario: sp.scenario, Target: sp.target, Rate: sp.rate, Clients: sp.clients,
 		Duration: sp.duration, ErrorKinds: map[string]int{}}
-	began := time.Now()
+	began, stolen := time.Now(), startSteal()
 	for res := range atk.Attack(sp.targeter, pacer, sp.duration, sp.scenario) {
 		m.Add(res)
 		if res.Code < 200 || res.Code > 299 {
@@ -61,6 +61,7 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 		}
 	}
 	ended := time.Now()
+	step.Steal = stolen.stop()
 	m.Close()
 	step.Requests, step.Throughput = m.Requests, m.Throughput
 	step.P50, step.P90, step.P99, step.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max

@@ -103,13 +103,14 @@ func run(cfg config, c *cleanups) (bool, error) {
 	baseGet, baseGetHalf := r.baselineSteps(scenario{name: "GET /v1/tokens/{id}", targeter: bw.getTargeter})
 	baseVerify, baseVerifyHalf := r.baselineSteps(scenario{name: "POST /v1/tokens/verify", targeter: bw.verifyTargeter})
 	logf("pgbench: %d clients for %s", cfg.clients, cfg.duration)
+	stolen := startSteal()
 	report.PgbenchTPS, err = runPgbench(db, dir, cfg.clients, cfg.duration)
 	if err != nil {
 		return false, err
 	}
 	logf("pgbench: %.0f TPS", report.PgbenchTPS)
 	r.steps = append(r.steps, load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
-		Duration: cfg.duration, Throughput: report.PgbenchTPS})
+		Duration: cfg.duration, Throughput: report.PgbenchTPS, Steal: stolen.stop()})
 
 	scenarios := []scenario{
 		{key: "get", name: "GET /v1/tokens/{id}", targeter: w.getTargeter, ref: baseGet.Throughput},
@@ -237,8 +238,8 @@ func (r *runner) step(sc scenario, target string, rate float64, d time.Duration,
 		s.MaxRSS = r.rss.max(from, to)
 	}
 	r.steps = append(r.steps, s)
-	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s",
-		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText())
+	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%",
+		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText(), s.Steal*100)
 	return s
 }
 
