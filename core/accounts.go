@@ -86,14 +86,14 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignedIn
 	if err := s.stores.Sessions.CreateSession(ctx, &sess); err != nil {
 		return nil, err
 	}
-	mems, err := s.stores.Sessions.AccountMemberships(ctx, acc.ID)
+	mems, err := s.stores.Members.AccountWorkspaces(ctx, acc.ID)
 	if err != nil {
 		return nil, err
 	}
 	actor := ports.Actor{Type: KindUser, ID: acc.ID, Email: acc.Email}
 	events := make([]*ports.AuditEvent, 0, len(mems))
 	for _, m := range mems {
-		events = append(events, s.event(ctx, actor, m.WorkspaceID, "auth.signed_in", ports.Target{Type: "account", ID: acc.ID}, nil))
+		events = append(events, s.event(ctx, actor, m.Workspace.ID, "auth.signed_in", ports.Target{Type: "account", ID: acc.ID}, nil))
 	}
 	if len(events) > 0 {
 		if err := s.stores.Audit.AppendAuditEvents(ctx, events...); err != nil {

@@ -125,3 +125,45 @@ func TestInvitationRules(t *testing.T) {
 	}
 	wantCode(t, e.svc.RevokeInvitation(e.ctx, owner, inv2.ID), ports.ENOTFOUND)
 }
+
+// TestSignInIsRecordedInEachWorkspaceOfTheAccount signs in an account that belongs to two of three
+// workspaces and checks that each of its two workspaces, and only those, record auth.signed_in.
+func TestSignInIsRecordedInEachWorkspaceOfTheAccount(t *testing.T) {
+	e := newEnv(t)
+	const email, password = "carol@example.test", "correct horse battery staple"
+	acc, err := e.svc.SignUp(e.ctx, email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := []*core.Principal{e.workspace("one"), e.workspace("two"), e.workspace("other")}
+	for _, owner := range owners[:2] {
+		_, url, err := e.svc.CreateInvitation(e.ctx, owner, core.CreateInvitationInput{Email: email, Role: ports.RoleViewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.AcceptInvitation(e.ctx, acc, url[strings.LastIndex(url, "/")+1:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.SignIn(e.ctx, email, password); err != nil {
+		t.Fatal(err)
+	}
+	for i, owner := range owners {
+		list, _, total, err := e.svc.ListAuditEvents(e.ctx, owner, core.ListAuditInput{Action: "auth.signed_in"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if i == 2 {
+			want = 0
+		}
+		if total != want {
+			t.Errorf("workspace %d: %d auth.signed_in events, want %d", i, total, want)
+		}
+		for _, ev := range list {
+			if ev.Actor.ID != acc.ID || ev.Actor.Type != core.KindUser {
+				t.Errorf("workspace %d: auth.signed_in by %+v, want the account %s", i, ev.Actor, acc.ID)
+			}
+		}
+	}
+}

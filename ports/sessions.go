@@ -31,7 +31,4 @@ type SessionStore interface {
 	// DeleteExpiredSessions removes every session whose ExpiresAt is at or before `before` and
 	// returns how many it removed.
 	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
-	// AccountMemberships lists the account's memberships in every workspace, oldest first; empty if
-	// it has none.
-	AccountMemberships(ctx context.Context, accountID string) ([]Member, error)
 }

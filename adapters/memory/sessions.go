@@ -1,9 +1,7 @@
 package memory
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
 	"github.com/tooken/tooken/ports"
@@ -78,24 +76,4 @@ func (s *SessionStore) DeleteExpiredSessions(ctx context.Context, before time.Ti
 		}
 	}
 	return n, nil
-}
-
-// AccountMemberships lists the account's memberships, oldest first.
-func (s *SessionStore) AccountMemberships(ctx context.Context, accountID string) ([]ports.Member, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
-	db := s.db
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	out := []ports.Member{}
-	for _, m := range db.members {
-		if m.AccountID == accountID {
-			out = append(out, *db.memberOut(m))
-		}
-	}
-	slices.SortFunc(out, func(a, b ports.Member) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
 }

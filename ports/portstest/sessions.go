@@ -1,7 +1,6 @@
 package portstest
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -15,7 +14,6 @@ func TestSessionStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "CreateSessionRejectsADuplicateID", testSessionDuplicate)
 	run(t, newStores, "DeleteSessionRemovesItAndIsIdempotent", testSessionDelete)
 	run(t, newStores, "DeleteExpiredSessionsKeepsLiveOnes", testSessionSweep)
-	run(t, newStores, "AccountMembershipsListsEveryWorkspaceOfTheAccountOnly", testAccountMemberships)
 }
 
 func (e *env) newSession(acc *ports.Account, expires time.Time) *ports.Session {
@@ -72,30 +70,4 @@ func testSessionSweep(e *env) {
 	}
 	_, err = e.s.Sessions.Session(e.ctx, live.ID)
 	e.must(err, "Session expiring after the cut-off")
-}
-
-func testAccountMemberships(e *env) {
-	acc := e.newAccount()
-	a, b := e.newTenantOf(acc), e.newTenantOf(acc)
-	e.newTenant() // another account's workspace
-	got, err := e.s.Sessions.AccountMemberships(e.ctx, acc.ID)
-	e.must(err, "AccountMemberships")
-	var ids []string
-	for _, m := range got {
-		ids = append(ids, m.WorkspaceID)
-		if m.AccountID != acc.ID || m.Email != acc.Email || m.Role != ports.RoleOwner {
-			e.t.Errorf("membership %+v, want the account's owner membership with its email", m)
-		}
-	}
-	want := []string{a.WS.ID, b.WS.ID}
-	slices.Sort(ids)
-	slices.Sort(want)
-	if !slices.Equal(ids, want) {
-		e.t.Errorf("AccountMemberships workspaces = %v, want %v", ids, want)
-	}
-	none, err := e.s.Sessions.AccountMemberships(e.ctx, e.newAccount().ID)
-	e.must(err, "AccountMemberships(no workspace)")
-	if len(none) != 0 {
-		e.t.Errorf("AccountMemberships of an account without workspaces = %v, want empty", none)
-	}
 }

@@ -52,17 +52,3 @@ func (s *SessionStore) DeleteExpiredSessions(ctx context.Context, before time.Ti
 	n, err := s.db.exec(ctx, s.db.write, `DELETE FROM sessions WHERE expires_at <= ?`, s.db.t(before))
 	return int(n), s.db.wrap(err, "", "")
 }
-
-// AccountMemberships lists the account's memberships, oldest first.
-func (s *SessionStore) AccountMemberships(ctx context.Context, accountID string) ([]ports.Member, error) {
-	var rows []memberRow
-	if err := s.db.sel(ctx, s.db.read, &rows, memberSelect+`WHERE m.account_id = ? ORDER BY m.created_at, m.id`, accountID); err != nil {
-		return nil, s.db.wrap(err, "", "")
-	}
-	out := make([]ports.Member, len(rows))
-	for i, r := range rows {
-		out[i] = ports.Member{ID: r.ID, WorkspaceID: r.WorkspaceID, AccountID: r.AccountID, Email: r.Email,
-			Role: ports.Role(r.Role), CreatedAt: r.CreatedAt.T}
-	}
-	return out, nil
-}
