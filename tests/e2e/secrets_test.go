@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq"
+	"github.com/tooken/tooken/internal/childproc"
 )
 
 // hygiene collects, across the whole run, every secret the servers handed out, every log line they
@@ -26,6 +27,7 @@ var hygiene struct {
 // TestMain runs the suite, then the secret-hygiene check over everything the run logged and audited.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	childproc.RemoveBinary()
 	if leaks := secretLeaks(); len(leaks) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: secret hygiene: %d secrets found in logs or audit events:\n", len(leaks))
 		for _, l := range leaks {

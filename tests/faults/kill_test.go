@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tooken/tooken/adapters/postgres/postgrestest"
+	"github.com/tooken/tooken/internal/childproc"
 )
 
 // `kill -9` of the server while clients create and revoke tokens leaves no half-written state: every
@@ -96,7 +97,7 @@ func TestKill9MidLoadLeavesNoHalfWrittenState(t *testing.T) {
 			t.Errorf("%d %s: %v", len(bad), c.what, bad)
 		}
 	}
-	cmd := exec.Command(tookenBinary(t), "audit", "verify")
+	cmd := exec.Command(childproc.Binary(t), "audit", "verify")
 	cmd.Env = in.env()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("tooken audit verify after the kill: %v\n%s", err, out)

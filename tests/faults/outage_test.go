@@ -17,6 +17,7 @@ import (
 	"github.com/tooken/tooken/adapters/jwks"
 	"github.com/tooken/tooken/adapters/postgres/postgrestest"
 	"github.com/tooken/tooken/cmd/tooken/app"
+	"github.com/tooken/tooken/internal/childproc"
 )
 
 // Bounds of the outage drill.
@@ -42,7 +43,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutLosingAcknowledgedWrites(t *te
 		delivered.Add(1)
 	}))
 	defer rcv.Close()
-	log := &lockedBuffer{}
+	log := &childproc.LockedBuffer{}
 	cfg := app.Config{Addr: "127.0.0.1:0", DatabaseURL: proxied, MasterKey: jwks.GenerateMasterKey(), Migrate: true,
 		RateLimit: 10_000_000, UsageFlush: 100 * time.Millisecond, Reconcile: time.Hour, JobPoll: 100 * time.Millisecond,
 		WebhookAllowPrivate: true, WebhookRetryBase: 100 * time.Millisecond,

@@ -24,7 +24,7 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 	key := in.bootstrap(t, "Acme")
 	a := in.start(t, "TOOKEN_SHUTDOWN_TIMEOUT="+shutdownTimeout.String())
 	tok := a.createToken(t, key, "used")
-	addr := strings.TrimPrefix(a.URL, "http://")
+	addr := strings.TrimPrefix(a.client.URL, "http://")
 
 	slow := startSlowCreate(t, addr, key)  // completes after SIGTERM
 	stuck := startSlowCreate(t, addr, key) // never completes
@@ -32,7 +32,7 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 	a.do(t, "GET", "/v1/tokens/"+tok.ID, tok.Token, nil, http.StatusOK, nil) // last_used_at, buffered (flush every 5 s)
 	time.Sleep(200 * time.Millisecond)                                       // both handlers are reading their bodies
 	term := time.Now()
-	a.signal(syscall.SIGTERM)
+	a.Signal(syscall.SIGTERM)
 
 	waitFor(t, "new connections to be refused", 2*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
@@ -44,18 +44,18 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 	if status := slow.finish(t); status != http.StatusCreated {
 		t.Errorf("the request in flight at SIGTERM got %d, want 201", status)
 	}
-	if !a.wait(shutdownTimeout + 2*time.Second) {
+	if !a.Wait(shutdownTimeout + 2*time.Second) {
 		t.Fatalf("still running %v after SIGTERM (shutdown timeout %v)", time.Since(term), shutdownTimeout)
 	}
 	exited := time.Since(term)
 	if exited > shutdownTimeout+time.Second {
 		t.Errorf("exited %v after SIGTERM, want within the shutdown timeout %v (+1 s)", exited, shutdownTimeout)
 	}
-	if a.err == nil {
+	if a.Err() == nil {
 		t.Error("exit status 0 although a request was cut at the shutdown timeout")
 	}
-	if !strings.Contains(a.stderr.String(), "shutdown timeout") {
-		t.Errorf("the log does not say that a request was cut at the shutdown timeout:\n%s", a.stderr.String())
+	if !strings.Contains(a.Log(), "shutdown timeout") {
+		t.Errorf("the log does not say that a request was cut at the shutdown timeout:\n%s", a.Log())
 	}
 	db := openSQL(t, dbURL)
 	if got := queryStrings(t, db, `SELECT id FROM tokens WHERE id = $1 AND last_used_at IS NOT NULL`, tok.ID); len(got) != 1 {
