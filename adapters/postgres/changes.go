@@ -99,8 +99,10 @@ func (s *ChangeStream) listen(l *pq.Listener) {
 		s.hub.Close()
 		return
 	}
-	close(s.ready)
+	// Resync first, then announce readiness: a subscriber that waited for the LISTEN subscribes after
+	// the resync and must not receive it (nothing was missed); only those that gave up waiting do.
 	s.hub.Resync()
+	close(s.ready)
 }
 
 // dispatch fans out what the listener receives until it is closed. pq sends a nil notification after
