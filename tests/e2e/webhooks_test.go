@@ -299,7 +299,10 @@ func TestWebhookFailingFor72HoursIsDisabled(t *testing.T) {
 	ws := s.bootstrap(t, "Acme")
 	hookID, _ := s.createWebhook(t, ws.APIKey, rcv.URL, "token.created")
 	s.createToken(t, ws.APIKey, map[string]any{"name": "unlucky", "scopes": []string{"tokens:read"}})
-	rcv.waitFor(t, "a failed attempt", func(ds []delivery) bool { return len(ds) >= 1 })
+	// Two attempts: the second starts only after the first has been recorded as the start of the
+	// failures (at t0); the receiver seeing the first does not mean that happened yet, and moving the
+	// clock before it would date the failures from t0+73h.
+	rcv.waitFor(t, "two failed attempts", func(ds []delivery) bool { return len(ds) >= 2 })
 	var hook struct{ Enabled bool }
 	s.do(t, "GET", "/v1/webhooks/"+hookID, ws.APIKey, nil).want(t, http.StatusOK).decode(t, &hook)
 	if !hook.Enabled {
