@@ -166,8 +166,8 @@ func (s *Service) ListTokens(ctx context.Context, p *Principal, in ListTokensInp
 	return list, pg, total, err
 }
 
-// GetToken returns one token of p's workspace, from the token cache when it is fresh enough (see
-// Config.TokenReadMaxAge), with the last use this replica has seen.
+// GetToken returns one token of p's workspace from the token cache (reloaded in the background once
+// older than Config.TokenReadMaxAge), with the latest use this replica has seen.
 func (s *Service) GetToken(ctx context.Context, p *Principal, id string) (*ports.Token, error) {
 	if err := p.requireScope(ScopeTokensRead); err != nil {
 		return nil, err

@@ -112,12 +112,9 @@ const auditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 // insertChained inserts chained events: one prepared statement for one event, one multi-row
 // statement for several.
 func (db *DB) insertChained(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
-	query, args := auditInsert+auditValues, make([]any, 0, 17*len(list))
+	query, args := auditInsert+valuesList(auditValues, len(list)), make([]any, 0, 17*len(list))
 	for i := range list {
 		ev := &list[i].ev
-		if i > 0 {
-			query += ", " + auditValues
-		}
 		args = append(args, ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
 			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, list[i].meta,
 			db.t(ev.OccurredAt), ev.ChainSeq, ev.PrevHash, ev.Hash)

@@ -44,6 +44,11 @@ func (db *DB) tokenArgs(n newToken) []any {
 		nullable(t.RotationPeriod), strings.ToLower(t.Name)}
 }
 
+// valuesList repeats a VALUES tuple n times, comma-separated, for a multi-row insert.
+func valuesList(tuple string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
+}
+
 func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q already exists", t.Name) }
 
 // createTokens is the batcher's run: it writes a batch in one transaction, with one multi-row
@@ -91,18 +96,12 @@ func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
 // insertTokens inserts the batch's rows, skipping those whose name (or id) is taken, and returns
 // the ids it inserted.
 func (db *DB) insertTokens(ctx context.Context, tx *sqlx.Tx, items []*batchItem[newToken]) (map[string]bool, error) {
-	var q strings.Builder
-	q.WriteString(tokenInsert)
 	args := make([]any, 0, len(items)*19)
-	for i, it := range items {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(tokenValues)
+	for _, it := range items {
 		args = append(args, db.tokenArgs(it.v)...)
 	}
-	q.WriteString(` ON CONFLICT DO NOTHING RETURNING id`)
-	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
+	query := tokenInsert + valuesList(tokenValues, len(items)) + ` ON CONFLICT DO NOTHING RETURNING id`
+	rows, err := tx.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // a transaction.
 func testBatchedCreates(t *testing.T, h Harness) {
 	db := migrated(t, h)
-	c := &check{t: t, ctx: t.Context(), s: db.Stores(), base: time.Now().UTC().Truncate(time.Microsecond)}
+	c := newCheck(t, db)
 	wsID, _ := c.workspace()
 	first := &ports.Token{ID: id("tok_"), WorkspaceID: wsID, Name: "first", CreatedAt: c.base, CurrentJTI: id("jti_")}
 	taken := c.event(wsID, "token.created", first.ID, c.base)

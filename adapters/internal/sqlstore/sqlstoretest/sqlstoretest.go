@@ -56,7 +56,7 @@ func Run(t *testing.T, h Harness) {
 	db := migrated(t, h)
 	for name, fn := range checks {
 		t.Run(name, func(t *testing.T) {
-			fn(&check{t: t, ctx: t.Context(), s: db.Stores(), base: time.Now().UTC().Truncate(time.Microsecond)})
+			fn(newCheck(t, db))
 		})
 	}
 }
@@ -144,6 +144,11 @@ func testClosed(t *testing.T, h Harness) {
 	wantCode(t, err, ports.EUNAVAILABLE, "Changes.Subscribe after Close")
 	_, err = s.Feed.RevocationsSince(t.Context(), 0, 10)
 	wantCode(t, err, ports.EUNAVAILABLE, "RevocationsSince after Close")
+}
+
+// newCheck starts a check on db, its times based on now at microsecond precision.
+func newCheck(t *testing.T, db Database) *check {
+	return &check{t: t, ctx: t.Context(), s: db.Stores(), base: time.Now().UTC().Truncate(time.Microsecond)}
 }
 
 // check is the state of one check on a migrated database shared by all checks.

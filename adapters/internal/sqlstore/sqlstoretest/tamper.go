@@ -15,7 +15,7 @@ import (
 // before it and a PrevHash that matches nothing.
 func testTamper(t *testing.T, h Harness) {
 	db := migrated(t, h)
-	c := &check{t: t, ctx: t.Context(), s: db.Stores(), base: time.Now().UTC().Truncate(time.Microsecond)}
+	c := newCheck(t, db)
 	wsID, _ := c.workspace()
 	other, _ := c.workspace()
 	var ids []string
