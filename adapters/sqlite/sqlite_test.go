@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"github.com/jmoiron/sqlx"
 	"path/filepath"
 	"testing"
 
+	"github.com/tooken/tooken/adapters/internal/sqlstore"
 	"github.com/tooken/tooken/adapters/internal/sqlstore/sqlstoretest"
 	"github.com/tooken/tooken/ports"
 	"github.com/tooken/tooken/ports/portstest"
@@ -22,7 +22,7 @@ func harness() sqlstoretest.Harness {
 			_, err := db.(*DB).store.Writer().ExecContext(ctx, query)
 			return err
 		},
-		Writer: func(db sqlstoretest.Database) *sqlx.DB { return db.(*DB).store.Writer() },
+		Store: func(db sqlstoretest.Database) *sqlstore.DB { return db.(*DB).store },
 	}
 }
 

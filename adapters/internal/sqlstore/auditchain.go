@@ -82,13 +82,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 		}
 		heads[ws] = h
 	}
-	for i := range list {
-		ev := &list[i].ev
-		h := heads[ev.WorkspaceID]
-		ev.ChainSeq, ev.PrevHash = h.Seq+1, h.Hash
-		ev.Hash = ports.AuditHash(ev.PrevHash, ev)
-		h.Seq, h.Hash = ev.ChainSeq, ev.Hash
-	}
+	chain(list, heads)
 	if err := db.insertChained(ctx, tx, list); err != nil {
 		return err
 	}
@@ -105,6 +99,18 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 	return db.enqueueDeliveries(ctx, tx, subs, list)
 }
 
+// chain numbers and hashes the events of list in order, each after the head of its workspace,
+// and moves the heads to the last of them.
+func chain(list []chainedEvent, heads map[string]*chainHead) {
+	for i := range list {
+		ev := &list[i].ev
+		h := heads[ev.WorkspaceID]
+		ev.ChainSeq, ev.PrevHash = h.Seq+1, h.Hash
+		ev.Hash = ports.AuditHash(ev.PrevHash, ev)
+		h.Seq, h.Hash = ev.ChainSeq, ev.Hash
+	}
+}
+
 const auditInsert = `INSERT INTO audit_events (` + auditColumns + `) VALUES `
 
 const auditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -114,10 +120,7 @@ const auditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 func (db *DB) insertChained(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
 	query, args := auditInsert+valuesList(auditValues, len(list)), make([]any, 0, 17*len(list))
 	for i := range list {
-		ev := &list[i].ev
-		args = append(args, ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
-			ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, list[i].meta,
-			db.t(ev.OccurredAt), ev.ChainSeq, ev.PrevHash, ev.Hash)
+		args = db.appendEventArgs(args, &list[i])
 	}
 	if len(list) == 1 {
 		_, err := db.exec(ctx, tx, query, args...)
@@ -125,6 +128,14 @@ func (db *DB) insertChained(ctx context.Context, tx *sqlx.Tx, list []chainedEven
 	}
 	_, err := tx.ExecContext(ctx, db.q(query), args...)
 	return db.wrap(err, "", "an audit event of this batch already exists")
+}
+
+// appendEventArgs appends the values of c's row, in auditColumns order.
+func (db *DB) appendEventArgs(args []any, c *chainedEvent) []any {
+	ev := &c.ev
+	return append(args, ev.ID, ev.WorkspaceID, ev.Action, ev.Actor.Type, ev.Actor.ID, ev.Actor.Email,
+		ev.Target.Type, ev.Target.ID, ev.Target.Name, ev.IP, ev.UserAgent, ev.RequestID, c.meta,
+		db.t(ev.OccurredAt), ev.ChainSeq, ev.PrevHash, ev.Hash)
 }
 
 // lockHead reads the workspace's chain head and locks it until commit (where the dialect needs it;

@@ -48,6 +48,10 @@ type Dialect struct {
 	// Elapsed returns an SQL expression of the number of microseconds from the time column from to
 	// the time column to (SQLite: "(to - from)", its times being unix microseconds).
 	Elapsed func(from, to string) string
+	// OneStatementCreates is set when the database runs INSERT and UPDATE inside WITH and takes
+	// PostgreSQL's ::type casts: a batch of creates is then written by one statement (see
+	// createInOneStatement).
+	OneStatementCreates bool
 }
 
 // DB is an opened database with its dialect. Writes go through write and reads through read; they
@@ -61,6 +65,8 @@ type DB struct {
 	outbox                atomic.Pointer[Outbox]
 	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 	creates               batcher[newToken]
+	heads                 headCache // audit-chain heads left by this process's creates
+	createStats           createStats
 }
 
 // New returns a DB reading from read and writing through write (which may be the same pool).

@@ -56,32 +56,40 @@ func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q alr
 // written). Should the transaction fail, a database that is unreachable fails every call; any
 // other failure (one call's bad row) is retried call by call, so it fails only its own call.
 func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
+	if done, err := db.createInOneStatement(ctx, items); done {
+		for _, it := range items {
+			it.err = err
+		}
+		return
+	}
+	db.createStats.inTransaction.Add(1)
 	if len(items) == 1 {
 		items[0].err = db.createToken(ctx, items[0].v)
 		return
 	}
 	var taken []*batchItem[newToken]
+	var written []*ports.AuditEvent
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		taken = taken[:0]
+		taken, written = taken[:0], written[:0]
 		inserted, err := db.insertTokens(ctx, tx, items)
 		if err != nil {
 			return err
 		}
-		var events []*ports.AuditEvent
 		for _, it := range items {
 			if inserted[it.v.t.ID] {
-				events = append(events, it.v.ev)
+				written = append(written, it.v.ev)
 			} else {
 				taken = append(taken, it)
 			}
 		}
-		return db.insertEvents(ctx, tx, events...)
+		return db.insertEvents(ctx, tx, written...)
 	})
 	switch {
 	case err == nil:
 		for _, it := range taken {
 			it.err = &ports.Error{Code: ports.ECONFLICT, Message: nameTaken(it.v.t)}
 		}
+		db.rememberHeads(written)
 	case ports.ErrorCode(db.wrap(err, "", "")) == ports.EUNAVAILABLE:
 		for _, it := range items {
 			it.err = db.wrap(err, "", "")
@@ -125,5 +133,8 @@ func (db *DB) createToken(ctx context.Context, n newToken) error {
 		}
 		return db.insertEvents(ctx, tx, n.ev)
 	})
+	if err == nil {
+		db.rememberHeads([]*ports.AuditEvent{n.ev})
+	}
 	return db.wrap(err, "", nameTaken(n.t))
 }

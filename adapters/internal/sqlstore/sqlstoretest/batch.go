@@ -24,7 +24,7 @@ func testBatchedCreates(t *testing.T, h Harness) {
 	first := &ports.Token{ID: id("tok_"), WorkspaceID: wsID, Name: "first", CreatedAt: c.base, CurrentJTI: id("jti_")}
 	taken := c.event(wsID, "token.created", first.ID, c.base)
 	c.must(c.s.Tokens.CreateToken(c.ctx, first, taken), "CreateToken first")
-	w := h.Writer(db)
+	w := h.Store(db).Writer()
 
 	names := []string{"dup", "DUP"}
 	var plain []string

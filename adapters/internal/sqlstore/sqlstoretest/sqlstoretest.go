@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	"github.com/tooken/tooken/adapters/internal/sqlstore"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -31,8 +31,9 @@ type Harness struct {
 	Open func(ctx context.Context, dsn string) (Database, error)
 	// Exec runs one SQL statement on db directly, bypassing the stores (to tamper with stored rows).
 	Exec func(ctx context.Context, db Database, query string) error
-	// Writer returns db's write pool, to hold a write transaction open while the stores work.
-	Writer func(db Database) *sqlx.DB
+	// Store returns db's shared SQL store: its write pool (to hold a write transaction open while
+	// the stores work), its outbox and its counters.
+	Store func(db Database) *sqlstore.DB
 }
 
 // Run runs every check against the adapter.
@@ -42,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ClosedDatabaseIsUnavailable", func(t *testing.T) { testClosed(t, h) })
 	t.Run("TamperedAuditRowsBreakTheirHash", func(t *testing.T) { testTamper(t, h) })
 	t.Run("BatchedCreatesSucceedOrFailOneByOne", func(t *testing.T) { testBatchedCreates(t, h) })
+	t.Run("OneStatementCreatesKeepTheChainAndDeliveries", func(t *testing.T) { testOneStatementCreates(t, h) })
 	checks := map[string]func(c *check){
 		"ErrorsAreTranslated":               testErrors,
 		"TimesRoundTripInUTCAtMicroseconds": testTimes,
@@ -64,11 +66,7 @@ func Run(t *testing.T, h Harness) {
 // migrated opens and migrates a fresh database, closed when the test ends.
 func migrated(t *testing.T, h Harness) Database {
 	t.Helper()
-	db, err := h.Open(t.Context(), h.NewDSN(t))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := open(t, h, h.NewDSN(t))
 	if err := db.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
