@@ -51,9 +51,10 @@ func valuesList(tuple string, n int) string {
 
 func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q already exists", t.Name) }
 
-// createTokens is the batcher's run: it writes a batch in one transaction, with one multi-row
-// insert that skips the names already taken (those calls get ECONFLICT and their events are not
-// written). Should the transaction fail, a database that is unreachable fails every call; any
+// createTokens is the batcher's run. Where it can, it writes the batch in one statement (see
+// createInOneStatement); otherwise in one transaction, with one multi-row insert that skips the
+// names already taken (those calls get ECONFLICT and their events are not written), after which
+// the workspaces' new chain heads are remembered for the next batch. Should the transaction fail, a database that is unreachable fails every call; any
 // other failure (one call's bad row) is retried call by call, so it fails only its own call.
 func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
 	if done, err := db.createInOneStatement(ctx, items); done {

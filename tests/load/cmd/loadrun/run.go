@@ -132,6 +132,11 @@ func run(cfg config, c *cleanups) (bool, error) {
 				half[sc.name] = s
 			}
 		}
+		took, err := db.analyze()
+		if err != nil {
+			return false, fmt.Errorf("ANALYZE after %s: %w", sc.name, err)
+		}
+		logf("ANALYZE after %s: %s", sc.name, took.Round(time.Millisecond))
 	}
 	checks := []load.Check{
 		load.ThroughputAtLeast("(1) GET /v1/tokens/{id} max throughput ≥ 50 % of the baseline's",
