@@ -53,13 +53,13 @@ func (s *Server) withStrictJSON(mux *http.ServeMux, schemas map[string]*openapi3
 			return
 		}
 		if len(bytes.TrimSpace(body)) > 0 {
-			var v json.RawMessage
-			if err := json.Unmarshal(body, &v); err != nil {
-				s.errs.write(w, r, decodeError(err))
+			if !json.Valid(body) {
+				var v json.RawMessage
+				s.errs.write(w, r, decodeError(json.Unmarshal(body, &v)))
 				return
 			}
 			details := map[string]string{}
-			checkJSON("", schema, v, details)
+			checkJSON("", schema, body, details)
 			if len(details) > 0 {
 				s.errs.write(w, r, strictError(details))
 				return
