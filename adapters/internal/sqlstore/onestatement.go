@@ -60,8 +60,11 @@ func (c *headCache) update(workspaceID string, f func(h *cachedHead)) {
 }
 
 // rememberHeads records, for each workspace of events (just committed by a batch of creates), the
-// last of them as the workspace's head.
+// last of them as the workspace's head, where the dialect writes batches in one statement.
 func (db *DB) rememberHeads(events []*ports.AuditEvent) {
+	if !db.d.OneStatementCreates {
+		return
+	}
 	last := map[string]*ports.AuditEvent{}
 	for _, ev := range events {
 		if ev != nil && (last[ev.WorkspaceID] == nil || ev.ChainSeq > last[ev.WorkspaceID].ChainSeq) {
