@@ -63,6 +63,9 @@ func TestMiddleware(t *testing.T) {
 		}
 	}
 
+	// The stream must be up before it is taken down: one still connecting would record a contact
+	// on its first line, read after the clock has moved.
+	eventually(t, "stream connected", v.streamUp.Load)
 	f.set(func(f *fakeIssuer) { f.down = true })
 	f.killStreams()
 	eventually(t, "stream disconnected", func() bool { return !v.streamUp.Load() })
