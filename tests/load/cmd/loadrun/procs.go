@@ -135,8 +135,8 @@ func (d *database) drop() {
 // analyze refreshes the planner statistics of the run's database, as autovacuum would within about a
 // minute. Without it, a scenario that follows one that grew the database by tens of thousands of rows
 // in seconds runs on the plans the server's connections prepared while the tables were nearly empty
-// (measured: the mixed step after the create steps at half its throughput, its revokes scanning
-// the workspace's index of tokens instead of looking the token up by id).
+// (measured: the mixed step after the create steps at a fifth to less than half of its throughput, its
+// revokes scanning the workspace's index of tokens instead of looking the token up by id).
 func (d *database) analyze() (time.Duration, error) {
 	began := time.Now()
 	db, err := sql.Open("postgres", d.url)
