@@ -93,9 +93,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 			return err
 		}
 	}
-	for _, c := range list {
-		c.src.ChainSeq, c.src.PrevHash, c.src.Hash = c.ev.ChainSeq, c.ev.PrevHash, c.ev.Hash
-	}
+	publish(list)
 	return db.enqueueDeliveries(ctx, tx, subs, list)
 }
 
@@ -108,6 +106,13 @@ func chain(list []chainedEvent, heads map[string]*chainHead) {
 		ev.ChainSeq, ev.PrevHash = h.Seq+1, h.Hash
 		ev.Hash = ports.AuditHash(ev.PrevHash, ev)
 		h.Seq, h.Hash = ev.ChainSeq, ev.Hash
+	}
+}
+
+// publish copies the chain fields of the events of list to the caller's events.
+func publish(list []chainedEvent) {
+	for _, c := range list {
+		c.src.ChainSeq, c.src.PrevHash, c.src.Hash = c.ev.ChainSeq, c.ev.PrevHash, c.ev.Hash
 	}
 }
 

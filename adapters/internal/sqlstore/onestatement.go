@@ -86,9 +86,9 @@ func (db *DB) CreateBatches() (oneStatement, inTransaction uint64) {
 }
 
 // maxPreparedBatch bounds the batches whose statement is prepared (see stmtCache): a prepared
-// statement is planned once per connection instead of at every batch (planning a batch of 8
-// took about as long as executing it: 0.4–0.6 ms), but PostgreSQL keeps its plan per connection, about 1 MB for a
-// batch of 64 (measured), so larger, rarer batches are planned each time.
+// statement is planned once per connection instead of at every batch (planning a batch of 8 took
+// about as long as executing it: 0.4–0.6 ms), but PostgreSQL keeps its plan per connection, about
+// 1 MB for a batch of 64 (measured), so larger, rarer batches are planned each time.
 const maxPreparedBatch = 8
 
 // The rows of one created token (tokenColumns, then name_key) and of one event (auditColumns), with
@@ -186,9 +186,7 @@ func (db *DB) createInOneStatement(ctx context.Context, items []*batchItem[newTo
 		db.heads.forget(ws, until)
 		return false, nil
 	}
-	for _, c := range list {
-		c.src.ChainSeq, c.src.PrevHash, c.src.Hash = c.ev.ChainSeq, c.ev.PrevHash, c.ev.Hash
-	}
+	publish(list)
 	db.heads.set(ws, next)
 	db.createStats.oneStatement.Add(1)
 	return true, nil
