@@ -34,6 +34,10 @@ type Step struct {
 	// step (from /proc/stat; negative when unknown): on a shared VM it explains latency no process
 	// here caused.
 	Steal float64
+	// CPU is the machine's CPU use during the step in cores (busy time, steal not counted, over the
+	// step's wall time), and ServerCPU the part of it the serving process used (the server, or the
+	// baseline); zero when unknown.
+	CPU, ServerCPU float64
 }
 
 // IsMax reports whether the step ran as fast as its clients allowed.

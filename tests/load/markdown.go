@@ -47,8 +47,8 @@ func (r Report) Markdown() string {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
-	b.WriteString("\n| scenario | target | load | requests | throughput | p50 | p90 | p99 | max | errors | server RSS | CPU steal |\n")
-	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n| scenario | target | load | requests | throughput | p50 | p90 | p99 | max | errors | server RSS | CPU steal | CPU cores: machine / server |\n")
+	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Steps {
 		rss := "—"
 		if s.MaxRSS > 0 {
@@ -59,13 +59,13 @@ func (r Report) Markdown() string {
 			steal = fmt.Sprintf("%.0f %%", s.Steal*100)
 		}
 		if s.Requests == 0 { // pgbench: a throughput only
-			fmt.Fprintf(&b, "| %s | %s | %s | — | %s/s | — | — | — | — | — | — | %s |\n", s.Scenario, s.Target,
-				s.StepLabel(), group(int64(s.Throughput+0.5)), steal)
+			fmt.Fprintf(&b, "| %s | %s | %s | — | %s/s | — | — | — | — | — | — | %s | %s |\n", s.Scenario, s.Target,
+				s.StepLabel(), group(int64(s.Throughput+0.5)), steal, s.cores())
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s/s | %s | %s | %s | %s | %s | %s | %s |\n", s.Scenario, s.Target,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s/s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Scenario, s.Target,
 			s.StepLabel(), group(int64(s.Requests)), group(int64(s.Throughput+0.5)), ms(s.P50), ms(s.P90),
-			ms(s.P99), ms(s.Max), s.ErrorText(), rss, steal)
+			ms(s.P99), ms(s.Max), s.ErrorText(), rss, steal, s.cores())
 	}
 	if len(r.Soak) > 0 {
 		fmt.Fprintf(&b, "\nSoak: the mixed scenario at %s req/s for %s.\n\n", group(int64(r.SoakRate+0.5)), r.SoakDuration)

@@ -28,6 +28,7 @@ type stepSpec struct {
 	duration         time.Duration
 	targeter         vegeta.Targeter
 	onResult         func(*vegeta.Result) // optional, called for every result
+	pid              int                  // the serving process, whose CPU time is measured (0: none)
 }
 
 // runStep sends the step's requests and summarises them.
@@ -45,7 +46,7 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	var m vegeta.Metrics
 	step := load.Step{Scenario: sp.scenario, Target: sp.target, Rate: sp.rate, Clients: sp.clients,
 		Duration: sp.duration, ErrorKinds: map[string]int{}}
-	began, stolen := time.Now(), startSteal()
+	began, cpu := time.Now(), startCPU(sp.pid)
 	for res := range atk.Attack(sp.targeter, pacer, sp.duration, sp.scenario) {
 		m.Add(res)
 		if res.Code < 200 || res.Code > 299 {
@@ -61,7 +62,7 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 		}
 	}
 	ended := time.Now()
-	step.Steal = stolen.stop()
+	cpu.stop(&step)
 	m.Close()
 	step.Requests, step.Throughput = m.Requests, m.Throughput
 	step.P50, step.P90, step.P99, step.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -286,47 +285,4 @@ func cpuProfile(pprofAddr string, d time.Duration, path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// stealMeter measures the share of CPU time stolen by the hypervisor between its start and stop.
-type stealMeter struct{ steal, total uint64 }
-
-func startSteal() stealMeter {
-	steal, total, _ := cpuTimes()
-	return stealMeter{steal, total}
-}
-
-// stop returns the stolen share since start, or -1 when /proc/stat cannot tell.
-func (m stealMeter) stop() float64 {
-	steal, total, ok := cpuTimes()
-	if !ok || total <= m.total {
-		return -1
-	}
-	return float64(steal-m.steal) / float64(total-m.total)
-}
-
-// cpuTimes reads the machine's stolen and total CPU time (in clock ticks) from /proc/stat.
-func cpuTimes() (steal, total uint64, ok bool) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	fields := strings.Fields(line)
-	if len(fields) < 9 || fields[0] != "cpu" {
-		return 0, 0, false
-	}
-	for i, f := range fields[1:] {
-		v, err := strconv.ParseUint(f, 10, 64)
-		if err != nil {
-			return 0, 0, false
-		}
-		if i < 8 { // user nice system idle iowait irq softirq steal; guest time is counted in user
-			total += v
-		}
-		if i == 7 {
-			steal = v
-		}
-	}
-	return steal, total, true
 }

@@ -90,7 +90,8 @@ func run(cfg config, c *cleanups) (bool, error) {
 	rss := sampleRSS(srv.pid(), 250*time.Millisecond)
 	c.add(rss.stop)
 
-	r := &runner{cfg: cfg, rss: rss, pprofAddr: pprofAddr, bin: bin, profiles: profiles}
+	r := &runner{cfg: cfg, rss: rss, pprofAddr: pprofAddr, bin: bin, profiles: profiles,
+		pids: map[string]int{"tooken": srv.pid(), "tooken (soak)": srv.pid(), "baseline": bl.pid()}}
 	report := load.Report{Machine: machine(cfg.goCmd, db), Clients: cfg.clients, StepDuration: cfg.duration}
 	report.Notes = append(report.Notes, "load average (1, 5, 15 min) before the run: "+loadavg()+
 		"; the harness, the server, the baseline and PostgreSQL share the machine's cores")
@@ -103,14 +104,16 @@ func run(cfg config, c *cleanups) (bool, error) {
 	baseGet, baseGetHalf := r.baselineSteps(scenario{name: "GET /v1/tokens/{id}", targeter: bw.getTargeter})
 	baseVerify, baseVerifyHalf := r.baselineSteps(scenario{name: "POST /v1/tokens/verify", targeter: bw.verifyTargeter})
 	logf("pgbench: %d clients for %s", cfg.clients, cfg.duration)
-	stolen := startSteal()
+	cpu := startCPU(0)
 	report.PgbenchTPS, err = runPgbench(db, dir, cfg.clients, cfg.duration)
 	if err != nil {
 		return false, err
 	}
-	logf("pgbench: %.0f TPS", report.PgbenchTPS)
-	r.steps = append(r.steps, load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
-		Duration: cfg.duration, Throughput: report.PgbenchTPS, Steal: stolen.stop()})
+	pgbench := load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
+		Duration: cfg.duration, Throughput: report.PgbenchTPS}
+	cpu.stop(&pgbench)
+	logf("pgbench: %.0f TPS, %.2f cores busy", report.PgbenchTPS, pgbench.CPU)
+	r.steps = append(r.steps, pgbench)
 
 	scenarios := []scenario{
 		{key: "get", name: "GET /v1/tokens/{id}", targeter: w.getTargeter, ref: baseGet.Throughput},
@@ -139,13 +142,13 @@ func run(cfg config, c *cleanups) (bool, error) {
 		logf("ANALYZE after %s: %s", sc.name, took.Round(time.Millisecond))
 	}
 	checks := []load.Check{
-		load.ThroughputAtLeast("(1) GET /v1/tokens/{id} max throughput ≥ 50 % of the baseline's",
-			maxOf["GET /v1/tokens/{id}"].Throughput, baseGet.Throughput, 0.5),
+		load.BesideCost(load.ThroughputAtLeast("(1) GET /v1/tokens/{id} max throughput ≥ 50 % of the baseline's",
+			maxOf["GET /v1/tokens/{id}"].Throughput, baseGet.Throughput, 0.5), maxOf["GET /v1/tokens/{id}"], baseGet),
 		load.Beside(load.P99Under("(1) GET /v1/tokens/{id} p99 < 10 ms at half the baseline's max", half["GET /v1/tokens/{id}"], 10*time.Millisecond), baseGetHalf),
-		load.ThroughputAtLeast("(2) POST /v1/tokens max throughput ≥ 50 % of pgbench's TPS",
-			maxOf["POST /v1/tokens"].Throughput, report.PgbenchTPS, 0.5),
-		load.ThroughputAtLeast("(3) POST /v1/tokens/verify max throughput ≥ 50 % of the baseline's",
-			maxOf["POST /v1/tokens/verify"].Throughput, baseVerify.Throughput, 0.5),
+		load.BesideCost(load.ThroughputAtLeast("(2) POST /v1/tokens max throughput ≥ 50 % of pgbench's TPS",
+			maxOf["POST /v1/tokens"].Throughput, report.PgbenchTPS, 0.5), maxOf["POST /v1/tokens"], pgbench),
+		load.BesideCost(load.ThroughputAtLeast("(3) POST /v1/tokens/verify max throughput ≥ 50 % of the baseline's",
+			maxOf["POST /v1/tokens/verify"].Throughput, baseVerify.Throughput, 0.5), maxOf["POST /v1/tokens/verify"], baseVerify),
 		load.Beside(load.P99Under("(3) POST /v1/tokens/verify p99 < 10 ms at half the baseline's max", half["POST /v1/tokens/verify"], 10*time.Millisecond), baseVerifyHalf),
 	}
 	if cfg.soak > 0 {
@@ -226,11 +229,12 @@ type runner struct {
 	bin       string
 	profiles  string
 	steps     []load.Step
+	pids      map[string]int // target → the process serving it
 }
 
 func (r *runner) spec(sc scenario, target string, rate float64, d time.Duration) stepSpec {
 	return stepSpec{scenario: sc.name, target: target, rate: rate, clients: r.cfg.clients, duration: d,
-		targeter: sc.targeter(), onResult: sc.onResult}
+		targeter: sc.targeter(), onResult: sc.onResult, pid: r.pids[target]}
 }
 
 // warmUp runs one unrecorded second at full speed (connections, caches, the JIT of nothing).
@@ -243,8 +247,9 @@ func (r *runner) step(sc scenario, target string, rate float64, d time.Duration,
 		s.MaxRSS = r.rss.max(from, to)
 	}
 	r.steps = append(r.steps, s)
-	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%",
-		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText(), s.Steal*100)
+	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%  cores %.2f (server %.2f)",
+		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText(), s.Steal*100,
+		s.CPU, s.ServerCPU)
 	return s
 }
 
