@@ -23,10 +23,15 @@ var exactFields = map[string][]string{
 	"PATCH /v1/members/*":      {"role"},
 }
 
-// exactFieldsOf returns the keys the body of r must hold, if r is a request listed in exactFields.
+// exactFieldsOf returns the keys the body of r must hold, if r is a request listed in exactFields
+// (all of which replace or set: other methods are not looked up).
 func exactFieldsOf(r *http.Request) ([]string, bool) {
+	if r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return nil, false
+	}
+	route := r.Method + " " + r.URL.Path
 	for pattern, keys := range exactFields {
-		if ok, _ := path.Match(pattern, r.Method+" "+r.URL.Path); ok {
+		if ok, _ := path.Match(pattern, route); ok {
 			return keys, true
 		}
 	}

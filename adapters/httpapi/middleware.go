@@ -47,7 +47,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = core.WithRequestMeta(ctx, core.RequestMeta{IP: clientIP(r), UserAgent: truncateMsg(r.UserAgent()), RequestID: id})
 		r = r.WithContext(ctx)
-		if r.Body != nil {
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		defer func() {

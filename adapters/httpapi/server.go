@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	tooken "github.com/tooken/tooken"
 	"github.com/tooken/tooken/adapters/ratelimit"
 	"github.com/tooken/tooken/core"
@@ -76,7 +78,7 @@ func New(svc *core.Service, opt Options) http.Handler {
 	})
 	HandlerWithOptions(strict, StdHTTPServerOptions{BaseRouter: mux, ErrorHandlerFunc: s.errs.requestError})
 	mux.HandleFunc("GET /openapi.yaml", serveSpec)
-	return s.withRequest(s.withAuth(s.withExactFields(s.withStrictJSON(mux, bodySchemas(), s.notFound(mux)))))
+	return s.withRequest(s.withAuth(s.withExactFields(s.routed(mux, bodySchemas()))))
 }
 
 func defaultInt(v, d int) int {
@@ -86,11 +88,17 @@ func defaultInt(v, d int) int {
 	return v
 }
 
-// notFound answers unknown routes with the standard error body instead of the mux's plain text.
-func (s *Server) notFound(mux *http.ServeMux) http.Handler {
+// routed serves a request through mux once its route is known (one lookup before the mux's own):
+// an unknown route gets the standard error body instead of the mux's plain text, and a JSON body of
+// a route in schemas (pattern → body schema) must first pass strictBody.
+func (s *Server) routed(mux *http.ServeMux, schemas map[string]*openapi3.Schema) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
 			s.errs.write(w, r, notFoundRoute(r))
+			return
+		}
+		if schema, ok := schemas[pattern]; ok && r.Body != nil && r.Body != http.NoBody && !s.strictBody(w, r, schema) {
 			return
 		}
 		mux.ServeHTTP(w, r)

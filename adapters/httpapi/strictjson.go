@@ -35,39 +35,38 @@ func bodySchemas() map[string]*openapi3.Schema {
 	return out
 }
 
-// withStrictJSON refuses, with 400, JSON bodies the generated decoder would read differently from the
-// spec: data after the JSON value, a key that matches a field only case-insensitively (Go's decoder
-// would take "NAME" for "name") and null for a field that is not nullable (Go's decoder would take
-// it for "omitted").
-func (s *Server) withStrictJSON(mux *http.ServeMux, schemas map[string]*openapi3.Schema, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pattern := mux.Handler(r)
-		schema, ok := schemas[pattern]
-		if !ok || r.Body == nil || r.Body == http.NoBody {
-			next.ServeHTTP(w, r)
-			return
+// strictBody refuses, with 400, a JSON body the generated decoder would read differently from the
+// spec (schema, the body's schema): data after the JSON value, a key that matches a field only
+// case-insensitively (Go's decoder would take "NAME" for "name") and null for a field that is not
+// nullable (Go's decoder would take it for "omitted"). It reports whether the request may go on, with
+// the body it read put back.
+func (s *Server) strictBody(w http.ResponseWriter, r *http.Request, schema *openapi3.Schema) bool {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.errs.requestError(w, r, err)
+		return false
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		// One parse both validates the body and, for the usual object, gives checkObject its fields.
+		var obj map[string]json.RawMessage
+		err := json.Unmarshal(body, &obj)
+		if _, syntax := err.(*json.SyntaxError); syntax {
+			s.errs.write(w, r, decodeError(err))
+			return false
 		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			s.errs.requestError(w, r, err)
-			return
-		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			if !json.Valid(body) {
-				var v json.RawMessage
-				s.errs.write(w, r, decodeError(json.Unmarshal(body, &v)))
-				return
-			}
-			details := map[string]string{}
+		details := map[string]string{}
+		if err == nil && obj != nil {
+			checkObject("", schema, obj, details)
+		} else {
 			checkJSON("", schema, body, details)
-			if len(details) > 0 {
-				s.errs.write(w, r, strictError(details))
-				return
-			}
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r)
-	})
+		if len(details) > 0 {
+			s.errs.write(w, r, strictError(details))
+			return false
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return true
 }
 
 func strictError(details map[string]string) error {
@@ -92,21 +91,10 @@ func checkJSON(path string, schema *openapi3.Schema, raw json.RawMessage, detail
 		return
 	}
 	switch {
-	case schema.Type.Is("object") && len(schema.Properties) > 0:
+	case schema.Type.Is("object"):
 		var obj map[string]json.RawMessage
-		if json.Unmarshal(raw, &obj) != nil {
-			return
-		}
-		for k, v := range obj {
-			if p, ok := schema.Properties[k]; ok {
-				checkJSON(join(path, k), p.Value, v, details)
-				continue
-			}
-			for name := range schema.Properties {
-				if strings.EqualFold(name, k) {
-					details[join(path, truncateMsg(k))] = fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)
-				}
-			}
+		if json.Unmarshal(raw, &obj) == nil {
+			checkObject(path, schema, obj, details)
 		}
 	case schema.Type.Is("array") && schema.Items != nil:
 		var items []json.RawMessage
@@ -115,6 +103,24 @@ func checkJSON(path string, schema *openapi3.Schema, raw json.RawMessage, detail
 		}
 		for i, v := range items {
 			checkJSON(path+"["+strconv.Itoa(i)+"]", schema.Items.Value, v, details)
+		}
+	}
+}
+
+// checkObject is checkJSON for the fields of an object (schema, the object's schema).
+func checkObject(path string, schema *openapi3.Schema, obj map[string]json.RawMessage, details map[string]string) {
+	if schema == nil || !schema.Type.Is("object") || len(schema.Properties) == 0 {
+		return
+	}
+	for k, v := range obj {
+		if p, ok := schema.Properties[k]; ok {
+			checkJSON(join(path, k), p.Value, v, details)
+			continue
+		}
+		for name := range schema.Properties {
+			if strings.EqualFold(name, k) {
+				details[join(path, truncateMsg(k))] = fmt.Sprintf("unknown field (field names are case-sensitive: %s)", name)
+			}
 		}
 	}
 }
