@@ -28,6 +28,7 @@ type chainedEvent struct {
 	ev   ports.AuditEvent
 	meta any // the metadata argument: JSON text, or NULL
 	src  *ports.AuditEvent
+	body ports.AuditBody // ev encoded for its hash, whatever its position
 }
 
 func newChainedEvent(src *ports.AuditEvent) (chainedEvent, error) {
@@ -44,6 +45,7 @@ func newChainedEvent(src *ports.AuditEvent) (chainedEvent, error) {
 		}
 		c.meta = text
 	}
+	c.body = ports.NewAuditBody(&c.ev)
 	return c, nil
 }
 
@@ -104,7 +106,7 @@ func chain(list []chainedEvent, heads map[string]*chainHead) {
 		ev := &list[i].ev
 		h := heads[ev.WorkspaceID]
 		ev.ChainSeq, ev.PrevHash = h.Seq+1, h.Hash
-		ev.Hash = ports.AuditHash(ev.PrevHash, ev)
+		ev.Hash = list[i].body.Hash(ev.PrevHash, ev.ChainSeq)
 		h.Seq, h.Hash = ev.ChainSeq, ev.Hash
 	}
 }

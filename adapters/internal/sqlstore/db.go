@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,7 @@ type DB struct {
 	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 	creates               batcher[newToken]
 	heads                 headCache // audit-chain heads left by this process's creates
+	oneStatements         sync.Map  // batch size → its rebound oneStatementCreate (see oneStatementQuery)
 	createStats           createStats
 }
 
@@ -246,7 +248,11 @@ func (db *DB) exec(ctx context.Context, e sqlx.ExecerContext, query string, args
 
 // get scans one row into dest; sql.ErrNoRows when there is none.
 func (db *DB) get(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
-	query = db.q(query)
+	return db.getBound(ctx, q, dest, db.q(query), args...)
+}
+
+// getBound is get for a query already rebound to the dialect's bindvars.
+func (db *DB) getBound(ctx context.Context, q sqlx.QueryerContext, dest any, query string, args ...any) error {
 	s, err := db.stmtFor(ctx, q, query)
 	switch {
 	case err != nil:

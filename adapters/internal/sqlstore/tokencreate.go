@@ -9,10 +9,12 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-// newToken is one CreateToken call: the token, its event (nil for none) and its JSON columns.
+// newToken is one CreateToken call: the token, its event (nil for none), the event prepared for
+// chaining (see createInOneStatement) and the token's JSON columns.
 type newToken struct {
 	t                *ports.Token
 	ev               *ports.AuditEvent
+	chained          *chainedEvent
 	scopes, audience string
 }
 
@@ -28,7 +30,15 @@ func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.
 	if err != nil {
 		return ports.Internal(err)
 	}
-	return s.db.creates.do(ctx, newToken{t: t, ev: ev, scopes: scopes, audience: audience})
+	n := newToken{t: t, ev: ev, scopes: scopes, audience: audience}
+	if ev != nil && s.db.d.OneStatementCreates { // encoded here, in parallel, rather than in the batch
+		c, err := newChainedEvent(ev)
+		if err != nil {
+			return err
+		}
+		n.chained = &c
+	}
+	return s.db.creates.do(ctx, n)
 }
 
 const tokenInsert = `INSERT INTO tokens (` + tokenColumns + `, name_key) VALUES `
