@@ -15,20 +15,18 @@ const clockTicks = 100
 // cpuMeter measures, between its start and stop, the machine's CPU use and steal (/proc/stat) and
 // the CPU time of one process (/proc/<pid>/stat; pid 0 for none).
 type cpuMeter struct {
-	began   time.Time
-	machine load.MachineTimes
-	okM     bool
-	pid     int
-	ticks   uint64
-	okP     bool
+	began     time.Time
+	machine   load.MachineTimes
+	machineOK bool
+	pid       int
+	ticks     uint64
+	procOK    bool
 }
 
 func startCPU(pid int) cpuMeter {
 	m := cpuMeter{began: time.Now(), pid: pid}
-	m.machine, m.okM = machineTimes()
-	if pid > 0 {
-		m.ticks, m.okP = processTicks(pid)
-	}
+	m.machine, m.machineOK = machineTimes()
+	m.ticks, m.procOK = processTicks(pid)
 	return m
 }
 
@@ -36,12 +34,12 @@ func startCPU(pid int) cpuMeter {
 func (m cpuMeter) stop(s *load.Step) {
 	wall := time.Since(m.began).Seconds()
 	s.Steal = -1
-	if now, ok := machineTimes(); ok && m.okM && now.Total > m.machine.Total {
+	if now, ok := machineTimes(); ok && m.machineOK && now.Total > m.machine.Total {
 		total := float64(now.Total - m.machine.Total)
 		s.Steal = float64(now.Steal-m.machine.Steal) / total
 		s.CPU = float64(now.Busy-m.machine.Busy) / total * float64(runtime.NumCPU())
 	}
-	if now, ok := processTicks(m.pid); ok && m.okP && wall > 0 {
+	if now, ok := processTicks(m.pid); ok && m.procOK && wall > 0 {
 		s.ServerCPU = float64(now-m.ticks) / clockTicks / wall
 	}
 }
