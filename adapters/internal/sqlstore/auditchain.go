@@ -57,7 +57,6 @@ func newChainedEvent(src *ports.AuditEvent) (chainedEvent, error) {
 // writers of one workspace take turns, so the chain never forks.
 func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.AuditEvent) error {
 	var list []chainedEvent
-	heads := map[string]*chainHead{}
 	for _, src := range events {
 		if src == nil {
 			continue
@@ -67,10 +66,18 @@ func (db *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, events ...*ports.Au
 			return err
 		}
 		list = append(list, c)
-		heads[c.ev.WorkspaceID] = nil
 	}
+	return db.insertChainedEvents(ctx, tx, list)
+}
+
+// insertChainedEvents is insertEvents for events already prepared by newChainedEvent.
+func (db *DB) insertChainedEvents(ctx context.Context, tx *sqlx.Tx, list []chainedEvent) error {
 	if len(list) == 0 {
 		return nil
+	}
+	heads := map[string]*chainHead{}
+	for _, c := range list {
+		heads[c.ev.WorkspaceID] = nil
 	}
 	subs := subscribers{}
 	if err := db.prefetchSubscribers(ctx, tx, subs, list); err != nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-// newToken is one CreateToken call: the token, its event (nil for none), the event prepared for
-// chaining (see createInOneStatement) and the token's JSON columns.
+// newToken is one CreateToken call: the token, its event (nil for none), that event prepared for
+// chaining by the caller (so that a batch only numbers and hashes) and the token's JSON columns.
 type newToken struct {
 	t                *ports.Token
 	ev               *ports.AuditEvent
@@ -31,7 +31,7 @@ func (s *TokenStore) CreateToken(ctx context.Context, t *ports.Token, ev *ports.
 		return ports.Internal(err)
 	}
 	n := newToken{t: t, ev: ev, scopes: scopes, audience: audience}
-	if ev != nil && s.db.d.OneStatementCreates { // encoded here, in parallel, rather than in the batch
+	if ev != nil {
 		c, err := newChainedEvent(ev)
 		if err != nil {
 			return err
@@ -79,7 +79,7 @@ func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
 		return
 	}
 	var taken []*batchItem[newToken]
-	var written []*ports.AuditEvent
+	var written []chainedEvent
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		taken, written = taken[:0], written[:0]
 		inserted, err := db.insertTokens(ctx, tx, items)
@@ -88,19 +88,23 @@ func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
 		}
 		for _, it := range items {
 			if inserted[it.v.t.ID] {
-				written = append(written, it.v.ev)
+				written = append(written, it.v.events()...)
 			} else {
 				taken = append(taken, it)
 			}
 		}
-		return db.insertEvents(ctx, tx, written...)
+		return db.insertChainedEvents(ctx, tx, written)
 	})
 	switch {
 	case err == nil:
 		for _, it := range taken {
 			it.err = &ports.Error{Code: ports.ECONFLICT, Message: nameTaken(it.v.t)}
 		}
-		db.rememberHeads(written)
+		events := make([]*ports.AuditEvent, len(written))
+		for i, c := range written {
+			events[i] = c.src
+		}
+		db.rememberHeads(events)
 	case ports.ErrorCode(db.wrap(err, "", "")) == ports.EUNAVAILABLE:
 		for _, it := range items {
 			it.err = db.wrap(err, "", "")
@@ -136,13 +140,21 @@ func (db *DB) insertTokens(ctx context.Context, tx *sqlx.Tx, items []*batchItem[
 	return inserted, rows.Err()
 }
 
+// events is the call's prepared event, as a list for insertChainedEvents (empty when it has none).
+func (n newToken) events() []chainedEvent {
+	if n.chained == nil {
+		return nil
+	}
+	return []chainedEvent{*n.chained}
+}
+
 // createToken writes one token and its event in their own transaction.
 func (db *DB) createToken(ctx context.Context, n newToken) error {
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := db.exec(ctx, tx, tokenInsert+tokenValues, db.tokenArgs(n)...); err != nil {
 			return err
 		}
-		return db.insertEvents(ctx, tx, n.ev)
+		return db.insertChainedEvents(ctx, tx, n.events())
 	})
 	if err == nil {
 		db.rememberHeads([]*ports.AuditEvent{n.ev})
