@@ -43,7 +43,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
 			id = "req_" + strings.ToLower(rand.Text()[:20])
 		}
-		w.Header().Set("X-Request-Id", id)
+		w.Header()[headerRequestID] = []string{id}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		ctx = core.WithRequestMeta(ctx, core.RequestMeta{IP: clientIP(r), UserAgent: truncateMsg(r.UserAgent()), RequestID: id})
 		r = r.WithContext(ctx)
@@ -76,7 +76,8 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// withAuth authenticates every /v1 request except verify, then applies the workspace's rate limit.
+// withAuth authenticates every /v1 request except verify (POST; any other method on that path is a
+// token route: GET /v1/tokens/{id} with id "verify"), then applies the workspace's rate limit.
 // Unauthenticated /v1 calls (verify) are limited per client IP. Repeated authentication failures from
 // one IP are refused before any lookup so credentials cannot be guessed.
 func (s *Server) withAuth(next http.Handler) http.Handler {
@@ -86,7 +87,7 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 			return
 		}
 		ip := clientIP(r)
-		if r.URL.Path == "/v1/tokens/verify" {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/tokens/verify" {
 			if !s.limit(w, r, s.ipLimiter.Take("ip:"+ip)) {
 				return
 			}
@@ -121,11 +122,20 @@ func bearerValue(h string) string {
 	return strings.TrimSpace(value)
 }
 
+// The canonical forms of the headers every request gets, assigned directly so that no request
+// canonicalizes them again (on the wire: X-RateLimit-Limit, …, as the spec spells them, since header
+// names are case-insensitive).
+const (
+	headerRequestID      = "X-Request-Id"
+	headerLimit          = "X-Ratelimit-Limit"
+	headerLimitRemaining = "X-Ratelimit-Remaining"
+	headerLimitReset     = "X-Ratelimit-Reset"
+)
+
 func setQuotaHeaders(w http.ResponseWriter, q ratelimit.Quota) {
+	v := []string{strconv.Itoa(q.Limit), strconv.Itoa(q.Remaining), strconv.FormatInt(q.Reset.Unix(), 10)}
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(q.Limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(q.Reset.Unix(), 10))
+	h[headerLimit], h[headerLimitRemaining], h[headerLimitReset] = v[0:1:1], v[1:2:2], v[2:3:3]
 }
 
 // limit writes the rate-limit headers and, when q is spent, the 429 answer; it reports whether the
