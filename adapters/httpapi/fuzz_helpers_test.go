@@ -31,6 +31,7 @@ type api struct {
 	handler http.Handler
 	apiKey  string
 	token   string
+	tokenID string
 	wsID    string
 }
 
@@ -60,7 +61,7 @@ func newAPI(tb testing.TB) *api {
 	}
 	h := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		RateLimit: 1 << 30, IPRateLimit: 1 << 30, AuthFailureLimit: 1 << 30})
-	return &api{handler: h, apiKey: b.APIKey, token: it.Value, wsID: b.Workspace.ID}
+	return &api{handler: h, apiKey: b.APIKey, token: it.Value, tokenID: it.Token.ID, wsID: b.Workspace.ID}
 }
 
 // serve sends one request (path, raw query string) through the handler and returns the recorded

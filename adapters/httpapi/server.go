@@ -71,14 +71,15 @@ func New(svc *core.Service, opt Options) http.Handler {
 		heartbeat:   opt.Heartbeat,
 		done:        opt.Done,
 	}
-	mux := http.NewServeMux()
+	mux := routes{ServeMux: http.NewServeMux(), s: s, schemas: bodySchemas()}
 	strict := NewStrictHandlerWithOptions(s, nil, StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.errs.requestError,
 		ResponseErrorHandlerFunc: s.errs.write,
 	})
 	HandlerWithOptions(strict, StdHTTPServerOptions{BaseRouter: mux, ErrorHandlerFunc: s.errs.requestError})
 	mux.HandleFunc("GET /openapi.yaml", serveSpec)
-	return s.withRequest(s.withAuth(s.withExactFields(s.routed(mux, bodySchemas()))))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.errs.write(w, r, notFoundRoute(r)) })
+	return s.withRequest(s.withAuth(s.withExactFields(mux)))
 }
 
 func defaultInt(v, d int) int {
@@ -88,20 +89,27 @@ func defaultInt(v, d int) int {
 	return v
 }
 
-// routed serves a request through mux once its route is known (one lookup before the mux's own):
-// an unknown route gets the standard error body instead of the mux's plain text, and a JSON body of
-// a route in schemas (pattern → body schema) must first pass strictBody.
-func (s *Server) routed(mux *http.ServeMux, schemas map[string]*openapi3.Schema) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pattern := mux.Handler(r)
-		if pattern == "" {
-			s.errs.write(w, r, notFoundRoute(r))
+// routes is the API's mux: a route whose operation takes a JSON body (schemas: pattern → body
+// schema) first passes that body through strictBody. Unknown routes, and known paths with another
+// method, get the standard error body from the catch-all "/" instead of the mux's plain text.
+type routes struct {
+	*http.ServeMux
+	s       *Server
+	schemas map[string]*openapi3.Schema
+}
+
+// HandleFunc implements the generated code's ServeMux.
+func (m routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	schema, ok := m.schemas[pattern]
+	if !ok {
+		m.ServeMux.HandleFunc(pattern, h)
+		return
+	}
+	m.ServeMux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody && !m.s.strictBody(w, r, schema) {
 			return
 		}
-		if schema, ok := schemas[pattern]; ok && r.Body != nil && r.Body != http.NoBody && !s.strictBody(w, r, schema) {
-			return
-		}
-		mux.ServeHTTP(w, r)
+		h(w, r)
 	})
 }
 

@@ -62,7 +62,11 @@ func (s *Server) GetToken(ctx context.Context, req GetTokenRequestObject) (GetTo
 	if err != nil {
 		return nil, err
 	}
-	return GetToken200JSONResponse{Body: tokenOut(t, s.svc.Now())}, nil
+	a, err := tokenAnswer(tokenOut(t, s.svc.Now()))
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // RevokeToken implements DELETE /v1/tokens/{id}.
@@ -101,5 +105,9 @@ func (s *Server) VerifyToken(ctx context.Context, req VerifyTokenRequestObject) 
 		t := tokenOut(v.Token, s.svc.Now())
 		out.Token = &t
 	}
-	return VerifyToken200JSONResponse{Body: out}, nil
+	a, err := verifyAnswer(out)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }

@@ -373,12 +373,19 @@ func (q lateQueue) Enqueue(ctx context.Context, d ports.WebhookDelivery) error {
 func (m *Main) Stores() ports.Stores { return m.store.Stores() }
 
 // mount serves the dashboard's pages (/, /signin, /app/…, /docs, /static/…) and sends everything else
-// to the API, which answers unknown routes with its JSON error body.
+// to the API, which answers unknown routes with its JSON error body. /v1/ paths, none of which is the
+// dashboard's, go straight to the API (the hot paths skip a route lookup).
 func mount(api, dashboard http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	for _, p := range []string{"/{$}", "/signin", "/signup", "/signout", "/app", "/app/", "/invitations/", "/docs", "/static/"} {
 		mux.Handle(p, dashboard)
 	}
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
