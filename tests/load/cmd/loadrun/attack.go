@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -33,12 +34,15 @@ type stepSpec struct {
 
 // runStep sends the step's requests and summarises them.
 func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
-	opts := []func(*vegeta.Attacker){vegeta.Workers(uint64(sp.clients)), vegeta.KeepAlive(true),
-		vegeta.Timeout(10 * time.Second), vegeta.Redirects(vegeta.NoFollow)}
+	transport := &http.Transport{MaxConnsPerHost: sp.clients, MaxIdleConnsPerHost: sp.clients,
+		DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext}
+	defer transport.CloseIdleConnections()
+	opts := []func(*vegeta.Attacker){vegeta.Client(&http.Client{Transport: transport}),
+		vegeta.Workers(uint64(sp.clients)), vegeta.Timeout(10 * time.Second), vegeta.Redirects(vegeta.NoFollow)}
 	pacer := vegeta.Rate{Freq: int(sp.rate + 0.5), Per: time.Second}
 	if sp.rate == 0 {
 		pacer = vegeta.Rate{}
-		opts = append(opts, vegeta.MaxWorkers(uint64(sp.clients)), vegeta.MaxConnections(sp.clients))
+		opts = append(opts, vegeta.MaxWorkers(uint64(sp.clients)))
 	} else {
 		opts = append(opts, vegeta.MaxWorkers(maxRateWorkers))
 	}
