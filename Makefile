@@ -49,7 +49,7 @@ build:
 ## fuzz: run every fuzz target for FUZZTIME, one after another (their seeds also run in `make test`)
 FUZZTIME ?= 20s
 FUZZ_TARGETS := FuzzAPIKeyChecksum:./core FuzzBearerHeader:./adapters/httpapi \
-	FuzzCreateTokenBody:./adapters/httpapi FuzzListQuery:./adapters/httpapi \
+	FuzzCreateTokenBody:./adapters/httpapi FuzzListQuery:./adapters/httpapi FuzzStrictFastAgrees:./adapters/httpapi \
 	FuzzVerifyMutatedToken:./sdk/verify FuzzClaimsParsers:./sdk/verify FuzzVerify:./sdk/webhook
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

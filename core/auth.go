@@ -96,7 +96,8 @@ func (s *Service) tokenRecord(ctx context.Context, workspaceID, id string) (*por
 
 // cachedTokenRecord returns the token from the cache, loading it on a miss. A cached copy loaded
 // more than maxAge ago (0: never too old) is still returned, and reloaded in the background for the
-// next read, so that no request waits for the database to refresh what it already has.
+// next read, so that no request waits for the database to refresh what it already has. The token
+// returned may be the cache's own: the caller must not modify it.
 func (s *Service) cachedTokenRecord(ctx context.Context, workspaceID, id string, maxAge time.Duration) (*ports.Token, error) {
 	if t, ok := s.tokens.get(id); ok && t.WorkspaceID == workspaceID {
 		if maxAge > 0 && time.Since(t.loaded) > maxAge {
@@ -132,26 +133,27 @@ func (s *Service) refreshToken(workspaceID, id string) {
 // cacheToken stores t in the token cache unless the cache already holds a later state of it: a
 // reader that loaded the row just before a revocation or rotation must not overwrite the newer state.
 func (s *Service) cacheToken(t *ports.Token) {
-	s.tokens.update(t.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+	s.tokens.update(t.ID, func(old *cachedToken, ok bool) (*cachedToken, bool) {
 		if ok && laterState(&old.Token, t) {
 			return old, false
 		}
-		return cachedToken{Token: *t, loaded: time.Now()}, true
+		return &cachedToken{Token: *t, loaded: time.Now()}, true
 	})
 }
 
 // cacheLoadedToken caches t, read from the store when the token generation was gen, unless a token
 // was forgotten since (a change notification may have dropped the very state t was read before).
 func (s *Service) cacheLoadedToken(t *ports.Token, gen uint64) {
-	s.tokens.update(t.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+	s.tokens.update(t.ID, func(old *cachedToken, ok bool) (*cachedToken, bool) {
 		if s.tokenGen.Load() != gen || (ok && laterState(&old.Token, t)) {
 			return old, false
 		}
-		return cachedToken{Token: *t, loaded: time.Now()}, true
+		return &cachedToken{Token: *t, loaded: time.Now()}, true
 	})
 }
 
-// cachedToken is a token record as cached, with the wall-clock time it was read from the store.
+// cachedToken is a token record as cached, with the wall-clock time it was read from the store. A
+// cached record is never modified: readers share it, and a change caches a new one.
 type cachedToken struct {
 	ports.Token
 	loaded time.Time

@@ -44,7 +44,7 @@ type Service struct {
 
 	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
 	keyGen     atomic.Uint64           // bumped whenever a key changes
-	tokens     *cache[cachedToken]     // token records by token id
+	tokens     *cache[*cachedToken]    // token records by token id
 	tokenGen   atomic.Uint64           // bumped whenever a token is forgotten
 	refreshing sync.Map                // ids of tokens being reloaded in the background
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
@@ -70,7 +70,7 @@ func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock
 	return &Service{
 		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
 		keys:       newCache[cachedKey](10_000),
-		tokens:     newCache[cachedToken](100_000),
+		tokens:     newCache[*cachedToken](100_000),
 		values:     newCache[ports.Claims](100_000),
 		workspaces: newCache[ports.Workspace](10_000),
 		scopes:     newCache[[]ports.Scope](10_000),

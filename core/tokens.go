@@ -167,7 +167,8 @@ func (s *Service) ListTokens(ctx context.Context, p *Principal, in ListTokensInp
 }
 
 // GetToken returns one token of p's workspace from the token cache (reloaded in the background once
-// older than Config.TokenReadMaxAge), with the latest use this replica has seen.
+// older than Config.TokenReadMaxAge), with the latest use this replica has seen. The token may be
+// the cache's own: read it, do not modify it.
 func (s *Service) GetToken(ctx context.Context, p *Principal, id string) (*ports.Token, error) {
 	if err := p.requireScope(ScopeTokensRead); err != nil {
 		return nil, err
@@ -270,7 +271,8 @@ const (
 	VerifyInsufficientScope = "INSUFFICIENT_SCOPE"
 )
 
-// Verification is the answer of VerifyToken; Token is set whenever the value was genuine.
+// Verification is the answer of VerifyToken; Token is set whenever the value was genuine (and may be
+// the token cache's own: read it, do not modify it).
 type Verification struct {
 	Valid bool
 	Code  string

@@ -67,13 +67,13 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	}
 	for _, u := range uses {
 		if u.Kind == KindToken {
-			s.tokens.update(u.ID, func(old cachedToken, ok bool) (cachedToken, bool) {
+			s.tokens.update(u.ID, func(old *cachedToken, ok bool) (*cachedToken, bool) {
 				if !ok || (old.LastUsedAt != nil && !u.At.After(*old.LastUsedAt)) {
 					return old, false
 				}
-				at := u.At
-				old.LastUsedAt = &at
-				return old, true
+				c, at := *old, u.At
+				c.LastUsedAt = &at
+				return &c, true
 			})
 		}
 	}

@@ -15,22 +15,27 @@ import (
 	"github.com/tooken/tooken/ports"
 )
 
-type ctxKey int
+type stateKey struct{}
 
-const (
-	principalKey ctxKey = iota
-	requestIDKey
-)
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+// requestState is what the middleware learns of a request, in its context under one key (one
+// context and one request copy per request): the id from withRequest, then the principal withAuth
+// authenticated, set in place before the handlers run.
+type requestState struct {
+	id        string
+	principal *core.Principal
 }
 
-func principal(ctx context.Context) *core.Principal {
-	p, _ := ctx.Value(principalKey).(*core.Principal)
-	return p
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey{}).(*requestState)
+	if st == nil {
+		return &requestState{}
+	}
+	return st
 }
+
+func requestID(ctx context.Context) string { return stateOf(ctx).id }
+
+func principal(ctx context.Context) *core.Principal { return stateOf(ctx).principal }
 
 // maxBody bounds every request body.
 const maxBody = 1 << 20
@@ -44,7 +49,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 			id = "req_" + strings.ToLower(rand.Text()[:20])
 		}
 		w.Header()[headerRequestID] = []string{id}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := context.WithValue(r.Context(), stateKey{}, &requestState{id: id})
 		ctx = core.WithRequestMeta(ctx, core.RequestMeta{IP: clientIP(r), UserAgent: truncateMsg(r.UserAgent()), RequestID: id})
 		r = r.WithContext(ctx)
 		if r.Body != nil && r.Body != http.NoBody {
@@ -109,7 +114,12 @@ func (s *Server) withAuth(next http.Handler) http.Handler {
 		if !s.limit(w, r, s.wsLimiter.Take(p.WorkspaceID)) {
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
+			st.principal = p
+		} else {
+			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, &requestState{principal: p}))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

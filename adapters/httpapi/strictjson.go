@@ -47,18 +47,12 @@ func (s *Server) strictBody(w http.ResponseWriter, r *http.Request, schema *open
 		return false
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
-		// One parse both validates the body and, for the usual object, gives checkObject its fields.
-		var obj map[string]json.RawMessage
-		err := json.Unmarshal(body, &obj)
-		if _, syntax := err.(*json.SyntaxError); syntax {
-			s.errs.write(w, r, decodeError(err))
-			return false
-		}
-		details := map[string]string{}
-		if err == nil && obj != nil {
-			checkObject("", schema, obj, details)
-		} else {
-			checkJSON("", schema, body, details)
+		details, ok := strictFast(body, schema)
+		if !ok {
+			if details, err = strictDetails(body, schema); err != nil {
+				s.errs.write(w, r, decodeError(err))
+				return false
+			}
 		}
 		if len(details) > 0 {
 			s.errs.write(w, r, strictError(details))
@@ -67,6 +61,24 @@ func (s *Server) strictBody(w http.ResponseWriter, r *http.Request, schema *open
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// strictDetails is what strictBody refuses in a non-empty body, by encoding/json's reading of it; a
+// *json.SyntaxError when it is not JSON.
+func strictDetails(body []byte, schema *openapi3.Schema) (map[string]string, error) {
+	// One parse both validates the body and, for the usual object, gives checkObject its fields.
+	var obj map[string]json.RawMessage
+	err := json.Unmarshal(body, &obj)
+	if _, syntax := err.(*json.SyntaxError); syntax {
+		return nil, err
+	}
+	details := map[string]string{}
+	if err == nil && obj != nil {
+		checkObject("", schema, obj, details)
+	} else {
+		checkJSON("", schema, body, details)
+	}
+	return details, nil
 }
 
 func strictError(details map[string]string) error {
