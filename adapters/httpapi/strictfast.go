@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,20 +23,79 @@ const maxFastDepth = 64
 // fastjson's validation and parse instead of encoding/json's (a verify body, mostly one long string,
 // costs a fraction). ok is false for any other body, which strictDetails judges with encoding/json's
 // own messages. TestStrictFastAgreesWithEncodingJSON and FuzzStrictFastAgrees pin the equivalence.
-func strictFast(body []byte, schema *openapi3.Schema) (details map[string]string, ok bool) {
+//
+// For a body it passes without duplicate keys, value is the body as encoding/json decodes it into an
+// any, but with numbers as json.Number: what the generated handlers' runtime.BindJSONBody binds
+// without decoding the body again (see validatedBody).
+func strictFast(body []byte, schema *openapi3.Schema) (details map[string]string, value any, ok bool) {
 	if !plainAndShallow(body) || !utf8.Valid(body) || fastjson.ValidateBytes(body) != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	p := fastParsers.Get()
 	defer fastParsers.Put(p)
 	v, err := p.ParseBytes(body)
 	if err != nil {
-		return nil, false
+		return nil, nil, false
 	}
 	details = map[string]string{}
 	checkFast("", schema, v, details)
-	return details, true
+	if d, whole := decoded(v); whole && len(details) == 0 {
+		value = d
+	}
+	return details, value, true
 }
+
+// decoded is v as an any (objects map[string]any, arrays []any, numbers json.Number); ok is false
+// when an object repeats a key (encoding/json would merge the repeats into a struct field, not keep
+// the last).
+func decoded(v *fastjson.Value) (out any, ok bool) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		m := make(map[string]any, o.Len())
+		ok = true
+		o.Visit(func(k []byte, item *fastjson.Value) {
+			if ok {
+				m[string(k)], ok = decoded(item)
+			}
+		})
+		return m, ok && len(m) == o.Len()
+	case fastjson.TypeArray:
+		items := v.GetArray()
+		a := make([]any, len(items))
+		for i, item := range items {
+			if a[i], ok = decoded(item); !ok {
+				return nil, false
+			}
+		}
+		return a, true
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return string(b), true
+	case fastjson.TypeNumber:
+		return json.Number(v.MarshalTo(nil)), true
+	case fastjson.TypeTrue:
+		return true, true
+	case fastjson.TypeFalse:
+		return false, true
+	}
+	return nil, true
+}
+
+// validatedBody is a request body strictBody has read and decoded: runtime.BindJSONBody binds its
+// ValidatedValue into the generated request type (matching member names exactly, as strictBody has
+// made sure they are) instead of decoding the body again, and falls back to reading it when the
+// value does not fit.
+type validatedBody struct {
+	*bytes.Reader
+	value any
+}
+
+// ValidatedValue implements the interface runtime.BindJSONBody looks for.
+func (b validatedBody) ValidatedValue() any { return b.value }
+
+// Close implements io.ReadCloser.
+func (validatedBody) Close() error { return nil }
 
 // checkFast is checkJSON on a fastjson value.
 func checkFast(path string, schema *openapi3.Schema, v *fastjson.Value, details map[string]string) {

@@ -28,9 +28,12 @@ var strictSeeds = []string{
 // (encoding/json), for the body schema of every route.
 func checkStrictFastAgrees(t *testing.T, body []byte) {
 	for route, schema := range testSchemas() {
-		fast, ok := strictFast(body, schema)
+		fast, value, ok := strictFast(body, schema)
 		if !ok {
 			continue
+		}
+		if value != nil {
+			checkBindingAgrees(t, route, body, value)
 		}
 		slow, err := strictDetails(body, schema)
 		if err != nil || !json.Valid(body) {
@@ -53,25 +56,26 @@ func TestStrictFastAgreesWithEncodingJSON(t *testing.T) {
 	for _, c := range []struct{ route, body string }{
 		{"POST /v1/tokens/verify", strictSeeds[0]}, {"POST /v1/tokens", strictSeeds[2]}, {"POST /v1/tokens", strictSeeds[5]},
 	} {
-		if _, ok := strictFast([]byte(c.body), schemas[c.route]); !ok {
+		if _, _, ok := strictFast([]byte(c.body), schemas[c.route]); !ok {
 			t.Errorf("%s: strictFast passed %s to the slow path", c.route, c.body)
 		}
 	}
 	for _, body := range []string{strings.Repeat("[", maxFastDepth+1) + strings.Repeat("]", maxFastDepth+1),
 		`{"metadata":{"x":` + strings.Repeat(`{"a":`, 100_000), `{"a":"\"[[[["}`} {
-		if _, ok := strictFast([]byte(body), schemas["POST /v1/tokens"]); ok {
+		if _, _, ok := strictFast([]byte(body), schemas["POST /v1/tokens"]); ok {
 			t.Errorf("%.40q…: nesting beyond maxFastDepth and escapes must go to the slow path", body)
 		}
 	}
 	deep := strings.Repeat("[", maxFastDepth-1) + strings.Repeat("]", maxFastDepth-1) // inside the object: maxFastDepth
-	if _, ok := strictFast([]byte(`{"a":"[[[[","b":`+deep+`}`), schemas["POST /v1/tokens"]); !ok {
+	if _, _, ok := strictFast([]byte(`{"a":"[[[[","b":`+deep+`}`), schemas["POST /v1/tokens"]); !ok {
 		t.Error("brackets inside strings must not count as nesting")
 	}
 }
 
-// FuzzStrictFastAgrees is TestStrictFastAgreesWithEncodingJSON on any body (`make fuzz`).
+// FuzzStrictFastAgrees is TestStrictFastAgreesWithEncodingJSON and
+// TestBoundBodiesAreWhatEncodingJSONDecodes on any body (`make fuzz`).
 func FuzzStrictFastAgrees(f *testing.F) {
-	for _, b := range strictSeeds {
+	for _, b := range append(strictSeeds, bindSeeds...) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkStrictFastAgrees(t, body) })

@@ -46,8 +46,9 @@ func (s *Server) strictBody(w http.ResponseWriter, r *http.Request, schema *open
 		s.errs.requestError(w, r, err)
 		return false
 	}
+	var value any
 	if len(bytes.TrimSpace(body)) > 0 {
-		details, ok := strictFast(body, schema)
+		details, v, ok := strictFast(body, schema)
 		if !ok {
 			if details, err = strictDetails(body, schema); err != nil {
 				s.errs.write(w, r, decodeError(err))
@@ -58,8 +59,13 @@ func (s *Server) strictBody(w http.ResponseWriter, r *http.Request, schema *open
 			s.errs.write(w, r, strictError(details))
 			return false
 		}
+		value = v
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	if value != nil {
+		r.Body = validatedBody{bytes.NewReader(body), value}
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	return true
 }
 
