@@ -39,8 +39,10 @@ func strictFast(body []byte, schema *openapi3.Schema) (details map[string]string
 	}
 	details = map[string]string{}
 	checkFast("", schema, v, details)
-	if d, whole := decoded(v); whole && len(details) == 0 {
-		value = d
+	if len(details) == 0 {
+		if d, whole := decoded(v); whole {
+			value = d
+		}
 	}
 	return details, value, true
 }

@@ -17,8 +17,9 @@ import (
 	"github.com/tooken/tooken/tests/load"
 )
 
-// maxRateWorkers bounds the workers of a fixed-rate step: a server that falls behind gets at most this
-// many requests in flight, and the step reports the lower throughput it achieved.
+// maxRateWorkers bounds the workers of a fixed-rate step: when the server falls behind, up to this
+// many requests wait (on the step's connections, at most one in flight on each) before the step
+// sends fewer and reports the lower throughput it achieved.
 const maxRateWorkers = 256
 
 // stepSpec is one step to run.
