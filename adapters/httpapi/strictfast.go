@@ -158,19 +158,23 @@ func checkFastObject(path string, schema *openapi3.Schema, o *fastjson.Object, d
 // plainAndShallow reports whether body has no backslash and nests no deeper than maxFastDepth
 // (counting brackets outside strings, which without backslashes end at the next quote).
 func plainAndShallow(body []byte) bool {
-	depth, inString := 0, false
-	for _, c := range body {
-		switch {
-		case c == '\\':
-			return false
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{' || c == '[':
+	if bytes.IndexByte(body, '\\') >= 0 {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			end := bytes.IndexByte(body[i+1:], '"')
+			if end < 0 {
+				return true // an unterminated string: the validator refuses the body
+			}
+			i += end + 1
+		case '{', '[':
 			if depth++; depth > maxFastDepth {
 				return false
 			}
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
