@@ -35,10 +35,17 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with a configuration (its PublicURL is set).
 func newEnvWith(t *testing.T, cfg core.Config) *env {
 	t.Helper()
+	return newEnvWrapping(t, cfg, func(*ports.Stores) {})
+}
+
+// newEnvWrapping is newEnvWith whose stores wrap may replace before the Service is built.
+func newEnvWrapping(t *testing.T, cfg core.Config, wrap func(*ports.Stores)) *env {
+	t.Helper()
 	clock := testclock.New(epoch)
 	stores := memory.New().Stores()
 	reads := &countingReads{TokenStore: stores.Tokens, APIKeyStore: stores.APIKeys, WorkspaceStore: stores.Workspaces}
 	stores.Tokens, stores.APIKeys, stores.Workspaces = reads, reads, reads
+	wrap(&stores)
 	signer, err := jwks.New(stores.SigningKeys, make([]byte, 32), "https://tooken.test", clock)
 	if err != nil {
 		t.Fatal(err)

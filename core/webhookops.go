@@ -118,33 +118,42 @@ const AutoDisableAfter = 72 * time.Hour
 // NoteDeliveryOutcome records the outcome of a delivery attempt (the delivery worker calls it): a
 // success ends the webhook's run of failures; a failure starts one, and once failures have lasted
 // AutoDisableAfter the webhook is disabled, with a webhook.disabled audit event by the system. A
-// webhook deleted meanwhile is ignored.
+// webhook deleted meanwhile is ignored. Outcomes noted at the same time are applied one after the
+// other (each against what the previous one stored), so a webhook is disabled once.
 func (s *Service) NoteDeliveryOutcome(ctx context.Context, workspaceID, webhookID string, ok bool) error {
-	w, err := s.stores.Webhooks.Webhook(ctx, workspaceID, webhookID)
-	if ports.ErrorCode(err) == ports.ENOTFOUND {
-		return nil
-	} else if err != nil {
-		return err
+	for range maxHealthSwaps {
+		w, err := s.stores.Webhooks.Webhook(ctx, workspaceID, webhookID)
+		if ports.ErrorCode(err) == ports.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		now := s.Now()
+		prev, next := w.Health(), w.Health()
+		var ev *ports.AuditEvent
+		switch {
+		case ok && prev.FailingSince == nil, !ok && prev.FailingSince != nil && (!prev.Enabled || now.Sub(*prev.FailingSince) < AutoDisableAfter):
+			return nil // nothing changes
+		case ok:
+			next.FailingSince = nil
+		case prev.FailingSince == nil:
+			next.FailingSince = &now
+		default:
+			next.Enabled = false
+			ev = s.event(ctx, ports.Actor{Type: "system", ID: "webhooks"}, workspaceID, "webhook.disabled", webhookTarget(w),
+				map[string]any{"reason": "deliveries failed continuously for 72 hours",
+					"failing_since": prev.FailingSince.UTC().Format(time.RFC3339)})
+		}
+		swapped, err := s.stores.Webhooks.SwapWebhookHealth(ctx, workspaceID, webhookID, prev, next, now, ev)
+		if ports.ErrorCode(err) == ports.ENOTFOUND {
+			return nil
+		} else if err != nil || swapped {
+			return err
+		}
 	}
-	now := s.Now()
-	var ev *ports.AuditEvent
-	switch {
-	case ok && w.FailingSince == nil, !ok && w.FailingSince != nil && (!w.Enabled || now.Sub(*w.FailingSince) < AutoDisableAfter):
-		return nil // nothing changes
-	case ok:
-		w.FailingSince = nil
-	case w.FailingSince == nil:
-		w.FailingSince = &now
-	default:
-		w.Enabled = false
-		ev = s.event(ctx, ports.Actor{Type: "system", ID: "webhooks"}, workspaceID, "webhook.disabled", webhookTarget(w),
-			map[string]any{"reason": "deliveries failed continuously for 72 hours",
-				"failing_since": w.FailingSince.UTC().Format(time.RFC3339)})
-	}
-	w.UpdatedAt = now
-	err = s.stores.Webhooks.UpdateWebhook(ctx, w, ev)
-	if ports.ErrorCode(err) == ports.ENOTFOUND {
-		return nil
-	}
-	return err
+	return ports.Errorf(ports.ECONFLICT, "the webhook %s kept changing while a delivery outcome was noted", webhookID)
 }
+
+// maxHealthSwaps bounds NoteDeliveryOutcome's attempts: each failed one means another writer changed
+// the webhook's health in between.
+const maxHealthSwaps = 8

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,6 +132,78 @@ func TestWebhookIsDisabledAfter72HoursOfContinuousFailure(t *testing.T) {
 	}
 	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, "wh_gone", false); err != nil {
 		t.Errorf("unknown webhook: %v", err)
+	}
+}
+
+// barrierReads, once armed for n, holds each of the next n webhook reads until all n have been made.
+type barrierReads struct {
+	ports.WebhookStore
+	mu      sync.Mutex
+	waiting int
+	all     chan struct{}
+}
+
+func (b *barrierReads) arm(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waiting, b.all = n, make(chan struct{})
+}
+
+func (b *barrierReads) Webhook(ctx context.Context, workspaceID, id string) (*ports.Webhook, error) {
+	w, err := b.WebhookStore.Webhook(ctx, workspaceID, id)
+	b.mu.Lock()
+	all := b.all
+	if b.waiting > 0 {
+		if b.waiting--; b.waiting == 0 {
+			close(b.all)
+		}
+	} else {
+		all = nil
+	}
+	b.mu.Unlock()
+	if all != nil {
+		<-all
+	}
+	return w, err
+}
+
+// Failed attempts noted at the same moment (retries of several deliveries, a test ping), all having
+// read the webhook as enabled, disable it once, with one audit event.
+func TestConcurrentFailuresDisableAWebhookOnce(t *testing.T) {
+	barrier := &barrierReads{}
+	e := newEnvWrapping(t, core.Config{}, func(s *ports.Stores) {
+		barrier.WebhookStore = s.Webhooks
+		s.Webhooks = barrier
+	})
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(core.AutoDisableAfter + time.Hour)
+	const attempts = 8
+	barrier.arm(attempts)
+	errs := make(chan error, attempts)
+	var wg sync.WaitGroup
+	for range attempts {
+		wg.Go(func() { errs <- e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("NoteDeliveryOutcome: %v", err)
+		}
+	}
+	if got, err := e.svc.GetWebhook(e.ctx, p, w.ID); err != nil || got.Enabled {
+		t.Fatalf("after %d concurrent failures past 72 h: %+v, %v", attempts, got, err)
+	}
+	events, _, _, err := e.svc.ListAuditEvents(e.ctx, p, core.ListAuditInput{Action: "webhook.disabled"})
+	if err != nil || len(events) != 1 {
+		t.Errorf("%d webhook.disabled events (%v), want 1", len(events), err)
 	}
 }
 

@@ -28,6 +28,17 @@ type Webhook struct {
 	UpdatedAt    time.Time
 }
 
+// WebhookHealth is the part of a webhook that delivery outcomes change.
+type WebhookHealth struct {
+	Enabled      bool
+	FailingSince *time.Time // nil after a success
+}
+
+// Health returns w's WebhookHealth.
+func (w *Webhook) Health() WebhookHealth {
+	return WebhookHealth{Enabled: w.Enabled, FailingSince: w.FailingSince}
+}
+
 // WebhookStore keeps webhook endpoints.
 type WebhookStore interface {
 	// CreateWebhook stores w and ev in one transaction; ECONFLICT if the id exists.
@@ -39,6 +50,11 @@ type WebhookStore interface {
 	// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and
 	// records ev (when given), in one transaction; ENOTFOUND if it is not in the workspace.
 	UpdateWebhook(ctx context.Context, w *Webhook, ev *AuditEvent) error
+	// SwapWebhookHealth replaces the webhook's health with next, stamps updatedAt and records ev (when
+	// given), in one transaction, only if its stored health is still prev; it reports whether it did,
+	// so that of concurrent delivery outcomes only one disables the webhook and none overwrites a
+	// change made meanwhile. ENOTFOUND if the webhook is not in the workspace.
+	SwapWebhookHealth(ctx context.Context, workspaceID, id string, prev, next WebhookHealth, updatedAt time.Time, ev *AuditEvent) (bool, error)
 	// DeleteWebhook removes the webhook and records ev in one transaction; ENOTFOUND if it is not in
 	// the workspace.
 	DeleteWebhook(ctx context.Context, workspaceID, id string, ev *AuditEvent) error

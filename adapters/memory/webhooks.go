@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/tooken/tooken/ports"
 )
@@ -96,6 +97,40 @@ func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *
 		r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
 		r.FailingSince = normTimePtr(w.FailingSince)
 	})
+}
+
+// SwapWebhookHealth replaces the webhook's health with next, stamps updatedAt and records ev
+// together, only if its stored health is still prev; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) SwapWebhookHealth(ctx context.Context, workspaceID, id string, prev, next ports.WebhookHealth,
+	updatedAt time.Time, ev *ports.AuditEvent) (bool, error) {
+	if err := ctxErr(ctx); err != nil {
+		return false, err
+	}
+	db := s.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	r, err := db.webhookIn(workspaceID, id)
+	if err != nil {
+		return false, err
+	}
+	if r.Enabled != prev.Enabled || !sameTime(r.FailingSince, normTimePtr(prev.FailingSince)) {
+		return false, nil
+	}
+	events, err := db.prepareEvents(ev)
+	if err != nil {
+		return false, err
+	}
+	r.Enabled, r.FailingSince, r.UpdatedAt = next.Enabled, normTimePtr(next.FailingSince), normTime(updatedAt)
+	db.appendEvents(events)
+	return true, nil
+}
+
+// sameTime reports whether two optional times are both nil or the same instant.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // change applies set to the stored webhook w names, stamps w.UpdatedAt and records ev, all under the

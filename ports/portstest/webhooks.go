@@ -10,7 +10,8 @@ import (
 )
 
 // TestWebhookStore checks a ports.WebhookStore: round trips (secret included), newest-first lists,
-// updates, deletion, their audit events in the same write, and workspace isolation.
+// updates, compare-and-swap of health, deletion, their audit events in the same write, and workspace
+// isolation.
 func TestWebhookStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "CreateWebhookRoundTripsAndRecordsEvent", testWebhookRoundTrip)
 	run(t, newStores, "WebhooksListsNewestFirst", testWebhooksNewestFirst)
@@ -19,6 +20,7 @@ func TestWebhookStore(t *testing.T, newStores Factory) {
 	run(t, newStores, "WebhooksAreScopedToTheirWorkspace", testWebhookIsolation)
 	run(t, newStores, "DeliveryLogKeepsEachAttemptOnce", testDeliveryLog)
 	run(t, newStores, "RotateWebhookSecretKeepsThePreviousOne", testRotateWebhookSecret)
+	run(t, newStores, "SwapWebhookHealthHasOneWinner", testSwapWebhookHealth)
 }
 
 func (e *env) webhookRecord(tn *tenant, at time.Time) *ports.Webhook {
@@ -182,4 +184,63 @@ func testRotateWebhookSecret(e *env) {
 	other := e.newTenant()
 	r.WorkspaceID = other.WS.ID
 	e.wantCode(e.s.Webhooks.RotateWebhookSecret(e.ctx, &r, nil), ports.ENOTFOUND, "RotateWebhookSecret in another workspace")
+}
+
+func testSwapWebhookHealth(e *env) {
+	tn := e.newTenant()
+	w := e.createWebhook(tn, e.at(0))
+	since := e.at(time.Second)
+	failing := ports.WebhookHealth{Enabled: true, FailingSince: &since}
+	ok, err := e.s.Webhooks.SwapWebhookHealth(e.ctx, tn.WS.ID, w.ID, w.Health(), failing, e.at(time.Second), nil)
+	e.must(err, "SwapWebhookHealth")
+	if !ok {
+		e.t.Fatal("SwapWebhookHealth from the stored health did not swap")
+	}
+	stale := []ports.WebhookHealth{w.Health(), {Enabled: false, FailingSince: &since}, {Enabled: true, FailingSince: ptr(e.at(2 * time.Second))}}
+	for _, prev := range stale {
+		ev := e.webhookEvent(w, "webhook.disabled", e.at(time.Minute))
+		ok, err := e.s.Webhooks.SwapWebhookHealth(e.ctx, tn.WS.ID, w.ID, prev, ports.WebhookHealth{}, e.at(time.Minute), cloneEvent(ev))
+		e.must(err, "SwapWebhookHealth from a stale health")
+		if ok {
+			e.t.Errorf("SwapWebhookHealth from %+v swapped; the stored health is %+v", prev, failing)
+		}
+		e.wantNotRecorded(ev.ID, tn.WS.ID)
+	}
+	w.FailingSince, w.UpdatedAt = &since, e.at(time.Second)
+	e.wantWebhook(w)
+
+	disabled := ports.WebhookHealth{Enabled: false, FailingSince: &since}
+	evs := make([]*ports.AuditEvent, racers)
+	swapped, errs := make([]bool, racers), make([]error, racers)
+	fns := make([]func(), racers)
+	for i := range fns {
+		evs[i] = e.webhookEvent(w, "webhook.disabled", e.at(time.Hour))
+		ev := cloneEvent(evs[i])
+		fns[i] = func() {
+			swapped[i], errs[i] = e.s.Webhooks.SwapWebhookHealth(e.ctx, tn.WS.ID, w.ID, failing, disabled, e.at(time.Hour), ev)
+		}
+	}
+	race(fns)
+	winners := 0
+	for i, ok := range swapped {
+		e.must(errs[i], "concurrent SwapWebhookHealth")
+		if ok {
+			winners++
+			e.wantRecorded(evs[i])
+		} else {
+			e.wantNotRecorded(evs[i].ID, tn.WS.ID)
+		}
+	}
+	if winners != 1 {
+		e.t.Errorf("%d of %d concurrent swaps from the same health won, want 1", winners, racers)
+	}
+	w.Enabled, w.UpdatedAt = false, e.at(time.Hour)
+	e.wantWebhook(w)
+
+	_, err = e.s.Webhooks.SwapWebhookHealth(e.ctx, tn.WS.ID, newID("wh_"), disabled, failing, e.at(time.Hour), nil)
+	e.wantCode(err, ports.ENOTFOUND, "SwapWebhookHealth of an unknown webhook")
+	other := e.newTenant()
+	_, err = e.s.Webhooks.SwapWebhookHealth(e.ctx, other.WS.ID, w.ID, disabled, failing, e.at(time.Hour), nil)
+	e.wantCode(err, ports.ENOTFOUND, "SwapWebhookHealth of another workspace's webhook")
+	e.wantWebhook(w)
 }

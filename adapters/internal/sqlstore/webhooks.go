@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/tooken/tooken/ports"
@@ -148,6 +149,35 @@ updated_at = ? WHERE workspace_id = ? AND id = ?`,
 		return db.insertEvents(ctx, tx, ev)
 	})
 	return db.wrap(err, "", "")
+}
+
+// SwapWebhookHealth replaces the webhook's health with next, stamps updatedAt and records ev, in one
+// transaction, only if its stored health is still prev; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) SwapWebhookHealth(ctx context.Context, workspaceID, id string, prev, next ports.WebhookHealth,
+	updatedAt time.Time, ev *ports.AuditEvent) (bool, error) {
+	db := s.db
+	args := []any{next.Enabled, db.nt(next.FailingSince), db.t(updatedAt), workspaceID, id, prev.Enabled}
+	failing := "failing_since IS NULL"
+	if prev.FailingSince != nil {
+		failing = "failing_since = ?"
+		args = append(args, db.nt(prev.FailingSince))
+	}
+	query := `UPDATE webhooks SET enabled = ?, failing_since = ?, updated_at = ?
+WHERE workspace_id = ? AND id = ? AND enabled = ? AND ` + failing
+	swapped := false
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		n, err := db.exec(ctx, tx, query, args...)
+		if err != nil || n == 0 {
+			return err
+		}
+		swapped = true
+		return db.insertEvents(ctx, tx, ev)
+	})
+	if err != nil || swapped {
+		return swapped, db.wrap(err, "", "")
+	}
+	_, err = s.Webhook(ctx, workspaceID, id)
+	return false, err
 }
 
 // DeleteWebhook removes the webhook and records ev in one transaction; ENOTFOUND if it is not in
