@@ -126,7 +126,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 	w.UpdatedAt = s.Now()
 	ev := s.event(ctx, p.actor(), p.WorkspaceID, "webhook.updated", webhookTarget(w),
 		map[string]any{"changed": changed, "url": w.URL, "events": w.Events, "enabled": w.Enabled})
-	if err := s.stores.Webhooks.UpdateWebhook(ctx, w, ev); err != nil {
+	if err := s.stores.Webhooks.UpdateWebhook(ctx, w, in.Enabled != nil, ev); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -207,6 +207,54 @@ func TestConcurrentFailuresDisableAWebhookOnce(t *testing.T) {
 	}
 }
 
+// staleRead answers the next webhook read with a copy saved earlier, as a read made just before a
+// concurrent change would.
+type staleRead struct {
+	ports.WebhookStore
+	saved *ports.Webhook
+}
+
+func (s *staleRead) Webhook(ctx context.Context, workspaceID, id string) (*ports.Webhook, error) {
+	if w := s.saved; w != nil {
+		s.saved = nil
+		return w, nil
+	}
+	return s.WebhookStore.Webhook(ctx, workspaceID, id)
+}
+
+// An edit that read the webhook before a failure disabled it does not enable it again.
+func TestAnEditDoesNotUndoAConcurrentAutomaticDisabling(t *testing.T) {
+	stale := &staleRead{}
+	e := newEnvWrapping(t, core.Config{}, func(s *ports.Stores) {
+		stale.WebhookStore = s.Webhooks
+		s.Webhooks = stale
+	})
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(core.AutoDisableAfter + time.Hour)
+	before, err := e.svc.GetWebhook(e.ctx, p, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	stale.saved = before
+	if _, err := e.svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{Description: ptr("edited")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.GetWebhook(e.ctx, p, w.ID)
+	if err != nil || got.Enabled || got.Description != "edited" {
+		t.Fatalf("after the edit: %+v, %v; want disabled and described as edited", got, err)
+	}
+}
+
 // Token uses reach the store's token.used sampling through the usage flush, and never the audit log.
 func TestTokenUsesAreSampledAtFlushAndNeverAudited(t *testing.T) {
 	e := newEnv(t)

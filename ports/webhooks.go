@@ -47,9 +47,11 @@ type WebhookStore interface {
 	Webhooks(ctx context.Context, workspaceID string) ([]Webhook, error)
 	// Webhook returns one webhook; ENOTFOUND if it is not in the workspace.
 	Webhook(ctx context.Context, workspaceID, id string) (*Webhook, error)
-	// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and
-	// records ev (when given), in one transaction; ENOTFOUND if it is not in the workspace.
-	UpdateWebhook(ctx context.Context, w *Webhook, ev *AuditEvent) error
+	// UpdateWebhook stores w's URL, Events, Description and UpdatedAt, and its health (Enabled,
+	// FailingSince) when setHealth — otherwise the stored health stays, so that an edit does not undo
+	// a delivery outcome noted meanwhile — and records ev (when given), in one transaction; ENOTFOUND
+	// if it is not in the workspace.
+	UpdateWebhook(ctx context.Context, w *Webhook, setHealth bool, ev *AuditEvent) error
 	// SwapWebhookHealth replaces the webhook's health with next, stamps updatedAt and records ev (when
 	// given), in one transaction, only if its stored health is still prev; it reports whether it did,
 	// so that of concurrent delivery outcomes only one disables the webhook and none overwrites a

@@ -90,12 +90,14 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 	return copyWebhook(&r.Webhook), nil
 }
 
-// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and records
-// ev together; ENOTFOUND if it is not in the workspace.
-func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+// UpdateWebhook stores w's URL, Events, Description and UpdatedAt, and its Enabled and FailingSince
+// when setHealth, and records ev together; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, setHealth bool, ev *ports.AuditEvent) error {
 	return s.change(ctx, w, ev, func(r *webhookRow) {
-		r.URL, r.Events, r.Enabled, r.Description = w.URL, slices.Clone(w.Events), w.Enabled, w.Description
-		r.FailingSince = normTimePtr(w.FailingSince)
+		r.URL, r.Events, r.Description = w.URL, slices.Clone(w.Events), w.Description
+		if setHealth {
+			r.Enabled, r.FailingSince = w.Enabled, normTimePtr(w.FailingSince)
+		}
 	})
 }
 

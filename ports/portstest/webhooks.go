@@ -89,13 +89,22 @@ func testUpdateWebhook(e *env) {
 	u.FailingSince = ptr(e.at(30 * time.Second))
 	u.Secret = "ignored"
 	ev := e.webhookEvent(w, "webhook.updated", e.at(time.Minute))
-	e.must(e.s.Webhooks.UpdateWebhook(e.ctx, &u, cloneEvent(ev)), "UpdateWebhook")
+	e.must(e.s.Webhooks.UpdateWebhook(e.ctx, &u, true, cloneEvent(ev)), "UpdateWebhook")
 	u.Secret = w.Secret // the secret is not an updatable field
 	e.wantWebhook(&u)
 	e.wantRecorded(ev)
+
+	// Without setHealth the stored health stays whatever w says.
+	edit := u
+	edit.Description, edit.Enabled, edit.FailingSince, edit.UpdatedAt = "edited", true, nil, e.at(2*time.Minute)
+	e.must(e.s.Webhooks.UpdateWebhook(e.ctx, &edit, false, nil), "UpdateWebhook without health")
+	edit.Enabled, edit.FailingSince = u.Enabled, u.FailingSince
+	e.wantWebhook(&edit)
+
 	missing := u
 	missing.ID = newID("wh_")
-	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &missing, nil), ports.ENOTFOUND, "UpdateWebhook of an unknown webhook")
+	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &missing, true, nil), ports.ENOTFOUND, "UpdateWebhook of an unknown webhook")
+	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &missing, false, nil), ports.ENOTFOUND, "UpdateWebhook of an unknown webhook without health")
 }
 
 func testDeleteWebhook(e *env) {
@@ -118,7 +127,7 @@ func testWebhookIsolation(e *env) {
 	e.wantCode(err, ports.ENOTFOUND, "Webhook of another workspace")
 	u := *w
 	u.WorkspaceID, u.Enabled = b.WS.ID, false
-	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &u, nil), ports.ENOTFOUND, "UpdateWebhook of another workspace")
+	e.wantCode(e.s.Webhooks.UpdateWebhook(e.ctx, &u, true, nil), ports.ENOTFOUND, "UpdateWebhook of another workspace")
 	e.wantCode(e.s.Webhooks.DeleteWebhook(e.ctx, b.WS.ID, w.ID, nil), ports.ENOTFOUND, "DeleteWebhook of another workspace")
 	list, err := e.s.Webhooks.Webhooks(e.ctx, b.WS.ID)
 	e.must(err, "Webhooks")

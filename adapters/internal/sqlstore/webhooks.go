@@ -128,18 +128,22 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 	return &w, nil
 }
 
-// UpdateWebhook stores w's URL, Events, Enabled, Description, FailingSince and UpdatedAt and records
-// ev, in one transaction; ENOTFOUND if it is not in the workspace.
-func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
+// UpdateWebhook stores w's URL, Events, Description and UpdatedAt, and its Enabled and FailingSince
+// when setHealth, and records ev, in one transaction; ENOTFOUND if it is not in the workspace.
+func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, setHealth bool, ev *ports.AuditEvent) error {
 	db := s.db
 	events, err := jsonText(w.Events)
 	if err != nil {
 		return ports.Internal(err)
 	}
+	set, args := "", []any{w.URL, events, w.Description, db.t(w.UpdatedAt)}
+	if setHealth {
+		set, args = ", enabled = ?, failing_since = ?", append(args, w.Enabled, db.nt(w.FailingSince))
+	}
+	args = append(args, w.WorkspaceID, w.ID)
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		n, err := db.exec(ctx, tx, `UPDATE webhooks SET url = ?, events = ?, enabled = ?, description = ?, failing_since = ?,
-updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			w.URL, events, w.Enabled, w.Description, db.nt(w.FailingSince), db.t(w.UpdatedAt), w.WorkspaceID, w.ID)
+		n, err := db.exec(ctx, tx, `UPDATE webhooks SET url = ?, events = ?, description = ?, updated_at = ?`+set+`
+WHERE workspace_id = ? AND id = ?`, args...)
 		if err != nil {
 			return err
 		}
