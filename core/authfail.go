@@ -34,10 +34,15 @@ func (b *failureBuffer) add(k failureKey, now time.Time) {
 	if b.counts == nil {
 		b.counts, b.since = make(map[failureKey]int), now
 	}
+	b.count(k, 1)
+}
+
+// count adds n failures to k's group, or to the overflow group when the buffer is full; b.mu is held.
+func (b *failureBuffer) count(k failureKey, n int) {
 	if _, ok := b.counts[k]; !ok && len(b.counts) >= maxFailureKeys {
 		k = failureKey{reason: "overflow"}
 	}
-	b.counts[k]++
+	b.counts[k] += n
 }
 
 func (b *failureBuffer) take() (map[failureKey]int, time.Time) {
@@ -46,6 +51,23 @@ func (b *failureBuffer) take() (map[failureKey]int, time.Time) {
 	c, since := b.counts, b.since
 	b.counts = nil
 	return c, since
+}
+
+// restore adds counts taken by a flush that failed back to the buffer (within its bound), so the
+// next flush writes them, dated from the earlier of the two windows.
+func (b *failureBuffer) restore(counts map[failureKey]int, since time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.counts == nil {
+		b.counts, b.since = counts, since
+		return
+	}
+	for k, n := range counts {
+		b.count(k, n)
+	}
+	if since.Before(b.since) {
+		b.since = since
+	}
 }
 
 // recordAuthFailure notes a failed authentication for the audit log.
@@ -57,7 +79,8 @@ func (s *Service) recordAuthFailure(ctx context.Context, err error, t *ports.Tok
 	s.failures.add(k, s.Now())
 }
 
-// FlushAuthFailures writes one auth.failed audit event per aggregated group.
+// FlushAuthFailures writes one auth.failed audit event per aggregated group. On failure the groups
+// are kept for the next flush.
 func (s *Service) FlushAuthFailures(ctx context.Context) error {
 	counts, since := s.failures.take()
 	if len(counts) == 0 {
@@ -74,5 +97,9 @@ func (s *Service) FlushAuthFailures(ctx context.Context) error {
 		ev.IP, ev.UserAgent, ev.RequestID = k.ip, "", ""
 		events = append(events, ev)
 	}
-	return s.stores.Audit.AppendAuditEvents(ctx, events...)
+	if err := s.stores.Audit.AppendAuditEvents(ctx, events...); err != nil {
+		s.failures.restore(counts, since)
+		return err
+	}
+	return nil
 }

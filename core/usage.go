@@ -85,7 +85,8 @@ func (s *Service) Flush(ctx context.Context) error {
 	return errors.Join(s.FlushUsage(ctx), s.FlushAuthFailures(ctx))
 }
 
-// RunFlusher flushes every interval until ctx ends, then once more.
+// RunFlusher flushes every interval until ctx ends, then once more (what a flush cut short by ctx
+// ending took is kept for that last one, so it is not reported).
 func (s *Service) RunFlusher(ctx context.Context, interval time.Duration, onError func(error)) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -97,8 +98,8 @@ func (s *Service) RunFlusher(ctx context.Context, interval time.Duration, onErro
 			}
 			return
 		case <-tick.C:
-			if err := s.Flush(ctx); err != nil {
-				onError(err)
+			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+				onError(err) // a flush cut short by ctx is not one: what it took is flushed below
 			}
 		}
 	}
