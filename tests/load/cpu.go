@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,24 +41,36 @@ func ParseProcStat(stat string) (MachineTimes, error) {
 	return t, nil
 }
 
-// ParseProcessTicks reads a process's CPU time (utime + stime, fields 14 and 15, in clock ticks) from
-// the text of /proc/<pid>/stat. Field 2, the command name in parentheses, may hold spaces and
-// parentheses itself, so the fields are counted from after its last ')'.
-func ParseProcessTicks(stat string) (uint64, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("no command name in /proc/<pid>/stat")
+// ProcessTimes are a process's name and CPU times from /proc/<pid>/stat, in clock ticks.
+type ProcessTimes struct {
+	Name  string // field 2 without its parentheses
+	Ticks uint64 // utime + stime (fields 14 and 15)
+	// Children is cutime + cstime (fields 16 and 17): the CPU time of its children that have exited
+	// and been waited for, such as a PostgreSQL server's finished backends.
+	Children uint64
+}
+
+// ParseProcessStat reads a process's ProcessTimes from the text of /proc/<pid>/stat. Field 2, the
+// command name in parentheses, may hold spaces and parentheses itself, so the fields are counted from
+// after its last ')'.
+func ParseProcessStat(stat string) (ProcessTimes, error) {
+	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return ProcessTimes{}, errors.New("no command name in /proc/<pid>/stat")
 	}
-	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, errors.New("short /proc/<pid>/stat")
+	f := strings.Fields(stat[end+1:]) // f[0] is field 3 (state)
+	if len(f) < 15 {
+		return ProcessTimes{}, errors.New("short /proc/<pid>/stat")
 	}
-	utime, err := strconv.ParseUint(f[11], 10, 64)
-	if err != nil {
-		return 0, err
+	var v [4]uint64
+	for i := range v {
+		n, err := strconv.ParseUint(f[11+i], 10, 64)
+		if err != nil {
+			return ProcessTimes{}, fmt.Errorf("/proc/<pid>/stat field %d: %w", 14+i, err)
+		}
+		v[i] = n
 	}
-	stime, err := strconv.ParseUint(f[12], 10, 64)
-	return utime + stime, err
+	return ProcessTimes{Name: stat[open+1 : end], Ticks: v[0] + v[1], Children: v[2] + v[3]}, nil
 }
 
 // CPUPerRequest is the machine's CPU time per successful request (or transaction) of the step; false
@@ -78,25 +91,37 @@ func BesideCost(c Check, got, ref Step) Check {
 	if !ok1 || !ok2 {
 		return c
 	}
-	server := ""
-	if got.ServerCPU > 0 {
-		server = fmt.Sprintf(" (the server %s)", ms(time.Duration(got.ServerCPU/got.Throughput*float64(time.Second))))
+	var parts []string
+	for _, p := range []struct {
+		who   string
+		cores float64
+	}{{"the server", got.ServerCPU}, {"the load generator", got.HarnessCPU}, {"PostgreSQL", got.DatabaseCPU}} {
+		if p.cores > 0 {
+			parts = append(parts, p.who+" "+ms(time.Duration(p.cores/got.Throughput*float64(time.Second))))
+		}
+	}
+	of := ""
+	if len(parts) > 0 {
+		of = " (" + strings.Join(parts, ", ") + ")"
 	}
 	c.Detail += fmt.Sprintf("; CPU per request %s%s against %s for %s: with every core busy, at most %.0f %%",
-		ms(g), server, ms(r), ref.Target, float64(r)/float64(g)*100)
+		ms(g), of, ms(r), ref.Target, float64(r)/float64(g)*100)
 	return c
 }
 
-// cores renders a step's CPU use: "1.93 / 1.10" (the machine's / the serving process's cores).
+// cores renders a step's CPU use: "1.93 / 1.10 / 0.50 / 0.20" (the machine's / the serving
+// process's / the load generator's / PostgreSQL's cores; "—" where unknown).
 func (s Step) cores() string {
-	part := func(v float64) string {
-		if v <= 0 {
-			return "—"
-		}
-		return fmt.Sprintf("%.2f", v)
-	}
-	if s.CPU <= 0 && s.ServerCPU <= 0 {
+	parts := []float64{s.CPU, s.ServerCPU, s.HarnessCPU, s.DatabaseCPU}
+	if slices.IndexFunc(parts, func(v float64) bool { return v > 0 }) < 0 {
 		return "—"
 	}
-	return part(s.CPU) + " / " + part(s.ServerCPU)
+	out := make([]string, len(parts))
+	for i, v := range parts {
+		out[i] = "—"
+		if v > 0 {
+			out[i] = fmt.Sprintf("%.2f", v)
+		}
+	}
+	return strings.Join(out, " / ")
 }

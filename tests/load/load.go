@@ -36,8 +36,9 @@ type Step struct {
 	Steal float64
 	// CPU is the machine's CPU use during the step in cores (busy time, steal not counted, over the
 	// step's wall time), and ServerCPU the part of it the serving process used (the server, or the
-	// baseline); zero when unknown.
-	CPU, ServerCPU float64
+	// baseline), HarnessCPU the load generator's, DatabaseCPU PostgreSQL's processes'; zero when
+	// unknown.
+	CPU, ServerCPU, HarnessCPU, DatabaseCPU float64
 }
 
 // IsMax reports whether the step ran as fast as its clients allowed.

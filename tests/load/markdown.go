@@ -47,7 +47,7 @@ func (r Report) Markdown() string {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
-	b.WriteString("\n| scenario | target | load | requests | throughput | p50 | p90 | p99 | max | errors | server RSS | CPU steal | CPU cores: machine / server |\n")
+	b.WriteString("\n| scenario | target | load | requests | throughput | p50 | p90 | p99 | max | errors | server RSS | CPU steal | CPU cores: machine / server / load generator / PostgreSQL |\n")
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Steps {
 		rss := "—"

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -13,24 +14,40 @@ import (
 const clockTicks = 100
 
 // cpuMeter measures, between its start and stop, the machine's CPU use and steal (/proc/stat) and
-// the CPU time of one process (/proc/<pid>/stat; pid 0 for none).
+// the CPU time of the serving process (pid 0 for none), of this process (the load generator) and of
+// PostgreSQL's processes on this machine (/proc/<pid>/stat).
 type cpuMeter struct {
 	began     time.Time
 	machine   load.MachineTimes
 	machineOK bool
 	pid       int
-	ticks     uint64
-	procOK    bool
+	server    ticks
+	harness   ticks
+	database  ticks
+}
+
+// ticks is a CPU time in clock ticks and whether it could be read.
+type ticks struct {
+	n  uint64
+	ok bool
+}
+
+// cores is the CPU time from t to now in cores over wall seconds; 0 when either is unknown.
+func (t ticks) cores(now ticks, wall float64) float64 {
+	if !t.ok || !now.ok || wall <= 0 || now.n < t.n {
+		return 0
+	}
+	return float64(now.n-t.n) / clockTicks / wall
 }
 
 func startCPU(pid int) cpuMeter {
 	m := cpuMeter{began: time.Now(), pid: pid}
 	m.machine, m.machineOK = machineTimes()
-	m.ticks, m.procOK = processTicks(pid)
+	m.server, m.harness, m.database = processTicks(pid), processTicks(os.Getpid()), postgresTicks()
 	return m
 }
 
-// stop sets the step's Steal (-1 when unknown), CPU and ServerCPU (zero when unknown).
+// stop sets the step's Steal (-1 when unknown) and its CPU uses (zero when unknown).
 func (m cpuMeter) stop(s *load.Step) {
 	wall := time.Since(m.began).Seconds()
 	s.Steal = -1
@@ -39,9 +56,9 @@ func (m cpuMeter) stop(s *load.Step) {
 		s.Steal = float64(now.Steal-m.machine.Steal) / total
 		s.CPU = float64(now.Busy-m.machine.Busy) / total * float64(runtime.NumCPU())
 	}
-	if now, ok := processTicks(m.pid); ok && m.procOK && wall > 0 {
-		s.ServerCPU = float64(now-m.ticks) / clockTicks / wall
-	}
+	s.ServerCPU = m.server.cores(processTicks(m.pid), wall)
+	s.HarnessCPU = m.harness.cores(processTicks(os.Getpid()), wall)
+	s.DatabaseCPU = m.database.cores(postgresTicks(), wall)
 }
 
 func machineTimes() (load.MachineTimes, bool) {
@@ -53,14 +70,33 @@ func machineTimes() (load.MachineTimes, bool) {
 	return t, err == nil
 }
 
-func processTicks(pid int) (uint64, bool) {
-	if pid <= 0 {
-		return 0, false
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+func processStat(path string) (load.ProcessTimes, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, false
+		return load.ProcessTimes{}, false
 	}
-	t, err := load.ParseProcessTicks(string(b))
+	t, err := load.ParseProcessStat(string(b))
 	return t, err == nil
+}
+
+func processTicks(pid int) ticks {
+	if pid <= 0 {
+		return ticks{}
+	}
+	t, ok := processStat(fmt.Sprintf("/proc/%d/stat", pid))
+	return ticks{n: t.Ticks, ok: ok}
+}
+
+// postgresTicks is the CPU time of every process named postgres, with that of their exited children:
+// the postmaster waits for its backends, so a backend that ends during a step (pgbench's) still counts.
+func postgresTicks() ticks {
+	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var t ticks
+	for _, p := range paths {
+		if pt, ok := processStat(p); ok && pt.Name == "postgres" {
+			t.n += pt.Ticks + pt.Children
+			t.ok = true
+		}
+	}
+	return t
 }

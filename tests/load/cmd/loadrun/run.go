@@ -112,7 +112,7 @@ func run(cfg config, c *cleanups) (bool, error) {
 	pgbench := load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
 		Duration: cfg.duration, Throughput: report.PgbenchTPS}
 	cpu.stop(&pgbench)
-	logf("pgbench: %.0f TPS, %.2f cores busy", report.PgbenchTPS, pgbench.CPU)
+	logf("pgbench: %.0f TPS, %.2f cores busy (PostgreSQL %.2f)", report.PgbenchTPS, pgbench.CPU, pgbench.DatabaseCPU)
 	r.steps = append(r.steps, pgbench)
 
 	scenarios := []scenario{
@@ -247,9 +247,9 @@ func (r *runner) step(sc scenario, target string, rate float64, d time.Duration,
 		s.MaxRSS = r.rss.max(from, to)
 	}
 	r.steps = append(r.steps, s)
-	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%  cores %.2f (server %.2f)",
+	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%  cores %.2f (server %.2f, load generator %.2f, PostgreSQL %.2f)",
 		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText(), s.Steal*100,
-		s.CPU, s.ServerCPU)
+		s.CPU, s.ServerCPU, s.HarnessCPU, s.DatabaseCPU)
 	return s
 }
 
