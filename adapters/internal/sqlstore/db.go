@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,10 +48,13 @@ type Dialect struct {
 	// Elapsed returns an SQL expression of the number of microseconds from the time column from to
 	// the time column to (SQLite: "(to - from)", its times being unix microseconds).
 	Elapsed func(from, to string) string
-	// OneStatementCreates is set when the database runs INSERT and UPDATE inside WITH and takes
-	// PostgreSQL's ::type casts: a batch of creates is then written by one statement (see
-	// createInOneStatement).
+	// OneStatementCreates is set when the database runs INSERT and UPDATE inside WITH, takes
+	// PostgreSQL's ::type casts and unnests arrays (see Array): a batch of creates is then written
+	// by one statement (see createInOneStatement).
 	OneStatementCreates bool
+	// Array encodes one column of a batch's values (strings, integers, times, nil) as one array
+	// argument (PostgreSQL: pq.GenericArray); needed with OneStatementCreates.
+	Array func(column []any) any
 }
 
 // DB is an opened database with its dialect. Writes go through write and reads through read; they
@@ -67,7 +69,7 @@ type DB struct {
 	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 	creates               batcher[newToken]
 	heads                 headCache // audit-chain heads left by this process's creates
-	oneStatements         sync.Map  // batch size → its rebound oneStatementCreate (see oneStatementQuery)
+	oneStatement          string    // oneStatementCreate rebound, where the dialect writes creates in one statement
 	createStats           createStats
 }
 
@@ -75,6 +77,9 @@ type DB struct {
 func New(read, write *sqlx.DB, d *Dialect) *DB {
 	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
 	db.creates.run = db.createTokens
+	if d.OneStatementCreates {
+		db.oneStatement = db.q(oneStatementCreate)
+	}
 	if d.Notify == "" {
 		db.hub = changehub.New(changehub.DefaultBuffer)
 	}

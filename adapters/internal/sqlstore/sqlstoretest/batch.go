@@ -62,7 +62,7 @@ func testBatchedCreates(t *testing.T, h Harness) {
 	}
 
 	names = []string{"e", "bad-event", "f"}
-	toks, errs = c.createQueued(w, wsID, names, func(i int, ev *ports.AuditEvent) {
+	toks, errs = c.createQueued(w, wsID, names, func(i int, _ *ports.Token, ev *ports.AuditEvent) {
 		if names[i] == "bad-event" {
 			ev.ID = taken.ID
 		}
@@ -83,8 +83,8 @@ func testBatchedCreates(t *testing.T, h Harness) {
 
 // createQueued holds the workspace's chain head in a transaction of its own, starts one create per
 // name (the first takes the writer and waits on the lock; the others queue behind it), lets go, and
-// returns the tokens and errors. edit may change an event before it is sent.
-func (c *check) createQueued(w *sqlx.DB, wsID string, names []string, edit ...func(int, *ports.AuditEvent)) ([]*ports.Token, []error) {
+// returns the tokens and errors. edit may change a token and its event before they are sent.
+func (c *check) createQueued(w *sqlx.DB, wsID string, names []string, edit ...func(int, *ports.Token, *ports.AuditEvent)) ([]*ports.Token, []error) {
 	c.t.Helper()
 	hold, err := w.BeginTxx(c.ctx, nil)
 	c.must(err, "begin the holding transaction")
@@ -104,7 +104,7 @@ func (c *check) createQueued(w *sqlx.DB, wsID string, names []string, edit ...fu
 		toks[i] = &ports.Token{ID: id("tok_"), WorkspaceID: wsID, Name: name, CreatedAt: c.base, CurrentJTI: id("jti_")}
 		evs[i] = c.event(wsID, "token.created", toks[i].ID, c.base)
 		for _, fn := range edit {
-			fn(i, evs[i])
+			fn(i, toks[i], evs[i])
 		}
 		wg.Go(func() { errs[i] = c.s.Tokens.CreateToken(c.ctx, toks[i], evs[i]) })
 	}

@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("TamperedAuditRowsBreakTheirHash", func(t *testing.T) { testTamper(t, h) })
 	t.Run("BatchedCreatesSucceedOrFailOneByOne", func(t *testing.T) { testBatchedCreates(t, h) })
 	t.Run("OneStatementCreatesKeepTheChainAndDeliveries", func(t *testing.T) { testOneStatementCreates(t, h) })
+	t.Run("BatchedCreatesRoundTripEveryValue", func(t *testing.T) { testBatchedRoundTrip(t, h) })
 	checks := map[string]func(c *check){
 		"ErrorsAreTranslated":               testErrors,
 		"TimesRoundTripInUTCAtMicroseconds": testTimes,
