@@ -135,6 +135,24 @@ func TestWebhookIsDisabledAfter72HoursOfContinuousFailure(t *testing.T) {
 	}
 }
 
+// failingPast72Hours returns an env whose webhook store wrap replaced, and a webhook of p's workspace
+// whose deliveries have been failing for longer than AutoDisableAfter but that no outcome has
+// disabled yet.
+func failingPast72Hours(t *testing.T, wrap func(ports.WebhookStore) ports.WebhookStore) (*env, *core.Principal, *ports.Webhook) {
+	t.Helper()
+	e := newEnvWrapping(t, core.Config{}, func(s *ports.Stores) { s.Webhooks = wrap(s.Webhooks) })
+	p := e.workspace("acme")
+	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(core.AutoDisableAfter + time.Hour)
+	return e, p, w
+}
+
 // barrierReads, once armed for n, holds each of the next n webhook reads until all n have been made.
 type barrierReads struct {
 	ports.WebhookStore
@@ -171,19 +189,10 @@ func (b *barrierReads) Webhook(ctx context.Context, workspaceID, id string) (*po
 // read the webhook as enabled, disable it once, with one audit event.
 func TestConcurrentFailuresDisableAWebhookOnce(t *testing.T) {
 	barrier := &barrierReads{}
-	e := newEnvWrapping(t, core.Config{}, func(s *ports.Stores) {
-		barrier.WebhookStore = s.Webhooks
-		s.Webhooks = barrier
+	e, p, w := failingPast72Hours(t, func(s ports.WebhookStore) ports.WebhookStore {
+		barrier.WebhookStore = s
+		return barrier
 	})
-	p := e.workspace("acme")
-	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Advance(core.AutoDisableAfter + time.Hour)
 	const attempts = 8
 	barrier.arm(attempts)
 	errs := make(chan error, attempts)
@@ -225,19 +234,10 @@ func (s *staleRead) Webhook(ctx context.Context, workspaceID, id string) (*ports
 // An edit that read the webhook before a failure disabled it does not enable it again.
 func TestAnEditDoesNotUndoAConcurrentAutomaticDisabling(t *testing.T) {
 	stale := &staleRead{}
-	e := newEnvWrapping(t, core.Config{}, func(s *ports.Stores) {
-		stale.WebhookStore = s.Webhooks
-		s.Webhooks = stale
+	e, p, w := failingPast72Hours(t, func(s ports.WebhookStore) ports.WebhookStore {
+		stale.WebhookStore = s
+		return stale
 	})
-	p := e.workspace("acme")
-	w, err := e.svc.CreateWebhook(e.ctx, p, core.CreateWebhookInput{URL: "https://h.example/x", Events: []string{"token.created"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.NoteDeliveryOutcome(e.ctx, p.WorkspaceID, w.ID, false); err != nil {
-		t.Fatal(err)
-	}
-	e.clock.Advance(core.AutoDisableAfter + time.Hour)
 	before, err := e.svc.GetWebhook(e.ctx, p, w.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -93,38 +93,24 @@ func (s *WebhookStore) Webhook(ctx context.Context, workspaceID, id string) (*po
 // UpdateWebhook stores w's URL, Events, Description and UpdatedAt, and its Enabled and FailingSince
 // when setHealth, and records ev together; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) UpdateWebhook(ctx context.Context, w *ports.Webhook, setHealth bool, ev *ports.AuditEvent) error {
-	return s.change(ctx, w, ev, func(r *webhookRow) {
+	_, err := s.change(ctx, w.WorkspaceID, w.ID, w.UpdatedAt, ev, nil, func(r *webhookRow) {
 		r.URL, r.Events, r.Description = w.URL, slices.Clone(w.Events), w.Description
 		if setHealth {
 			r.Enabled, r.FailingSince = w.Enabled, normTimePtr(w.FailingSince)
 		}
 	})
+	return err
 }
 
 // SwapWebhookHealth replaces the webhook's health with next, stamps updatedAt and records ev
 // together, only if its stored health is still prev; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) SwapWebhookHealth(ctx context.Context, workspaceID, id string, prev, next ports.WebhookHealth,
 	updatedAt time.Time, ev *ports.AuditEvent) (bool, error) {
-	if err := ctxErr(ctx); err != nil {
-		return false, err
-	}
-	db := s.db
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	r, err := db.webhookIn(workspaceID, id)
-	if err != nil {
-		return false, err
-	}
-	if r.Enabled != prev.Enabled || !sameTime(r.FailingSince, normTimePtr(prev.FailingSince)) {
-		return false, nil
-	}
-	events, err := db.prepareEvents(ev)
-	if err != nil {
-		return false, err
-	}
-	r.Enabled, r.FailingSince, r.UpdatedAt = next.Enabled, normTimePtr(next.FailingSince), normTime(updatedAt)
-	db.appendEvents(events)
-	return true, nil
+	return s.change(ctx, workspaceID, id, updatedAt, ev, func(r *webhookRow) bool {
+		return r.Enabled == prev.Enabled && sameTime(r.FailingSince, normTimePtr(prev.FailingSince))
+	}, func(r *webhookRow) {
+		r.Enabled, r.FailingSince = next.Enabled, normTimePtr(next.FailingSince)
+	})
 }
 
 // sameTime reports whether two optional times are both nil or the same instant.
@@ -135,27 +121,32 @@ func sameTime(a, b *time.Time) bool {
 	return a.Equal(*b)
 }
 
-// change applies set to the stored webhook w names, stamps w.UpdatedAt and records ev, all under the
-// lock; ENOTFOUND if the webhook is not in the workspace.
-func (s *WebhookStore) change(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent, set func(r *webhookRow)) error {
+// change applies set to the stored webhook, stamps updatedAt and records ev, all under the lock,
+// unless applies (when given) refuses the stored webhook; it reports whether it changed it.
+// ENOTFOUND if the webhook is not in the workspace.
+func (s *WebhookStore) change(ctx context.Context, workspaceID, id string, updatedAt time.Time, ev *ports.AuditEvent,
+	applies func(r *webhookRow) bool, set func(r *webhookRow)) (bool, error) {
 	if err := ctxErr(ctx); err != nil {
-		return err
+		return false, err
 	}
 	db := s.db
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	r, err := db.webhookIn(w.WorkspaceID, w.ID)
+	r, err := db.webhookIn(workspaceID, id)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if applies != nil && !applies(r) {
+		return false, nil
 	}
 	events, err := db.prepareEvents(ev)
 	if err != nil {
-		return err
+		return false, err
 	}
 	set(r)
-	r.UpdatedAt = normTime(w.UpdatedAt)
+	r.UpdatedAt = normTime(updatedAt)
 	db.appendEvents(events)
-	return nil
+	return true, nil
 }
 
 // DeleteWebhook removes the webhook and records ev together; ENOTFOUND if it is not in the workspace.
@@ -250,7 +241,8 @@ func (l *DeliveryLog) Delivery(ctx context.Context, workspaceID, webhookID, deli
 // RotateWebhookSecret stores w's Secret, PreviousSecret, PreviousSecretUntil and UpdatedAt and
 // records ev together; ENOTFOUND if it is not in the workspace.
 func (s *WebhookStore) RotateWebhookSecret(ctx context.Context, w *ports.Webhook, ev *ports.AuditEvent) error {
-	return s.change(ctx, w, ev, func(r *webhookRow) {
+	_, err := s.change(ctx, w.WorkspaceID, w.ID, w.UpdatedAt, ev, nil, func(r *webhookRow) {
 		r.Secret, r.PreviousSecret, r.PreviousSecretUntil = w.Secret, w.PreviousSecret, normTimePtr(w.PreviousSecretUntil)
 	})
+	return err
 }
