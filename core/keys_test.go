@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tooken/tooken/adapters/jwks"
 	"github.com/tooken/tooken/core"
 	"github.com/tooken/tooken/ports"
 )
@@ -151,5 +152,30 @@ func TestWorkspaceSettingsAreValidated(t *testing.T) {
 	k, err := e.svc.RotateSigningKey(e.ctx, owner)
 	if err != nil || k.Key.Algorithm != "EdDSA" {
 		t.Fatalf("the next key must use the new algorithm: %+v %v", k, err)
+	}
+}
+
+// A key that activated at the same instant as the active one (an emergency replacement made in the
+// same clock tick as the key it replaces, on a coarse or frozen clock) loses the tie for signing but
+// is not retired by maintenance as if it had been replaced.
+func TestMaintenanceDoesNotRetireAKeyTiedWithTheActiveOne(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	signer, err := jwks.New(e.stores.SigningKeys, make([]byte, 32), "https://tooken.test", e.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := signer.NewSigningKey(e.ctx, owner.WorkspaceID, "ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stores.SigningKeys.AddSigningKey(e.ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Maintain(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := keyStates(t, e, owner); got[ports.KeyRetired] != 0 || got[ports.KeyActive] != 1 {
+		t.Errorf("key states after maintenance = %v, want one active and none retired", got)
 	}
 }

@@ -178,14 +178,20 @@ func (s *Service) maintainWorkspaceKeys(ctx context.Context, system ports.Actor,
 	}
 	now := s.Now()
 	var active *ports.SigningKey
+	for i := range keys {
+		if keys[i].State == ports.KeyActive {
+			active = &keys[i].Key
+		}
+	}
 	pending := false
 	for i := range keys {
 		switch keys[i].State {
-		case ports.KeyActive:
-			active = &keys[i].Key
 		case ports.KeyPending:
 			pending = true
 		case ports.KeyRetiring:
+			if !keys[i].Key.ActivatesAt.Before(active.ActivatesAt) {
+				continue // activated at the same instant as the active key: a replacement, not replaced
+			}
 			ev := s.event(ctx, system, workspaceID, "signing_key.retired", keyTargetOf(&keys[i].Key), nil)
 			err := s.stores.SigningKeys.RetireSigningKey(ctx, workspaceID, keys[i].Key.KID, now, ev)
 			if err != nil && ports.ErrorCode(err) != ports.ECONFLICT {
