@@ -53,6 +53,28 @@ func BenchmarkCreateToken(b *testing.B) {
 	})
 }
 
+// BenchmarkCreateTokenAcrossWorkspaces is BenchmarkCreateToken spread round-robin over 16 workspaces,
+// as on a server of many teams: the creates written together then belong to several workspaces, each
+// with an audit chain of its own.
+func BenchmarkCreateTokenAcrossWorkspaces(b *testing.B) {
+	forEachStore(b, func(b *testing.B, e *env) {
+		keys := make([]string, 16)
+		for i := range keys {
+			boot, err := e.svc.Bootstrap(context.Background(),
+				core.BootstrapInput{Email: "bench@example.com", Workspace: fmt.Sprintf("bench-%d", i)})
+			if err != nil {
+				b.Fatalf("bootstrap: %v", err)
+			}
+			keys[i] = boot.APIKey
+		}
+		both(b, func() error {
+			n := e.seq.Add(1)
+			body := fmt.Appendf(nil, `{"name":"bench-%d","scopes":["tokens:read"]}`, n)
+			return e.do(http.MethodPost, "/v1/tokens", keys[n%int64(len(keys))], body, http.StatusCreated)
+		})
+	})
+}
+
 // BenchmarkVerifyEndpoint is POST /v1/tokens/verify of a valid value (no credential; per-IP limit).
 func BenchmarkVerifyEndpoint(b *testing.B) {
 	forEachStore(b, func(b *testing.B, e *env) {
@@ -113,6 +135,7 @@ type env struct {
 	tokenID    string
 	tokenValue string
 	seq        atomic.Int64 // unique token names
+	svc        *core.Service
 }
 
 func newEnv(b *testing.B, store string) *env {
@@ -148,7 +171,7 @@ func newEnv(b *testing.B, store string) *env {
 	if err != nil {
 		b.Fatalf("bootstrap: %v", err)
 	}
-	e := &env{url: srv.URL, client: &http.Client{Transport: tr}, apiKey: boot.APIKey}
+	e := &env{url: srv.URL, client: &http.Client{Transport: tr}, apiKey: boot.APIKey, svc: m.Service}
 
 	var issued struct {
 		ID    string `json:"id"`

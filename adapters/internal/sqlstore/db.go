@@ -69,7 +69,7 @@ type DB struct {
 	secrets               ports.SecretBox // seals webhook secrets at rest; nil stores them as given
 	creates               batcher[newToken]
 	heads                 headCache // audit-chain heads left by this process's creates
-	oneStatement          string    // oneStatementCreate rebound, where the dialect writes creates in one statement
+	oneStatement          [2]string // oneWorkspaceCreate and manyWorkspacesCreate rebound, where the dialect writes creates in one statement
 	createStats           createStats
 }
 
@@ -78,7 +78,7 @@ func New(read, write *sqlx.DB, d *Dialect) *DB {
 	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
 	db.creates.run = db.createTokens
 	if d.OneStatementCreates {
-		db.oneStatement = db.q(oneStatementCreate)
+		db.oneStatement = [2]string{db.q(oneWorkspaceCreate), db.q(manyWorkspacesCreate)}
 	}
 	if d.Notify == "" {
 		db.hub = changehub.New(changehub.DefaultBuffer)

@@ -62,15 +62,20 @@ func valuesList(tuple string, n int) string {
 func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q already exists", t.Name) }
 
 // createTokens is the batcher's run. Where it can, it writes the batch in one statement (see
-// createInOneStatement); otherwise in one transaction, with one multi-row insert that skips the
-// names already taken (those calls get ECONFLICT and their events are not written), after which
-// the workspaces' new chain heads are remembered for the next batch. Should the transaction fail, a database that is unreachable fails every call; any
-// other failure (one call's bad row) is retried call by call, so it fails only its own call.
+// createInOneStatement); the calls that leaves, in one transaction, with one multi-row insert that
+// skips the names already taken (those calls get ECONFLICT and their events are not written), after
+// which the workspaces' new chain heads are remembered for the next batch. Should the transaction
+// fail, a database that is unreachable fails every call; any other failure (one call's bad row) is
+// retried call by call, so it fails only its own call.
 func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
-	if done, err := db.createInOneStatement(ctx, items); done {
+	items, err := db.createInOneStatement(ctx, items)
+	if err != nil {
 		for _, it := range items {
 			it.err = err
 		}
+		return
+	}
+	if len(items) == 0 {
 		return
 	}
 	db.createStats.inTransaction.Add(1)
@@ -80,7 +85,7 @@ func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
 	}
 	var taken []*batchItem[newToken]
 	var written []chainedEvent
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		taken, written = taken[:0], written[:0]
 		inserted, err := db.insertTokens(ctx, tx, items)
 		if err != nil {

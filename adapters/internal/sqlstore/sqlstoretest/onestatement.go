@@ -78,29 +78,99 @@ func testOneStatementCreates(t *testing.T, h Harness) {
 		create(a, false, "while the workspace has a webhook"),
 	}
 
-	chain, err := a.Stores().Audit.AuditChain(c.ctx, wsID, 0, 1000)
-	c.must(err, "AuditChain")
-	prev := ""
-	var ids []string
-	for i, ev := range chain {
-		if ev.ChainSeq != int64(i+1) || ev.PrevHash != prev || ev.Hash != ports.AuditHash(prev, &ev) {
-			t.Fatalf("chain link %d (%s %s): seq %d, prev %q, hash %q; want seq %d after %q, and its own hash",
-				i+1, ev.Action, ev.ID, ev.ChainSeq, ev.PrevHash, ev.Hash, i+1, prev)
-		}
-		prev = ev.Hash
-		ids = append(ids, ev.ID)
-	}
-	for _, e := range created {
-		if !slices.Contains(ids, e) {
-			t.Errorf("event %s of a create is not in the chain %v", e, ids)
-		}
-	}
+	c.chainHolds(wsID, created)
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Equal(delivered, afterHook) {
 		t.Errorf("deliveries enqueued for the events %s, want one for each create after the webhook: %s",
 			fmt.Sprint(delivered), fmt.Sprint(afterHook))
 	}
+}
+
+// testBatchesAcrossWorkspaces sends batches of creates spread over three workspaces. With every
+// workspace's head known to the handle, a batch is written in one statement; when a second handle
+// (a replica) has moved one workspace's head since, that workspace's creates are written in a
+// transaction and the others' still in the statement. Every create must succeed, and each
+// workspace's chain must be whole and hold its creates' events. SQLite writes every batch in a
+// transaction.
+func testBatchesAcrossWorkspaces(t *testing.T, h Harness) {
+	dsn := h.NewDSN(t)
+	a, b := open(t, h, dsn), open(t, h, dsn)
+	if err := a.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	store := h.Store(a)
+	c := newCheck(t, a)
+	pg := store.Writer().DriverName() == "postgres"
+	var ws [3]string
+	created := map[string][]string{}
+	createOne := func(db Database, w string) {
+		tok := &ports.Token{ID: id("tok_"), WorkspaceID: w, Name: id("t-"), CreatedAt: c.base, CurrentJTI: id("jti_")}
+		ev := c.event(w, "token.created", tok.ID, c.base)
+		c.must(db.Stores().Tokens.CreateToken(c.ctx, tok, ev), "CreateToken")
+		created[w] = append(created[w], ev.ID)
+	}
+	for i := range ws {
+		ws[i], _ = c.workspace()
+		createOne(a, ws[i]) // the handle learns the workspace's head
+	}
+	// round queues 9 creates, 3 per workspace, behind one of the first workspace, and checks how many
+	// batches were written in one statement and how many in a transaction.
+	round := func(why string, wantOne, wantInTx uint64) {
+		t.Helper()
+		one, inTx := store.CreateBatches()
+		names := make([]string, 9)
+		for i := range names {
+			names[i] = id("q-")
+		}
+		_, errs := c.createQueued(store.Writer(), ws[0], names, func(i int, tok *ports.Token, ev *ports.AuditEvent) {
+			w := ws[i%len(ws)]
+			tok.WorkspaceID, ev.WorkspaceID = w, w
+			created[w] = append(created[w], ev.ID)
+		})
+		for i, err := range errs {
+			c.must(err, fmt.Sprintf("CreateToken %d %s", i, why))
+		}
+		one2, inTx2 := store.CreateBatches()
+		if !pg {
+			wantOne, wantInTx = 0, 2
+		}
+		if one2-one != wantOne || inTx2-inTx != wantInTx {
+			t.Errorf("%s: %d batches written in one statement and %d in a transaction, want %d and %d",
+				why, one2-one, inTx2-inTx, wantOne, wantInTx)
+		}
+	}
+	round("every head known", 2, 0)
+	createOne(b, ws[2])
+	round("one head moved by another handle", 2, 1)
+	round("that head known again", 2, 0)
+	for _, w := range ws {
+		c.chainHolds(w, created[w])
+	}
+}
+
+// chainHolds checks that the workspace's audit chain is whole (each link numbered and hashed after
+// the one before) and holds every event of ids, and returns the chain.
+func (c *check) chainHolds(wsID string, ids []string) []ports.AuditEvent {
+	c.t.Helper()
+	chain, err := c.s.Audit.AuditChain(c.ctx, wsID, 0, 1000)
+	c.must(err, "AuditChain")
+	prev := ""
+	var have []string
+	for i, ev := range chain {
+		if ev.ChainSeq != int64(i+1) || ev.PrevHash != prev || ev.Hash != ports.AuditHash(prev, &ev) {
+			c.t.Fatalf("chain link %d (%s %s): seq %d, prev %q, hash %q; want seq %d after %q, and its own hash",
+				i+1, ev.Action, ev.ID, ev.ChainSeq, ev.PrevHash, ev.Hash, i+1, prev)
+		}
+		prev = ev.Hash
+		have = append(have, ev.ID)
+	}
+	for _, e := range ids {
+		if !slices.Contains(have, e) {
+			c.t.Errorf("event %s of a create is not in the chain of %s %v", e, wsID, have)
+		}
+	}
+	return chain
 }
 
 // open opens a handle on dsn, closed when the test ends.

@@ -45,6 +45,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("BatchedCreatesSucceedOrFailOneByOne", func(t *testing.T) { testBatchedCreates(t, h) })
 	t.Run("OneStatementCreatesKeepTheChainAndDeliveries", func(t *testing.T) { testOneStatementCreates(t, h) })
 	t.Run("BatchedCreatesRoundTripEveryValue", func(t *testing.T) { testBatchedRoundTrip(t, h) })
+	t.Run("BatchesAcrossWorkspacesShareOneStatement", func(t *testing.T) { testBatchesAcrossWorkspaces(t, h) })
 	checks := map[string]func(c *check){
 		"ErrorsAreTranslated":               testErrors,
 		"TimesRoundTripInUTCAtMicroseconds": testTimes,
