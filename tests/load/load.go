@@ -82,14 +82,25 @@ func (c Check) String() string {
 
 // ThroughputAtLeast checks got ≥ fraction × ref (two throughputs in requests or transactions per second).
 func ThroughputAtLeast(name string, got, ref, fraction float64) Check {
+	c := Relative(name, got, ref)
+	c.Pass = ref > 0 && got >= fraction*ref
+	c.Detail += fmt.Sprintf(" (target ≥ %.0f %%)", fraction*100)
+	return c
+}
+
+// Relative states got as a share of ref (two throughputs per second). On its own it is a comparison,
+// not a target: its verdict is not set, and it is rendered with Info.
+func Relative(name string, got, ref float64) Check {
 	ratio := 0.0
 	if ref > 0 {
 		ratio = got / ref
 	}
-	return Check{Name: name, Pass: ref > 0 && ratio >= fraction,
-		Detail: fmt.Sprintf("%s/s = %.0f %% of %s/s (target ≥ %.0f %%)", group(int64(got+0.5)), ratio*100,
-			group(int64(ref+0.5)), fraction*100)}
+	return Check{Name: name,
+		Detail: fmt.Sprintf("%s/s = %.0f %% of %s/s", group(int64(got+0.5)), ratio*100, group(int64(ref+0.5)))}
 }
+
+// Info renders a comparison that is not a target: "name: detail", without a verdict.
+func (c Check) Info() string { return c.Name + ": " + c.Detail }
 
 // P99Under checks a fixed-rate step: p99 below limit, at least 95 % of the requested rate actually
 // served (a server that fell behind would report the latency of a lower rate) and no errors.

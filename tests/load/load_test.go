@@ -22,6 +22,16 @@ func TestThroughputAtLeastComparesWithTheReferenceOfTheSameRun(t *testing.T) {
 	}
 }
 
+func TestRelativeStatesAShareWithoutAVerdict(t *testing.T) {
+	c := Relative("create beside pgbench", 4_371, 2_274)
+	if got := c.Info(); got != "create beside pgbench: 4,371/s = 192 % of 2,274/s" {
+		t.Errorf("Info() = %q", got)
+	}
+	if got := Relative("x", 1, 0).Info(); got != "x: 1/s = 0 % of 0/s" {
+		t.Errorf("a missing reference: Info() = %q", got)
+	}
+}
+
 func TestP99UnderNeedsTheRateServedWithoutErrors(t *testing.T) {
 	ok := Step{Rate: 1000, Throughput: 990, P99: 9 * time.Millisecond}
 	if c := P99Under("x", ok, 10*time.Millisecond); !c.Pass {
@@ -115,9 +125,10 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 		Steps: []Step{{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Clients: 16, Requests: 12345, Throughput: 1234.4,
 			P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6, Steal: 0.25},
 			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600, Steal: -1}},
-		Checks: []Check{{Name: "a", Pass: true, Detail: "d"}, {Name: "b", Detail: "e"}}}
+		Checks:     []Check{{Name: "a", Pass: true, Detail: "d"}, {Name: "b", Detail: "e"}},
+		References: []Check{Relative("c", 3, 2)}}
 	md := r.Markdown()
-	for _, want := range []string{"abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
+	for _, want := range []string{"For reference (not targets):\n\n- c: 3/s = 150 % of 2/s\n", "abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
 		"2 (503×1, transport×1)", "60.0 MB | 25 % |", "| 600 req/s |", "| — | — |\n", "- PASS a: d", "- FAIL b: e"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -28,6 +28,7 @@ type Report struct {
 	SoakRate     float64
 	SoakDuration time.Duration
 	Checks       []Check
+	References   []Check // comparisons that are not targets (see Relative)
 	Notes        []string
 }
 
@@ -78,6 +79,12 @@ func (r Report) Markdown() string {
 	b.WriteString("\nChecks:\n\n")
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "- %s\n", c)
+	}
+	if len(r.References) > 0 {
+		b.WriteString("\nFor reference (not targets):\n\n")
+		for _, c := range r.References {
+			fmt.Fprintf(&b, "- %s\n", c.Info())
+		}
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -103,17 +103,19 @@ func run(cfg config, c *cleanups) (bool, error) {
 	bw := &workload{base: blBase, apiKey: boot.APIKey, pool: w.pool}
 	baseGet, baseGetHalf := r.baselineSteps(scenario{name: "GET /v1/tokens/{id}", targeter: bw.getTargeter})
 	baseVerify, baseVerifyHalf := r.baselineSteps(scenario{name: "POST /v1/tokens/verify", targeter: bw.verifyTargeter})
-	logf("pgbench: %d clients for %s", cfg.clients, cfg.duration)
-	cpu := startCPU(0)
-	report.PgbenchTPS, err = runPgbench(db, dir, cfg.clients, cfg.duration)
+	pgbench, err := r.pgbenchStep(db, dir, insertCommit, "INSERT + COMMIT")
 	if err != nil {
 		return false, err
 	}
-	pgbench := load.Step{Scenario: "INSERT + COMMIT", Target: "pgbench", Clients: cfg.clients,
-		Duration: cfg.duration, Throughput: report.PgbenchTPS}
-	cpu.stop(&pgbench)
-	logf("pgbench: %.0f TPS, %.2f cores busy (PostgreSQL %.2f)", report.PgbenchTPS, pgbench.CPU, pgbench.DatabaseCPU)
-	r.steps = append(r.steps, pgbench)
+	report.PgbenchTPS = pgbench.Throughput
+	writes, err := r.pgbenchStep(db, dir, createWritesOneWorkspace, "a create's writes per transaction, one workspace")
+	if err != nil {
+		return false, err
+	}
+	ownWrites, err := r.pgbenchStep(db, dir, createWritesOwnWorkspaces, "a create's writes per transaction, a workspace per client")
+	if err != nil {
+		return false, err
+	}
 
 	scenarios := []scenario{
 		{key: "get", name: "GET /v1/tokens/{id}", targeter: w.getTargeter, ref: baseGet.Throughput},
@@ -151,6 +153,13 @@ func run(cfg config, c *cleanups) (bool, error) {
 			maxOf["POST /v1/tokens/verify"].Throughput, baseVerify.Throughput, 0.5), maxOf["POST /v1/tokens/verify"], baseVerify),
 		load.Beside(load.P99Under("(3) POST /v1/tokens/verify p99 < 10 ms at half the baseline's max", half["POST /v1/tokens/verify"], 10*time.Millisecond), baseVerifyHalf),
 	}
+	if created, ok := maxOf["POST /v1/tokens"]; ok {
+		report.References = append(report.References,
+			load.BesideCost(load.Relative("(2) POST /v1/tokens max throughput beside pgbench writing what a create writes, one per transaction, one workspace",
+				created.Throughput, writes.Throughput), created, writes),
+			load.BesideCost(load.Relative("(2) POST /v1/tokens max throughput beside pgbench writing what a create writes, one per transaction, a workspace per client",
+				created.Throughput, ownWrites.Throughput), created, ownWrites))
+	}
 	if cfg.soak > 0 {
 		report.SoakRate = orDefault(cfg.soakRate, max(50, maxOf["mixed 90/9/1"].Throughput/4))
 		report.SoakDuration = cfg.soak
@@ -171,6 +180,9 @@ func run(cfg config, c *cleanups) (bool, error) {
 	for _, ch := range checks {
 		fmt.Println(ch)
 		passed = passed && ch.Pass
+	}
+	for _, ref := range report.References {
+		fmt.Println(ref.Info())
 	}
 	fmt.Printf("\nCPU profiles of the max steps (and their top functions): %s\n", profiles)
 	return passed, nil
@@ -219,6 +231,21 @@ func startBaseline(dir string, w *workload) (*child, string, error) {
 		return nil, "", err
 	}
 	return bl, "http://" + addr, nil
+}
+
+// pgbenchStep runs pgbench's workload w as a step of the report, measuring the machine's CPU meanwhile.
+func (r *runner) pgbenchStep(db *database, dir string, w pgbenchRun, scenario string) (load.Step, error) {
+	logf("pgbench %s: %d clients for %s", w.name, r.cfg.clients, r.cfg.duration)
+	cpu := startCPU(0)
+	tps, err := runPgbench(db, dir, w, r.cfg.clients, r.cfg.duration)
+	if err != nil {
+		return load.Step{}, err
+	}
+	s := load.Step{Scenario: scenario, Target: "pgbench", Clients: r.cfg.clients, Duration: r.cfg.duration, Throughput: tps}
+	cpu.stop(&s)
+	logf("pgbench %s: %.0f TPS, %.2f cores busy (PostgreSQL %.2f)", w.name, tps, s.CPU, s.DatabaseCPU)
+	r.steps = append(r.steps, s)
+	return s, nil
 }
 
 // runner runs steps and keeps them.
