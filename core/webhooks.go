@@ -129,6 +129,10 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, id string, in
 	if err := s.stores.Webhooks.UpdateWebhook(ctx, w, in.Enabled != nil, ev); err != nil {
 		return nil, err
 	}
+	if in.Enabled == nil {
+		// The store kept the health it holds, which a delivery failure may have changed since w was read.
+		return s.stores.Webhooks.Webhook(ctx, p.WorkspaceID, id)
+	}
 	return w, nil
 }
 

@@ -231,7 +231,8 @@ func (s *staleRead) Webhook(ctx context.Context, workspaceID, id string) (*ports
 	return s.WebhookStore.Webhook(ctx, workspaceID, id)
 }
 
-// An edit that read the webhook before a failure disabled it does not enable it again.
+// An edit that read the webhook before a failure disabled it does not enable it again, and answers
+// with the webhook as stored.
 func TestAnEditDoesNotUndoAConcurrentAutomaticDisabling(t *testing.T) {
 	stale := &staleRead{}
 	e, p, w := failingPast72Hours(t, func(s ports.WebhookStore) ports.WebhookStore {
@@ -246,8 +247,12 @@ func TestAnEditDoesNotUndoAConcurrentAutomaticDisabling(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale.saved = before
-	if _, err := e.svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{Description: ptr("edited")}); err != nil {
+	answer, err := e.svc.UpdateWebhook(e.ctx, p, w.ID, core.UpdateWebhookInput{Description: ptr("edited")})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if answer.Enabled || answer.FailingSince == nil || answer.Description != "edited" {
+		t.Errorf("the edit answered %+v; want it disabled, failing and described as edited, as stored", answer)
 	}
 	got, err := e.svc.GetWebhook(e.ctx, p, w.ID)
 	if err != nil || got.Enabled || got.Description != "edited" {
