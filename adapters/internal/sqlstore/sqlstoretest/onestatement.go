@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tooken/tooken/adapters/internal/sqlstore"
 	"github.com/tooken/tooken/ports"
 )
 
@@ -25,16 +26,7 @@ func testOneStatementCreates(t *testing.T, h Harness) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	store := h.Store(a)
-	var mu sync.Mutex
-	var delivered []string
-	store.SetOutbox(func(_ context.Context, _ *sql.Tx, ds []ports.WebhookDelivery) error {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, d := range ds {
-			delivered = append(delivered, d.EventID)
-		}
-		return nil
-	})
+	delivered := recordDeliveries(store)
 	c := newCheck(t, a)
 	wsID, _ := c.workspace()
 	pg := store.Writer().DriverName() == "postgres"
@@ -79,20 +71,38 @@ func testOneStatementCreates(t *testing.T, h Harness) {
 	}
 
 	c.chainHolds(wsID, created)
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(delivered, afterHook) {
+	if got := delivered(); !slices.Equal(got, afterHook) {
 		t.Errorf("deliveries enqueued for the events %s, want one for each create after the webhook: %s",
-			fmt.Sprint(delivered), fmt.Sprint(afterHook))
+			fmt.Sprint(got), fmt.Sprint(afterHook))
+	}
+}
+
+// recordDeliveries makes store's outbox record the event of each delivery enqueued, and returns a
+// function answering the events recorded so far, in order.
+func recordDeliveries(store *sqlstore.DB) func() []string {
+	var mu sync.Mutex
+	var events []string
+	store.SetOutbox(func(_ context.Context, _ *sql.Tx, ds []ports.WebhookDelivery) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range ds {
+			events = append(events, d.EventID)
+		}
+		return nil
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(events)
 	}
 }
 
 // testBatchesAcrossWorkspaces sends batches of creates spread over three workspaces. With every
 // workspace's head known to the handle, a batch is written in one statement; when a second handle
 // (a replica) has moved one workspace's head since, that workspace's creates are written in a
-// transaction and the others' still in the statement. Every create must succeed, and each
-// workspace's chain must be whole and hold its creates' events. SQLite writes every batch in a
-// transaction.
+// transaction and the others' still in the statement; so are those of a workspace with a webhook,
+// whose deliveries are enqueued. Every create must succeed, and each workspace's chain must be whole
+// and hold its creates' events. SQLite writes every batch in a transaction.
 func testBatchesAcrossWorkspaces(t *testing.T, h Harness) {
 	dsn := h.NewDSN(t)
 	a, b := open(t, h, dsn), open(t, h, dsn)
@@ -100,6 +110,7 @@ func testBatchesAcrossWorkspaces(t *testing.T, h Harness) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	store := h.Store(a)
+	delivered := recordDeliveries(store)
 	c := newCheck(t, a)
 	pg := store.Writer().DriverName() == "postgres"
 	var ws [3]string
@@ -144,8 +155,20 @@ func testBatchesAcrossWorkspaces(t *testing.T, h Harness) {
 	createOne(b, ws[2])
 	round("one head moved by another handle", 2, 1)
 	round("that head known again", 2, 0)
+	hook := &ports.Webhook{ID: id("wh_"), WorkspaceID: ws[1], URL: "https://example.test/hook", Events: []string{"token.created"},
+		Enabled: true, Secret: "whsec_" + id(""), CreatedAt: c.base, UpdatedAt: c.base}
+	c.must(a.Stores().Webhooks.CreateWebhook(c.ctx, hook, nil), "CreateWebhook")
+	before := len(created[ws[1]])
+	round("a workspace with a webhook", 2, 1)
+	round("a workspace known to have a webhook", 2, 1)
 	for _, w := range ws {
 		c.chainHolds(w, created[w])
+	}
+	got, want := delivered(), slices.Clone(created[ws[1]][before:]) // queued creates join a batch in any order
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("deliveries enqueued for the events %v, want one for each create in the workspace with the webhook: %v", got, want)
 	}
 }
 
