@@ -109,7 +109,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		FeedLock:            fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, feedLockKey),
 		ForUpdate:           ` FOR NO KEY UPDATE`,
 		OneStatementCreates: true,
-		Array:               func(column []any) any { return pq.GenericArray{A: column} },
+		Array:               func(column []any) any { return arrayLiteral(column) },
 		// EXTRACT returns an exact numeric (PostgreSQL 14 and later).
 		Elapsed: func(from, to string) string { return "(EXTRACT(EPOCH FROM " + to + " - " + from + ") * 1000000)" },
 	}
