@@ -54,6 +54,27 @@ const tokenColumns = `id, workspace_id, name, scopes, audience, metadata, create
 last_used_at, revoked_at, rotated_at, current_jti, current_kid, previous_jti, previous_kid, previous_valid_until,
 rotation_period`
 
+// tokenInWorkspace is the workspace condition of an UPDATE of a live token by id. Written as IS
+// TRUE, it filters the row the primary key finds and is never an index condition: as a plain
+// "workspace_id = ?" beside "revoked_at IS NULL", PostgreSQL planned such updates through the partial
+// index tokens_current_kid_idx (workspace_id, current_kid) WHERE revoked_at IS NULL while the table
+// had no statistics yet (a database that just grew from empty, until autovacuum analyzes it) — a
+// scan of every live token of the workspace per revoke.
+const tokenInWorkspace = `(workspace_id = ?) IS TRUE`
+
+// revokeToken revokes a live token: its revoked_at, then id and workspace.
+const revokeToken = `UPDATE tokens SET revoked_at = ? WHERE id = ? AND ` + tokenInWorkspace + ` AND revoked_at IS NULL`
+
+// rotateToken moves a live token whose current value id is still the expected one to a new value:
+// the new jti and kid, the previous jti (empty: none) twice, its validity, the rotation time, then
+// id, workspace and the expected jti. The right-hand side of SET reads the row as it was, so
+// previous_kid takes the old current_kid.
+const rotateToken = `UPDATE tokens
+SET current_jti = ?, current_kid = ?, previous_jti = ?,
+    previous_kid = CASE WHEN ? = '' THEN '' ELSE current_kid END,
+    previous_valid_until = ?, rotated_at = ?
+WHERE id = ? AND ` + tokenInWorkspace + ` AND current_jti = ? AND revoked_at IS NULL`
+
 func tokenNotFound(id string) string { return fmt.Sprintf("Token %s not found", id) }
 
 // Token returns one token; ENOTFOUND if it is not in the workspace.
@@ -140,8 +161,7 @@ func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at
 	var t *ports.Token
 	var revoked bool
 	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
-		n, err := db.exec(ctx, tx, `UPDATE tokens SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL`,
-			db.t(at), workspaceID, id)
+		n, err := db.exec(ctx, tx, revokeToken, db.t(at), id, workspaceID)
 		if err != nil {
 			return nil, err
 		}
@@ -195,13 +215,8 @@ func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, r 
 		if err != nil {
 			return nil, err
 		}
-		// The right-hand side of SET reads the row as it was, so previous_kid takes the old current_kid.
-		n, err := db.exec(ctx, tx, `UPDATE tokens
-SET current_jti = ?, current_kid = ?, previous_jti = ?,
-    previous_kid = CASE WHEN ? = '' THEN '' ELSE current_kid END,
-    previous_valid_until = ?, rotated_at = ?
-WHERE workspace_id = ? AND id = ? AND current_jti = ? AND revoked_at IS NULL`,
-			r.NewJTI, r.NewKID, previous, previous, db.nt(r.PreviousValidUntil), db.t(r.At), workspaceID, id, r.FromJTI)
+		n, err := db.exec(ctx, tx, rotateToken, r.NewJTI, r.NewKID, previous, previous, db.nt(r.PreviousValidUntil),
+			db.t(r.At), id, workspaceID, r.FromJTI)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,7 @@
+package sqlstore
+
+// The statements whose PostgreSQL plans plans_test.go checks.
+var (
+	RevokeTokenQuery = revokeToken
+	RotateTokenQuery = rotateToken
+)
