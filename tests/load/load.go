@@ -39,6 +39,26 @@ type Step struct {
 	// baseline), HarnessCPU the load generator's, DatabaseCPU PostgreSQL's processes'; zero when
 	// unknown.
 	CPU, ServerCPU, HarnessCPU, DatabaseCPU float64
+	// Operations are the latencies of each kind of request of a step that mixes them, in order of
+	// their count; empty for a step of one kind.
+	Operations []Operation
+}
+
+// Operation is the latency of one kind of request (its method) within a mixed step.
+type Operation struct {
+	Method   string
+	Requests uint64
+	P50, P99 time.Duration
+	Max      time.Duration
+}
+
+// OperationsText renders a mixed step's operations: "GET 9,000: p50 0.40 ms, p99 3.00 ms, max …; …".
+func (s Step) OperationsText() string {
+	parts := make([]string, len(s.Operations))
+	for i, o := range s.Operations {
+		parts[i] = fmt.Sprintf("%s %s: p50 %s, p99 %s, max %s", o.Method, group(int64(o.Requests)), ms(o.P50), ms(o.P99), ms(o.Max))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // IsMax reports whether the step ran as fast as its clients allowed.

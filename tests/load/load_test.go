@@ -124,11 +124,15 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 		PgbenchTPS: 2000,
 		Steps: []Step{{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Clients: 16, Requests: 12345, Throughput: 1234.4,
 			P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6, Steal: 0.25},
-			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600, Steal: -1}},
+			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600, Steal: -1},
+			{Scenario: "mixed 90/9/1", Target: "tooken", Rate: 100, Requests: 1000, Throughput: 100, Steal: -1,
+				Operations: []Operation{{Method: "GET", Requests: 900, P50: time.Millisecond, P99: 2 * time.Millisecond, Max: 3 * time.Millisecond},
+					{Method: "POST", Requests: 90, P50: 4 * time.Millisecond, P99: 9 * time.Millisecond, Max: 12 * time.Millisecond}}}},
 		Checks:     []Check{{Name: "a", Pass: true, Detail: "d"}, {Name: "b", Detail: "e"}},
 		References: []Check{Relative("c", 3, 2)}}
 	md := r.Markdown()
-	for _, want := range []string{"For reference (not targets):\n\n- c: 3/s = 150 % of 2/s\n", "abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
+	for _, want := range []string{"For reference (not targets):\n\n- c: 3/s = 150 % of 2/s\n",
+		"- mixed 90/9/1, 100 req/s: GET 900: p50 1.00 ms, p99 2.00 ms, max 3.00 ms; POST 90: p50 4.00 ms, p99 9.00 ms, max 12.00 ms\n", "abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
 		"2 (503×1, transport×1)", "60.0 MB | 25 % |", "| 600 req/s |", "| — | — |\n", "- PASS a: d", "- FAIL b: e"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -68,6 +68,18 @@ func (r Report) Markdown() string {
 			s.StepLabel(), group(int64(s.Requests)), group(int64(s.Throughput+0.5)), ms(s.P50), ms(s.P90),
 			ms(s.P99), ms(s.Max), s.ErrorText(), rss, steal, s.cores())
 	}
+	var mixed []Step
+	for _, s := range r.Steps {
+		if len(s.Operations) > 1 {
+			mixed = append(mixed, s)
+		}
+	}
+	if len(mixed) > 0 {
+		b.WriteString("\nLatency by operation in the mixed steps:\n\n")
+		for _, s := range mixed {
+			fmt.Fprintf(&b, "- %s, %s: %s\n", s.Scenario, s.StepLabel(), s.OperationsText())
+		}
+	}
 	if len(r.Soak) > 0 {
 		fmt.Fprintf(&b, "\nSoak: the mixed scenario at %s req/s for %s.\n\n", group(int64(r.SoakRate+0.5)), r.SoakDuration)
 		b.WriteString("| quantity | fitted start | fitted end | slope | samples |\n|---|--:|--:|--:|--:|\n")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,11 +51,16 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	}
 	atk := vegeta.NewAttacker(opts...)
 	var m vegeta.Metrics
+	ops := map[string]*vegeta.Metrics{}
 	step := load.Step{Scenario: sp.scenario, Target: sp.target, Rate: sp.rate, Clients: sp.clients,
 		Duration: sp.duration, ErrorKinds: map[string]int{}}
 	began, cpu := time.Now(), startCPU(sp.pid)
 	for res := range atk.Attack(sp.targeter, pacer, sp.duration, sp.scenario) {
 		m.Add(res)
+		if ops[res.Method] == nil {
+			ops[res.Method] = &vegeta.Metrics{}
+		}
+		ops[res.Method].Add(res)
 		if res.Code < 200 || res.Code > 299 {
 			step.Errors++
 			kind := strconv.Itoa(int(res.Code))
@@ -71,7 +78,23 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	m.Close()
 	step.Requests, step.Throughput = m.Requests, m.Throughput
 	step.P50, step.P90, step.P99, step.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max
+	step.Operations = operations(ops)
 	return step, began, ended
+}
+
+// operations summarises a step's results by method, most frequent first; nil for a step of one method.
+func operations(byMethod map[string]*vegeta.Metrics) []load.Operation {
+	if len(byMethod) < 2 {
+		return nil
+	}
+	var out []load.Operation
+	for method, m := range byMethod {
+		m.Close()
+		out = append(out, load.Operation{Method: method, Requests: m.Requests, P50: m.Latencies.P50,
+			P99: m.Latencies.P99, Max: m.Latencies.Max})
+	}
+	slices.SortFunc(out, func(a, b load.Operation) int { return cmp.Compare(b.Requests, a.Requests) })
+	return out
 }
 
 // credential is one pre-created token: its id and value.

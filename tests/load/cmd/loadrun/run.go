@@ -277,6 +277,9 @@ func (r *runner) step(sc scenario, target string, rate float64, d time.Duration,
 	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%  cores %.2f (server %.2f, load generator %.2f, PostgreSQL %.2f)",
 		s.Scenario, s.Target, s.StepLabel(), s.Throughput, ms(s.P50), ms(s.P99), ms(s.Max), s.ErrorText(), s.Steal*100,
 		s.CPU, s.ServerCPU, s.HarnessCPU, s.DatabaseCPU)
+	if len(s.Operations) > 0 {
+		logf("  by operation: %s", s.OperationsText())
+	}
 	return s
 }
 
