@@ -20,13 +20,7 @@ import (
 // end the chain must be whole and every create's event must be in it, with a delivery for each
 // create made after the webhook. SQLite writes every batch in a transaction.
 func testOneStatementCreates(t *testing.T, h Harness) {
-	dsn := h.NewDSN(t)
-	a, b := open(t, h, dsn), open(t, h, dsn)
-	if err := a.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	store := h.Store(a)
-	delivered := recordDeliveries(store)
+	a, b, store, delivered := replicas(t, h)
 	c := newCheck(t, a)
 	wsID, _ := c.workspace()
 	pg := store.Writer().DriverName() == "postgres"
@@ -104,13 +98,7 @@ func recordDeliveries(store *sqlstore.DB) func() []string {
 // whose deliveries are enqueued. Every create must succeed, and each workspace's chain must be whole
 // and hold its creates' events. SQLite writes every batch in a transaction.
 func testBatchesAcrossWorkspaces(t *testing.T, h Harness) {
-	dsn := h.NewDSN(t)
-	a, b := open(t, h, dsn), open(t, h, dsn)
-	if err := a.Migrate(t.Context()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	store := h.Store(a)
-	delivered := recordDeliveries(store)
+	a, b, store, delivered := replicas(t, h)
 	c := newCheck(t, a)
 	pg := store.Writer().DriverName() == "postgres"
 	var ws [3]string
@@ -194,6 +182,18 @@ func (c *check) chainHolds(wsID string, ids []string) []ports.AuditEvent {
 		}
 	}
 	return chain
+}
+
+// replicas opens two handles on one fresh, migrated database, as two replicas would, and returns
+// the first's store with its outbox recording the deliveries it enqueues (see recordDeliveries).
+func replicas(t *testing.T, h Harness) (a, b Database, store *sqlstore.DB, delivered func() []string) {
+	dsn := h.NewDSN(t)
+	a, b = open(t, h, dsn), open(t, h, dsn)
+	if err := a.Migrate(t.Context()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	store = h.Store(a)
+	return a, b, store, recordDeliveries(store)
 }
 
 // open opens a handle on dsn, closed when the test ends.
