@@ -158,6 +158,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// CreateLoad returns how many batches of token creates this database has written, the creates they
+// held and the time spent writing them (reported on the loopback profiling listener).
+func (db *DB) CreateLoad() (batches, creates uint64, busy time.Duration) {
+	return db.store.CreateLoad()
+}
+
 // SetSecretBox seals webhook secrets at rest with b; call it before the stores are used.
 func (db *DB) SetSecretBox(b ports.SecretBox) { db.store.SetSecretBox(b) }
 

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -71,6 +72,29 @@ func BenchmarkCreateTokenAcrossWorkspaces(b *testing.B) {
 			n := e.seq.Add(1)
 			body := fmt.Appendf(nil, `{"name":"bench-%d","scopes":["tokens:read"]}`, n)
 			return e.do(http.MethodPost, "/v1/tokens", keys[n%int64(len(keys))], body, http.StatusCreated)
+		})
+	})
+}
+
+// BenchmarkRotateToken is POST /v1/tokens/{id}/rotate with an API key, every client rotating a token
+// of its own in one workspace: a signature and one transaction (the token, its audit event and a
+// revocation-feed entry) per request, the transactions taking turns on the workspace's audit chain.
+func BenchmarkRotateToken(b *testing.B) {
+	forEachStore(b, func(b *testing.B, e *env) {
+		// More tokens than clients: a client takes one nobody else is rotating and puts it back.
+		free := make(chan string, 4*parallelism*runtime.GOMAXPROCS(0))
+		for i := range cap(free) {
+			var t struct{ ID string }
+			if err := e.call(http.MethodPost, "/v1/tokens", e.apiKey, fmt.Appendf(nil, `{"name":"rotated-%d","scopes":["tokens:read"]}`, i),
+				http.StatusCreated, &t); err != nil {
+				b.Fatalf("creating a token to rotate: %v", err)
+			}
+			free <- t.ID
+		}
+		both(b, func() error {
+			id := <-free
+			defer func() { free <- id }()
+			return e.do(http.MethodPost, "/v1/tokens/"+id+"/rotate", e.apiKey, []byte(`{}`), http.StatusOK)
 		})
 	})
 }

@@ -42,6 +42,16 @@ type Step struct {
 	// Operations are the latencies of each kind of request of a step that mixes them, in order of
 	// their count; empty for a step of one kind.
 	Operations []Operation
+	// Creates is how the server wrote the step's token creates (zero when it wrote none, or for
+	// targets other than the server).
+	Creates CreateBatches
+}
+
+// CreateBatches is what the server tells of its batches of token creates over a step: it writes
+// them one batch at a time, so Busy over the step's duration is how occupied that write path was.
+type CreateBatches struct {
+	Batches, Creates uint64
+	Busy             time.Duration
 }
 
 // Operation is the latency of one kind of request (its method) within a mixed step.
@@ -59,6 +69,17 @@ func (s Step) OperationsText() string {
 		parts[i] = fmt.Sprintf("%s %s: p50 %s, p99 %s, max %s", o.Method, group(int64(o.Requests)), ms(o.P50), ms(o.P99), ms(o.Max))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// CreatesText renders how the step's creates were written: "3,000 batches of 6.9 creates on average;
+// the write path of creates busy 95 % of the step".
+func (s Step) CreatesText() string {
+	c := s.Creates
+	if c.Batches == 0 || s.Duration <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s batches of %.1f creates on average; the write path of creates busy %.0f %% of the step",
+		group(int64(c.Batches)), float64(c.Creates)/float64(c.Batches), 100*c.Busy.Seconds()/s.Duration.Seconds())
 }
 
 // IsMax reports whether the step ran as fast as its clients allowed.

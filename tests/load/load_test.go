@@ -122,8 +122,10 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 	r := Report{Machine: Machine{Date: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC), Commit: "abc123", CPU: "EPYC",
 		Cores: 2, RAM: "24 GiB", Go: "go1.26", PostgreSQL: "PostgreSQL 15"}, Clients: 16, StepDuration: 10 * time.Second,
 		PgbenchTPS: 2000,
-		Steps: []Step{{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Clients: 16, Requests: 12345, Throughput: 1234.4,
-			P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6, Steal: 0.25},
+		Steps: []Step{{Scenario: "POST /v1/tokens", Target: "tooken", Clients: 16, Duration: 10 * time.Second, Requests: 300,
+			Throughput: 30, Steal: -1, Creates: CreateBatches{Batches: 1200, Creates: 3000, Busy: 9500 * time.Millisecond}},
+			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Clients: 16, Requests: 12345, Throughput: 1234.4,
+				P99: 3 * time.Millisecond, Errors: 2, ErrorKinds: map[string]int{"503": 1, "transport": 1}, MaxRSS: 60e6, Steal: 0.25},
 			{Scenario: "GET /v1/tokens/{id}", Target: "tooken", Rate: 600, Throughput: 600, Steal: -1},
 			{Scenario: "mixed 90/9/1", Target: "tooken", Rate: 100, Requests: 1000, Throughput: 100, Steal: -1,
 				Operations: []Operation{{Method: "GET", Requests: 900, P50: time.Millisecond, P99: 2 * time.Millisecond, Max: 3 * time.Millisecond},
@@ -132,6 +134,7 @@ func TestMarkdownHasOneRowPerStepAndEveryCheck(t *testing.T) {
 		References: []Check{Relative("c", 3, 2)}}
 	md := r.Markdown()
 	for _, want := range []string{"For reference (not targets):\n\n- c: 3/s = 150 % of 2/s\n",
+		"- POST /v1/tokens, max (16 clients): 1,200 batches of 2.5 creates on average; the write path of creates busy 95 % of the step\n",
 		"- mixed 90/9/1, 100 req/s: GET 900: p50 1.00 ms, p99 2.00 ms, max 3.00 ms; POST 90: p50 4.00 ms, p99 9.00 ms, max 12.00 ms\n", "abc123", "EPYC, 2 cores", "2,000 TPS", "| max (16 clients) | 12,345 | 1,234/s |",
 		"2 (503×1, transport×1)", "60.0 MB | 25 % |", "| 600 req/s |", "| — | — |\n", "- PASS a: d", "- FAIL b: e"} {
 		if !strings.Contains(md, want) {

@@ -80,6 +80,18 @@ func (r Report) Markdown() string {
 			fmt.Fprintf(&b, "- %s, %s: %s\n", s.Scenario, s.StepLabel(), s.OperationsText())
 		}
 	}
+	var creating []Step
+	for _, s := range r.Steps {
+		if s.CreatesText() != "" {
+			creating = append(creating, s)
+		}
+	}
+	if len(creating) > 0 {
+		b.WriteString("\nBatches of creates (the server writes them one batch at a time):\n\n")
+		for _, s := range creating {
+			fmt.Fprintf(&b, "- %s, %s: %s\n", s.Scenario, s.StepLabel(), s.CreatesText())
+		}
+	}
 	if len(r.Soak) > 0 {
 		fmt.Fprintf(&b, "\nSoak: the mixed scenario at %s req/s for %s.\n\n", group(int64(r.SoakRate+0.5)), r.SoakDuration)
 		b.WriteString("| quantity | fitted start | fitted end | slope | samples |\n|---|--:|--:|--:|--:|\n")

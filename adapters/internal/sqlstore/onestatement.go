@@ -78,8 +78,21 @@ func (db *DB) rememberHeads(events []*ports.AuditEvent) {
 	}
 }
 
-// createStats counts how batches of creates were written.
-type createStats struct{ oneStatement, inTransaction atomic.Uint64 }
+// createStats counts how batches of creates were written, and how much they wrote in how long.
+type createStats struct {
+	oneStatement, inTransaction atomic.Uint64
+	batches, creates            atomic.Uint64
+	busy                        atomic.Int64 // nanoseconds spent writing batches
+}
+
+// CreateLoad returns how many batches of token creates this DB has written, the creates they held,
+// and the time spent writing them. Batches are written one at a time (see batcher), so busy over a
+// period's length is the share of it the write path of creates was occupied: near 100 %, creates
+// wait for it rather than for the CPU.
+func (db *DB) CreateLoad() (batches, creates uint64, busy time.Duration) {
+	s := &db.createStats
+	return s.batches.Load(), s.creates.Load(), time.Duration(s.busy.Load())
+}
 
 // CreateBatches returns how many batches of token creates this DB has written in one statement, and
 // how many in a transaction (see createInOneStatement).

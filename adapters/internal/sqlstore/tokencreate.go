@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/tooken/tooken/ports"
@@ -68,6 +69,11 @@ func nameTaken(t *ports.Token) string { return fmt.Sprintf("a token named %q alr
 // fail, a database that is unreachable fails every call; any other failure (one call's bad row) is
 // retried call by call, so it fails only its own call.
 func (db *DB) createTokens(ctx context.Context, items []*batchItem[newToken]) {
+	defer func(began time.Time, n int) {
+		db.createStats.batches.Add(1)
+		db.createStats.creates.Add(uint64(n))
+		db.createStats.busy.Add(int64(time.Since(began)))
+	}(time.Now(), len(items))
 	items, err := db.createInOneStatement(ctx, items)
 	if err != nil {
 		for _, it := range items {

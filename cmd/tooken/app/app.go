@@ -272,7 +272,7 @@ func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	if m.pprofLn != nil {
-		ps := pprofServer()
+		ps := pprofServer(m.store)
 		go func() { _ = ps.Serve(m.pprofLn) }()
 		defer ps.Close()
 		m.cfg.Logger.Info("pprof serving", "addr", m.pprofLn.Addr().String())

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"errors"
 	"expvar"
 	"fmt"
@@ -26,8 +27,25 @@ func listenPprof(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// pprofServer serves what listenPprof promises on its own mux (not http.DefaultServeMux).
-func pprofServer() *http.Server {
+// createLoad is what a store tells of its batches of token creates (both SQL stores do).
+type createLoad interface {
+	CreateLoad() (batches, creates uint64, busy time.Duration)
+}
+
+// createLoadHandler answers the store's counts of batches of token creates as JSON: batches
+// written, creates they held, and the seconds spent writing them. The load harness reads it around
+// a step to tell how occupied the write path of creates was.
+func createLoadHandler(s createLoad) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		batches, creates, busy := s.CreateLoad()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"batches": batches, "creates": creates, "busy_seconds": busy.Seconds()})
+	}
+}
+
+// pprofServer serves what listenPprof promises on its own mux (not http.DefaultServeMux), and the
+// store's create batches at /debug/creates when it counts them.
+func pprofServer(st store) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -35,6 +53,9 @@ func pprofServer() *http.Server {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/vars", expvar.Handler())
+	if cl, ok := st.(createLoad); ok {
+		mux.Handle("/debug/creates", createLoadHandler(cl))
+	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 

@@ -286,3 +286,24 @@ func cpuProfile(pprofAddr string, d time.Duration, path string) error {
 	}
 	return f.Close()
 }
+
+// createBatches reads the server's counts of batches of token creates from its profiling listener.
+func createBatches(pprofAddr string) (load.CreateBatches, error) {
+	c := http.Client{Timeout: 10 * time.Second}
+	res, err := c.Get("http://" + pprofAddr + "/debug/creates")
+	if err != nil {
+		return load.CreateBatches{}, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return load.CreateBatches{}, fmt.Errorf("/debug/creates: %s", res.Status)
+	}
+	var v struct {
+		Batches, Creates uint64
+		BusySeconds      float64 `json:"busy_seconds"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		return load.CreateBatches{}, fmt.Errorf("/debug/creates: %w", err)
+	}
+	return load.CreateBatches{Batches: v.Batches, Creates: v.Creates, Busy: time.Duration(v.BusySeconds * float64(time.Second))}, nil
+}

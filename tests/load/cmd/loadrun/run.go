@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -267,11 +268,24 @@ func (r *runner) spec(sc scenario, target string, rate float64, d time.Duration)
 // warmUp runs one unrecorded second at full speed (connections, caches, the JIT of nothing).
 func (r *runner) warmUp(sc scenario) { runStep(r.spec(sc, "tooken", 0, time.Second)) }
 
-// step runs and records one step; server steps note the server's largest RSS.
+// step runs and records one step; server steps note the server's largest RSS, and how it wrote the
+// step's creates.
 func (r *runner) step(sc scenario, target string, rate float64, d time.Duration, server bool) load.Step {
+	var before load.CreateBatches
+	var berr error
+	if server {
+		before, berr = createBatches(r.pprofAddr)
+	}
 	s, from, to := runStep(r.spec(sc, target, rate, d))
 	if server {
 		s.MaxRSS = r.rss.max(from, to)
+		after, err := createBatches(r.pprofAddr)
+		if err = cmp.Or(berr, err); err != nil {
+			logf("batches of creates: %v", err)
+		} else {
+			s.Creates = load.CreateBatches{Batches: after.Batches - before.Batches, Creates: after.Creates - before.Creates,
+				Busy: after.Busy - before.Busy}
+		}
 	}
 	r.steps = append(r.steps, s)
 	logf("%-24s %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %7.2f ms  errors %s  steal %.0f %%  cores %.2f (server %.2f, load generator %.2f, PostgreSQL %.2f)",
@@ -279,6 +293,9 @@ func (r *runner) step(sc scenario, target string, rate float64, d time.Duration,
 		s.CPU, s.ServerCPU, s.HarnessCPU, s.DatabaseCPU)
 	if len(s.Operations) > 0 {
 		logf("  by operation: %s", s.OperationsText())
+	}
+	if t := s.CreatesText(); t != "" {
+		logf("  creates: %s", t)
 	}
 	return s
 }
