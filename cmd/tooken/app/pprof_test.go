@@ -80,7 +80,9 @@ func TestPprofListenerCountsTheBatchesOfCreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = m.Run(ctx) }()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
 	load := func() (l struct {
 		Batches, Creates uint64
 		BusySeconds      float64 `json:"busy_seconds"`
