@@ -50,7 +50,8 @@ type Dialect struct {
 	Elapsed func(from, to string) string
 	// OneStatementCreates is set when the database runs INSERT and UPDATE inside WITH, takes
 	// PostgreSQL's ::type casts and unnests arrays (see Array): a batch of creates is then written
-	// by one statement (see createInOneStatement).
+	// by one statement (see createInOneStatement), and so are a workspace's events with the move of
+	// its chain head, and the feed lock with the append to the feed.
 	OneStatementCreates bool
 	// Array encodes one column of a batch's values (strings, integers, times, nil) as one array
 	// argument (PostgreSQL: pq.GenericArray); needed with OneStatementCreates.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -119,23 +118,10 @@ func randomID(prefix string) string { return prefix + strings.ToLower(rand.Text(
 // atomic: a concurrent sampler of the same token waits for the row lock and then finds the
 // condition false.
 func (db *DB) sampleTokenUse(ctx context.Context, tx *sqlx.Tx, u ports.Usage) (*ports.Token, error) {
-	var r tokenRow
-	err := db.get(ctx, tx, &r, `UPDATE tokens SET last_used_event_at = ?
+	return db.updatedToken(ctx, tx, `UPDATE tokens SET last_used_event_at = ?
 WHERE id = ? AND (last_used_event_at IS NULL OR last_used_event_at <= ?)
 AND EXISTS (SELECT 1 FROM webhooks WHERE webhooks.workspace_id = tokens.workspace_id AND webhooks.enabled = ?
-AND webhooks.events LIKE ?)
-RETURNING `+tokenColumns, db.t(u.At), u.ID, db.t(u.At.Add(-ports.TokenUsedInterval)), true, `%"`+ports.EventTokenUsed+`"%`)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	t, err := r.token()
-	if err != nil {
-		return nil, ports.Internal(err)
-	}
-	return &t, nil
+AND webhooks.events LIKE ?)`+returningToken, db.t(u.At), u.ID, db.t(u.At.Add(-ports.TokenUsedInterval)), true, `%"`+ports.EventTokenUsed+`"%`)
 }
 
 // tokenUsedDeliveries returns the token.used deliveries of sampled uses (nil without an outbox).

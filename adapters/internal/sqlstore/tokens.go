@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -96,6 +98,28 @@ func (s *TokenStore) get(ctx context.Context, q sqlx.QueryerContext, workspaceID
 	return &t, nil
 }
 
+// returningToken ends an UPDATE of one token that returns the row as it leaves it.
+const returningToken = ` RETURNING ` + tokenColumns
+
+// updatedToken runs query, an UPDATE of one token ending in returningToken, and returns the token as
+// the update left it; nil when no row matched. One round trip, where an UPDATE and then a SELECT
+// took two.
+func (db *DB) updatedToken(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (*ports.Token, error) {
+	var r tokenRow
+	err := db.get(ctx, tx, &r, query, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.token()
+	if err != nil {
+		return nil, ports.Internal(err)
+	}
+	return &t, nil
+}
+
 // Tokens lists the workspace's tokens matching f, newest first, and the total count matching f.
 func (s *TokenStore) Tokens(ctx context.Context, workspaceID string, f ports.TokenFilter) ([]ports.Token, int, error) {
 	db := s.db
@@ -161,15 +185,13 @@ func (s *TokenStore) RevokeToken(ctx context.Context, workspaceID, id string, at
 	var t *ports.Token
 	var revoked bool
 	err := db.mutate(ctx, func(tx *sqlx.Tx) ([]ports.Change, error) {
-		n, err := db.exec(ctx, tx, revokeToken, db.t(at), id, workspaceID)
-		if err != nil {
+		var err error
+		if t, err = db.updatedToken(ctx, tx, revokeToken+returningToken, db.t(at), id, workspaceID); err != nil {
 			return nil, err
 		}
-		if t, err = s.get(ctx, tx, workspaceID, id); err != nil {
+		if revoked = t != nil; !revoked {
+			t, err = s.get(ctx, tx, workspaceID, id)
 			return nil, err
-		}
-		if revoked = n > 0; !revoked {
-			return nil, nil
 		}
 		if err := db.insertEvents(ctx, tx, ev); err != nil {
 			return nil, err
@@ -215,15 +237,14 @@ func (s *TokenStore) RotateToken(ctx context.Context, workspaceID, id string, r 
 		if err != nil {
 			return nil, err
 		}
-		n, err := db.exec(ctx, tx, rotateToken, r.NewJTI, r.NewKID, previous, previous, db.nt(r.PreviousValidUntil),
-			db.t(r.At), id, workspaceID, r.FromJTI)
-		if err != nil {
+		if t, err = db.updatedToken(ctx, tx, rotateToken+returningToken, r.NewJTI, r.NewKID, previous, previous, db.nt(r.PreviousValidUntil),
+			db.t(r.At), id, workspaceID, r.FromJTI); err != nil {
 			return nil, err
 		}
-		if t, err = s.get(ctx, tx, workspaceID, id); err != nil {
-			return nil, err
-		}
-		if n == 0 {
+		if t == nil {
+			if t, err = s.get(ctx, tx, workspaceID, id); err != nil {
+				return nil, err
+			}
 			if t.RevokedAt != nil {
 				return nil, ports.Errorf(ports.ECONFLICT, "token %s is revoked", id)
 			}
