@@ -23,24 +23,8 @@ func TestArrayLiteralRoundTripsThroughPostgreSQL(t *testing.T) {
 	// read returns the column's elements as PostgreSQL prints them, "<null>" for NULL.
 	read := func(column []any, typ string) []string {
 		t.Helper()
-		rows, err := db.QueryContext(t.Context(), `SELECT coalesce(v::text, '<null>') FROM unnest($1::`+typ+`[]) AS v`,
+		return postgrestest.Strings(t, db, `SELECT coalesce(v::text, '<null>') FROM unnest($1::`+typ+`[]) AS v`,
 			arrayLiteral(column))
-		if err != nil {
-			t.Fatalf("%s[]: %v", typ, err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
 	}
 	texts := []string{`quote " name`, `back\slash \\ \"`, `comma, brace {x} }{`, `NULL`, `null`, ``, `  spaced  `,
 		"tab\tnew\nline", "ünïcödé ☃", `(paren) [bracket]`, `{"json": [1, "a,b"]}`}

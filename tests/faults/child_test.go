@@ -1,12 +1,9 @@
 package faults
 
 import (
-	"context"
 	"database/sql"
-	"errors"
 	"os"
 	"testing"
-	"time"
 
 	_ "github.com/lib/pq" // the postgres driver, for the invariant queries
 	"github.com/tooken/tooken/adapters/jwks"
@@ -77,28 +74,4 @@ func openSQL(t *testing.T, dbURL string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// queryStrings runs a query returning one text column and collects it.
-func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

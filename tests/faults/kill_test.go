@@ -70,8 +70,8 @@ func TestKill9MidLoadLeavesNoHalfWrittenState(t *testing.T) {
 	}
 
 	db := openSQL(t, dbURL)
-	stored := queryStrings(t, db, `SELECT id FROM tokens`)
-	storedRevoked := queryStrings(t, db, `SELECT id FROM tokens WHERE revoked_at IS NOT NULL`)
+	stored := postgrestest.Strings(t, db, `SELECT id FROM tokens`)
+	storedRevoked := postgrestest.Strings(t, db, `SELECT id FROM tokens WHERE revoked_at IS NOT NULL`)
 	for _, id := range created {
 		if !slices.Contains(stored, id) {
 			t.Errorf("token %s was acknowledged with 201 but is not stored", id)
@@ -93,7 +93,7 @@ func TestKill9MidLoadLeavesNoHalfWrittenState(t *testing.T) {
 			WHERE e.action IN ('token.created', 'token.revoked') AND NOT EXISTS (SELECT 1 FROM river_job j
 			WHERE j.kind = 'tooken.webhook_delivery' AND j.args->'delivery'->>'EventID' = e.id)`},
 	} {
-		if bad := queryStrings(t, db, c.query); len(bad) > 0 {
+		if bad := postgrestest.Strings(t, db, c.query); len(bad) > 0 {
 			t.Errorf("%d %s: %v", len(bad), c.what, bad)
 		}
 	}

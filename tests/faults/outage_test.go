@@ -104,7 +104,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutLosingAcknowledgedWrites(t *te
 			created[r.id] = true
 		}
 	}
-	stored := queryStrings(t, openSQL(t, dbURL), `SELECT id FROM tokens`)
+	stored := postgrestest.Strings(t, openSQL(t, dbURL), `SELECT id FROM tokens`)
 	for id := range created {
 		if !slices.Contains(stored, id) {
 			t.Errorf("token %s was acknowledged with 201 but is not in the database", id)
@@ -118,7 +118,7 @@ func TestDatabaseOutageFailsFastAndRecoversWithoutLosingAcknowledgedWrites(t *te
 	a.do(t, "GET", "/v1/tokens/"+fresh.ID, fresh.Token, nil, http.StatusOK, nil)
 	db := openSQL(t, dbURL)
 	waitFor(t, "last_used_at flushed after the outage", recoveryBound, func() bool {
-		return len(queryStrings(t, db, `SELECT id FROM tokens WHERE id = $1 AND last_used_at IS NOT NULL`, fresh.ID)) == 1
+		return len(postgrestest.Strings(t, db, `SELECT id FROM tokens WHERE id = $1 AND last_used_at IS NOT NULL`, fresh.ID)) == 1
 	})
 	b.do(t, "DELETE", "/v1/tokens/"+fresh.ID, key, nil, http.StatusNoContent, nil)
 	waitFor(t, "the revocation on the other replica to reach the one that lost its database", propagationWait+recoveryBound, func() bool {

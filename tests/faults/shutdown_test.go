@@ -58,7 +58,7 @@ func TestSIGTERMDrainsInFlightRequestsFlushesUsageAndExitsWithinTheTimeout(t *te
 		t.Errorf("the log does not say that a request was cut at the shutdown timeout:\n%s", a.Log())
 	}
 	db := openSQL(t, dbURL)
-	if got := queryStrings(t, db, `SELECT id FROM tokens WHERE id = $1 AND last_used_at IS NOT NULL`, tok.ID); len(got) != 1 {
+	if got := postgrestest.Strings(t, db, `SELECT id FROM tokens WHERE id = $1 AND last_used_at IS NOT NULL`, tok.ID); len(got) != 1 {
 		t.Error("last_used_at of the credential used just before SIGTERM was not flushed")
 	}
 	t.Logf("exited %v after SIGTERM", exited.Round(time.Millisecond))

@@ -52,20 +52,7 @@ FROM generate_series(1, 2000) AS g`,
 		"revoke": `EXPLAIN EXECUTE revoke(now(), 'tok_7', 'ws_plan')`,
 		"rotate": `EXPLAIN EXECUTE rotate('jti_new', 'kid_plan', '', '', NULL, now(), 'tok_7', 'ws_plan', 'jti_7')`,
 	} {
-		rows, err := conn.QueryContext(t.Context(), explain)
-		if err != nil {
-			t.Fatalf("%s: %v", explain, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		_ = rows.Close()
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, "Index Scan using tokens_pkey on tokens") {
+		if text := strings.Join(postgrestest.Strings(t, conn, explain), "\n"); !strings.Contains(text, "Index Scan using tokens_pkey on tokens") {
 			t.Errorf("the %s statement's plan does not find the token by its primary key:\n%s", name, text)
 		}
 	}
