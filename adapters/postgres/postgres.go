@@ -98,18 +98,18 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, ports.Internal(err)
 	}
 	d := &sqlstore.Dialect{
-		Bind:                sqlx.DOLLAR,
-		Goose:               goose.DialectPostgres,
-		Migrations:          migrations,
-		MigrateOptions:      migrateOptions,
-		Time:                sqlstore.UTCMicro,
-		IsUnique:            isUnique,
-		IsUnavailable:       isUnavailable,
-		Notify:              `SELECT pg_notify('` + notifyChannel + `', ?)`,
-		FeedLock:            fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, feedLockKey),
-		ForUpdate:           ` FOR NO KEY UPDATE`,
-		OneStatementCreates: true,
-		Array:               func(column []any) any { return arrayLiteral(column) },
+		Bind:           sqlx.DOLLAR,
+		Goose:          goose.DialectPostgres,
+		Migrations:     migrations,
+		MigrateOptions: migrateOptions,
+		Time:           sqlstore.UTCMicro,
+		IsUnique:       isUnique,
+		IsUnavailable:  isUnavailable,
+		Notify:         `SELECT pg_notify('` + notifyChannel + `', ?)`,
+		FeedLock:       fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, feedLockKey),
+		ForUpdate:      ` FOR NO KEY UPDATE`,
+		WritableCTEs:   true,
+		Array:          func(column []any) any { return arrayLiteral(column) },
 		// EXTRACT returns an exact numeric (PostgreSQL 14 and later).
 		Elapsed: func(from, to string) string { return "(EXTRACT(EPOCH FROM " + to + " - " + from + ") * 1000000)" },
 	}

@@ -123,7 +123,7 @@ func publish(list []chainedEvent) {
 // workspace and its head are written by one statement: the head stays locked one round trip less.
 func (db *DB) insertChainedMovingHeads(ctx context.Context, tx *sqlx.Tx, list []chainedEvent, workspaces []string,
 	heads map[string]*chainHead) error {
-	if len(workspaces) == 1 && db.d.OneStatementCreates {
+	if len(workspaces) == 1 && db.d.WritableCTEs {
 		h := heads[workspaces[0]]
 		return db.insertChained(ctx, tx, movingHead, []any{h.Seq, h.Hash, workspaces[0]}, list)
 	}

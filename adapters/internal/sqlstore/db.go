@@ -48,13 +48,13 @@ type Dialect struct {
 	// Elapsed returns an SQL expression of the number of microseconds from the time column from to
 	// the time column to (SQLite: "(to - from)", its times being unix microseconds).
 	Elapsed func(from, to string) string
-	// OneStatementCreates is set when the database runs INSERT and UPDATE inside WITH, takes
-	// PostgreSQL's ::type casts and unnests arrays (see Array): a batch of creates is then written
-	// by one statement (see createInOneStatement), and so are a workspace's events with the move of
+	// WritableCTEs is set when the database runs INSERT and UPDATE inside WITH, takes PostgreSQL's
+	// ::type casts and unnests arrays (see Array). Writes that take several statements elsewhere are
+	// then one: a batch of creates (see createInOneStatement), a workspace's events with the move of
 	// its chain head, and the feed lock with the append to the feed.
-	OneStatementCreates bool
+	WritableCTEs bool
 	// Array encodes one column of a batch's values (strings, integers, times, nil) as one array
-	// argument (PostgreSQL: pq.GenericArray); needed with OneStatementCreates.
+	// argument (PostgreSQL: pq.GenericArray); needed with WritableCTEs.
 	Array func(column []any) any
 }
 
@@ -78,7 +78,7 @@ type DB struct {
 func New(read, write *sqlx.DB, d *Dialect) *DB {
 	db := &DB{read: read, write: write, d: d, writeStmts: newStmtCache(write)}
 	db.creates.run = db.createTokens
-	if d.OneStatementCreates {
+	if d.WritableCTEs {
 		db.oneStatement = [2]string{db.q(oneWorkspaceCreate), db.q(manyWorkspacesCreate)}
 	}
 	if d.Notify == "" {

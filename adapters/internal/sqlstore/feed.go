@@ -32,7 +32,7 @@ func (db *DB) appendRevocations(ctx context.Context, tx *sqlx.Tx, entries ...por
 	for _, r := range entries {
 		args = append(args, r.WorkspaceID, r.TokenID, r.JTI, db.nt(r.ExpiresAt), db.t(r.RevokedAt))
 	}
-	if db.d.FeedLock != "" && db.d.OneStatementCreates {
+	if db.d.FeedLock != "" && db.d.WritableCTEs {
 		// Every row the join yields needs the lock's row first, so the lock is held before any seq is
 		// drawn; one round trip instead of two.
 		_, err := db.exec(ctx, tx, `WITH feed_lock AS MATERIALIZED (`+db.d.FeedLock+`)

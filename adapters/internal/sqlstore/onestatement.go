@@ -64,7 +64,7 @@ func (c *headCache) update(workspaceID string, f func(h *cachedHead)) {
 // rememberHeads records, for each workspace of events (just committed by a batch of creates), the
 // last of them as the workspace's head, where the dialect writes batches in one statement.
 func (db *DB) rememberHeads(events []*ports.AuditEvent) {
-	if !db.d.OneStatementCreates {
+	if !db.d.WritableCTEs {
 		return
 	}
 	last := map[string]*ports.AuditEvent{}
@@ -191,7 +191,7 @@ func (db *DB) columns(rows [][]any) []any {
 // (their deliveries are enqueued in the transaction). An unreachable database is returned as the
 // error, with every call.
 func (db *DB) createInOneStatement(ctx context.Context, items []*batchItem[newToken]) ([]*batchItem[newToken], error) {
-	if !db.d.OneStatementCreates {
+	if !db.d.WritableCTEs {
 		return items, nil
 	}
 	now := time.Now()
