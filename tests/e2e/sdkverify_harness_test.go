@@ -72,19 +72,27 @@ type sdkTransport struct {
 	base http.RoundTripper
 	via  string // host:port, or "" to leave requests alone
 
-	mu     sync.Mutex
-	counts map[string]int
+	mu      sync.Mutex
+	counts  map[string]int
+	streams int // revocation streams answered 200: the server had subscribed them to its events
 }
 
 func (tr *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	last := req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]
 	tr.mu.Lock()
-	tr.counts[req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]]++
+	tr.counts[last]++
 	tr.mu.Unlock()
 	if tr.via != "" {
 		req = req.Clone(req.Context())
 		req.URL.Host, req.Host = tr.via, tr.via
 	}
-	return tr.base.RoundTrip(req)
+	res, err := tr.base.RoundTrip(req)
+	if err == nil && last == "stream" && res.StatusCode == http.StatusOK {
+		tr.mu.Lock()
+		tr.streams++
+		tr.mu.Unlock()
+	}
+	return res, err
 }
 
 // count is how many requests went to paths ending in last.
@@ -123,6 +131,27 @@ func newVerifier(t *testing.T, s *server, ws workspace, via *server, opts ...ver
 		tr.base.(*http.Transport).CloseIdleConnections()
 	})
 	return &sdkVerifier{Verifier: v, net: tr}
+}
+
+// awaitStream waits until the verifier's revocation stream is open: the server subscribes a stream
+// before it answers, so from then on every event reaches the verifier. (Revocations sent before are
+// replayed from the verifier's cursor; a jwks event is not — the verifier then learns a new key when
+// it first meets its kid.)
+func (v *sdkVerifier) awaitStream(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v.net.mu.Lock()
+		open := v.net.streams > 0
+		v.net.mu.Unlock()
+		if open {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the verifier's revocation stream did not open within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // accepts fails the test unless v verifies value; it returns the claims.

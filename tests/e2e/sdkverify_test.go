@@ -115,6 +115,7 @@ func TestSDKVerifierFollowsASigningKeyRotationWithoutRestart(t *testing.T) {
 		t.Fatalf("kid = %s, want the active key %s", c.KeyID, oldKID)
 	}
 
+	v.awaitStream(t) // the jwks event below must find the stream open
 	jwksFetches := v.net.count("jwks.json")
 	var pending signingKeyJSON
 	deadline := time.Now().Add(propagationBound)
