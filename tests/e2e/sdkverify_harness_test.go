@@ -72,10 +72,13 @@ type sdkTransport struct {
 	base http.RoundTripper
 	via  string // host:port, or "" to leave requests alone
 
-	mu      sync.Mutex
-	counts  map[string]int
-	streams int // revocation streams answered 200: the server had subscribed them to its events
+	mu     sync.Mutex
+	counts map[string]int // by the path's last segment; streamOpened counts streams answered 200
 }
+
+// streamOpened is the key of counts under which RoundTrip counts the revocation streams the server
+// answered 200: it subscribes a stream to its events before it answers.
+const streamOpened = "stream 200"
 
 func (tr *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	last := req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]
@@ -89,7 +92,7 @@ func (tr *sdkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := tr.base.RoundTrip(req)
 	if err == nil && last == "stream" && res.StatusCode == http.StatusOK {
 		tr.mu.Lock()
-		tr.streams++
+		tr.counts[streamOpened]++
 		tr.mu.Unlock()
 	}
 	return res, err
@@ -135,18 +138,12 @@ func newVerifier(t *testing.T, s *server, ws workspace, via *server, opts ...ver
 
 // awaitStream waits until the verifier's revocation stream is open: the server subscribes a stream
 // before it answers, so from then on every event reaches the verifier. (Revocations sent before are
-// replayed from the verifier's cursor; a jwks event is not — the verifier then learns a new key when
-// it first meets its kid.)
+// replayed from the verifier's cursor; a jwks event is not — the verifier then fetches a new key when
+// its copy of the JWKS expires, within the announce window.)
 func (v *sdkVerifier) awaitStream(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		v.net.mu.Lock()
-		open := v.net.streams > 0
-		v.net.mu.Unlock()
-		if open {
-			return
-		}
+	for v.net.count(streamOpened) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the verifier's revocation stream did not open within 10s")
 		}

@@ -252,15 +252,27 @@ func (s *rssSampler) max(from, to time.Time) int64 {
 
 func (s *rssSampler) stop() { close(s.stopc); s.wg.Wait() }
 
-// heapAlloc reads the server's live heap from the pprof listener's /debug/vars.
-func heapAlloc(pprofAddr string) (uint64, error) {
-	res, err := http.Get("http://" + pprofAddr + "/debug/vars")
+// debugJSON decodes the JSON the server's profiling listener answers at path into v.
+func debugJSON(pprofAddr, path string, v any) error {
+	c := http.Client{Timeout: 10 * time.Second}
+	res, err := c.Get("http://" + pprofAddr + path)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", path, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// heapAlloc reads the server's live heap from the pprof listener's /debug/vars.
+func heapAlloc(pprofAddr string) (uint64, error) {
 	var v struct{ Memstats struct{ HeapAlloc uint64 } }
-	err = json.NewDecoder(res.Body).Decode(&v)
+	err := debugJSON(pprofAddr, "/debug/vars", &v)
 	return v.Memstats.HeapAlloc, err
 }
 
@@ -289,21 +301,10 @@ func cpuProfile(pprofAddr string, d time.Duration, path string) error {
 
 // createBatches reads the server's counts of batches of token creates from its profiling listener.
 func createBatches(pprofAddr string) (load.CreateBatches, error) {
-	c := http.Client{Timeout: 10 * time.Second}
-	res, err := c.Get("http://" + pprofAddr + "/debug/creates")
-	if err != nil {
-		return load.CreateBatches{}, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return load.CreateBatches{}, fmt.Errorf("/debug/creates: %s", res.Status)
-	}
 	var v struct {
 		Batches, Creates uint64
 		BusySeconds      float64 `json:"busy_seconds"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
-		return load.CreateBatches{}, fmt.Errorf("/debug/creates: %w", err)
-	}
-	return load.CreateBatches{Batches: v.Batches, Creates: v.Creates, Busy: time.Duration(v.BusySeconds * float64(time.Second))}, nil
+	err := debugJSON(pprofAddr, "/debug/creates", &v)
+	return load.CreateBatches{Batches: v.Batches, Creates: v.Creates, Busy: time.Duration(v.BusySeconds * float64(time.Second))}, err
 }
