@@ -45,6 +45,8 @@ type Step struct {
 	// Creates is how the server wrote the step's token creates (zero when it wrote none, or for
 	// targets other than the server).
 	Creates CreateBatches
+	// Slow is how the requests over P99Target were spread over a fixed-rate step (zero for a max step).
+	Slow Slow
 }
 
 // CreateBatches is what the server tells of its batches of token creates over a step: it writes
@@ -150,9 +152,13 @@ func P99Under(name string, s Step, limit time.Duration) Check {
 	if s.Rate > 0 {
 		served = s.Throughput / s.Rate
 	}
-	return Check{Name: name, Pass: !s.IsMax() && s.P99 < limit && served >= 0.95 && s.Errors == 0,
+	c := Check{Name: name, Pass: !s.IsMax() && s.P99 < limit && served >= 0.95 && s.Errors == 0,
 		Detail: fmt.Sprintf("p99 %s at %s (served %.0f %%, %s errors; target p99 < %s)", ms(s.P99),
 			s.StepLabel(), served*100, s.ErrorText(), ms(limit))}
+	if t := s.Slow.Text(); t != "" {
+		c.Detail += "; " + t
+	}
+	return c
 }
 
 // Beside notes, in c's detail, the p99 of ref (the baseline run at the same rate): what the machine
@@ -160,6 +166,9 @@ func P99Under(name string, s Step, limit time.Duration) Check {
 func Beside(c Check, ref Step) Check {
 	if ref.Requests > 0 {
 		c.Detail += fmt.Sprintf("; the baseline at %s: p99 %s", ref.StepLabel(), ms(ref.P99))
+		if t := ref.Slow.Text(); t != "" {
+			c.Detail += " (" + t + ")"
+		}
 	}
 	return c
 }

@@ -92,6 +92,18 @@ func (r Report) Markdown() string {
 			fmt.Fprintf(&b, "- %s, %s: %s\n", s.Scenario, s.StepLabel(), s.CreatesText())
 		}
 	}
+	var slow []Step
+	for _, s := range r.Steps {
+		if s.Slow.Text() != "" {
+			slow = append(slow, s)
+		}
+	}
+	if len(slow) > 0 {
+		b.WriteString("\nSlow requests of the fixed-rate steps (a few full windows are stalls; most windows, a server too slow for the rate):\n\n")
+		for _, s := range slow {
+			fmt.Fprintf(&b, "- %s, %s, %s: %s\n", s.Scenario, s.Target, s.StepLabel(), s.Slow.Text())
+		}
+	}
 	if len(r.Soak) > 0 {
 		fmt.Fprintf(&b, "\nSoak: the mixed scenario at %s req/s for %s.\n\n", group(int64(r.SoakRate+0.5)), r.SoakDuration)
 		b.WriteString("| quantity | fitted start | fitted end | slope | samples |\n|---|--:|--:|--:|--:|\n")

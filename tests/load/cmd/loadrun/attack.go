@@ -55,8 +55,10 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	step := load.Step{Scenario: sp.scenario, Target: sp.target, Rate: sp.rate, Clients: sp.clients,
 		Duration: sp.duration, ErrorKinds: map[string]int{}}
 	began, cpu := time.Now(), startCPU(sp.pid)
+	slow := load.NewSlowCounter(load.P99Target, began)
 	for res := range atk.Attack(sp.targeter, pacer, sp.duration, sp.scenario) {
 		m.Add(res)
+		slow.Add(res.Timestamp, res.Latency)
 		if ops[res.Method] == nil {
 			ops[res.Method] = &vegeta.Metrics{}
 		}
@@ -79,6 +81,9 @@ func runStep(sp stepSpec) (load.Step, time.Time, time.Time) {
 	step.Requests, step.Throughput = m.Requests, m.Throughput
 	step.P50, step.P90, step.P99, step.Max = m.Latencies.P50, m.Latencies.P90, m.Latencies.P99, m.Latencies.Max
 	step.Operations = operations(ops)
+	if sp.rate > 0 {
+		step.Slow = slow.Summary(sp.duration)
+	}
 	return step, began, ended
 }
 

@@ -1,0 +1,74 @@
+package load
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// P99Target is the issue's latency target for the fixed-rate steps at half the baseline's rate.
+const P99Target = 10 * time.Millisecond
+
+// SlowWindow is the span in which a step's slow requests are counted, and busiestWindows how many of
+// the fullest windows Slow.Text names the share of.
+const (
+	SlowWindow     = 100 * time.Millisecond
+	busiestWindows = 5
+)
+
+// Slow is how the requests of a fixed-rate step that took longer than Limit were spread over the
+// step, in windows of SlowWindow counted from its start. Slow requests crowded into a few windows are
+// stalls — the machine stopped serving for a moment and the requests sent meanwhile queued (on a shared
+// VM, often the hypervisor); slow requests in most windows are a server too slow for the rate.
+type Slow struct {
+	Limit    time.Duration
+	Requests uint64 // requests over Limit
+	Windows  int    // windows holding at least one of them
+	Of       int    // windows in the step
+	Busiest  uint64 // of Requests, those in the busiestWindows fullest windows
+}
+
+// SlowCounter counts a step's requests over a limit by the window of SlowWindow they were sent in.
+type SlowCounter struct {
+	limit  time.Duration
+	start  time.Time
+	counts map[int64]uint64
+}
+
+// NewSlowCounter counts requests over limit of a step that started at start.
+func NewSlowCounter(limit time.Duration, start time.Time) *SlowCounter {
+	return &SlowCounter{limit: limit, start: start, counts: map[int64]uint64{}}
+}
+
+// Add notes one request, sent at sent, that took latency.
+func (c *SlowCounter) Add(sent time.Time, latency time.Duration) {
+	if latency > c.limit {
+		c.counts[int64(max(sent.Sub(c.start), 0)/SlowWindow)]++
+	}
+}
+
+// Summary is what the counter saw over a step of duration d.
+func (c *SlowCounter) Summary(d time.Duration) Slow {
+	s := Slow{Limit: c.limit, Windows: len(c.counts), Of: int((d + SlowWindow - 1) / SlowWindow)}
+	counts := slices.SortedFunc(maps.Values(c.counts), func(a, b uint64) int { return cmp.Compare(b, a) })
+	for i, n := range counts {
+		s.Requests += n
+		if i < busiestWindows {
+			s.Busiest += n
+		}
+	}
+	return s
+}
+
+// Text renders the spread: "1,050 requests over 10.00 ms, in 23 of 100 windows of 100 ms; 78 % of them
+// in the busiest 5"; empty when no request was over the limit.
+func (s Slow) Text() string {
+	if s.Requests == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s requests over %s, in %d of %d windows of %d ms; %.0f %% of them in the busiest %d",
+		group(int64(s.Requests)), ms(s.Limit), s.Windows, s.Of, SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests),
+		min(busiestWindows, s.Windows))
+}
