@@ -35,6 +35,7 @@ type SlowCounter struct {
 	limit  time.Duration
 	start  time.Time
 	counts map[int64]uint64
+	last   int64 // the latest window any request was sent in
 }
 
 // NewSlowCounter counts requests over limit of a step that started at start.
@@ -44,14 +45,17 @@ func NewSlowCounter(limit time.Duration, start time.Time) *SlowCounter {
 
 // Add notes one request, sent at sent, that took latency.
 func (c *SlowCounter) Add(sent time.Time, latency time.Duration) {
+	w := int64(max(sent.Sub(c.start), 0) / SlowWindow)
+	c.last = max(c.last, w)
 	if latency > c.limit {
-		c.counts[int64(max(sent.Sub(c.start), 0)/SlowWindow)]++
+		c.counts[w]++
 	}
 }
 
-// Summary is what the counter saw over a step of duration d.
+// Summary is what the counter saw over a step of duration d: its windows are those of d, and any
+// later one a request was sent in (a server that fell behind has the last of them sent late).
 func (c *SlowCounter) Summary(d time.Duration) Slow {
-	s := Slow{Limit: c.limit, Windows: len(c.counts), Of: int((d + SlowWindow - 1) / SlowWindow)}
+	s := Slow{Limit: c.limit, Windows: len(c.counts), Of: max(int((d+SlowWindow-1)/SlowWindow), int(c.last)+1)}
 	counts := slices.SortedFunc(maps.Values(c.counts), func(a, b uint64) int { return cmp.Compare(b, a) })
 	for i, n := range counts {
 		s.Requests += n
@@ -68,7 +72,7 @@ func (s Slow) Text() string {
 	if s.Requests == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s requests over %s, in %d of %d windows of %d ms; %.0f %% of them in the busiest %d",
-		group(int64(s.Requests)), ms(s.Limit), s.Windows, s.Of, SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests),
+	return fmt.Sprintf("%s requests over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d",
+		group(int64(s.Requests)), ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)), SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests),
 		min(busiestWindows, s.Windows))
 }

@@ -38,6 +38,17 @@ func TestSlowCounterTellsAStallFromASlowServer(t *testing.T) {
 		t.Errorf("slow in every window: %+v", got)
 	}
 
+	late := NewSlowCounter(P99Target, start)
+	late.Add(start.Add(10*time.Second+50*time.Millisecond), time.Second)
+	if got := late.Summary(10 * time.Second); got.Windows != 1 || got.Of != 101 {
+		t.Errorf("a request sent after the step's end counts in a window of its own: %+v", got)
+	}
+	big := NewSlowCounter(P99Target, start)
+	big.Add(start.Add(299*time.Second), time.Second)
+	if text := big.Summary(300 * time.Second).Text(); !strings.Contains(text, "in 1 of 3,000 windows") {
+		t.Errorf("Text() = %q", text)
+	}
+
 	exact := NewSlowCounter(P99Target, start)
 	exact.Add(start, P99Target)
 	if got := exact.Summary(time.Second); got.Requests != 0 || got.Text() != "" {
