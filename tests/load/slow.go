@@ -21,7 +21,7 @@ const (
 // Slow is how the requests of a fixed-rate step that took longer than Limit were spread over the
 // step, in windows of SlowWindow counted from its start. Slow requests crowded into a few windows are
 // stalls — the machine stopped serving for a moment and the requests sent meanwhile queued (on a shared
-// VM, often the hypervisor); slow requests in most windows are a server too slow for the rate.
+// VM, the hypervisor can do that); slow requests in most windows are a server too slow for the rate.
 type Slow struct {
 	Limit    time.Duration
 	Requests uint64 // requests over Limit
@@ -73,6 +73,6 @@ func (s Slow) Text() string {
 		return ""
 	}
 	return fmt.Sprintf("%s requests over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d",
-		group(int64(s.Requests)), ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)), SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests),
-		min(busiestWindows, s.Windows))
+		group(int64(s.Requests)), ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)),
+		SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests), min(busiestWindows, s.Windows))
 }
