@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"crypto/sha256"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -94,13 +95,13 @@ func (s *Service) tokenRecord(ctx context.Context, workspaceID, id string) (*por
 	return s.cachedTokenRecord(ctx, workspaceID, id, 0)
 }
 
-// cachedTokenRecord returns the token from the cache, loading it on a miss. A cached copy loaded
-// more than maxAge ago (0: never too old) is still returned, and reloaded in the background for the
-// next read, so that no request waits for the database to refresh what it already has. The token
-// returned may be the cache's own: the caller must not modify it.
+// cachedTokenRecord returns the token from the cache, loading it on a miss. A cached copy aged for
+// maxAge (0: never too old; see cachedToken.aged) is still returned, and reloaded in the background
+// for the next read, so that no request waits for the database to refresh what it already has. The
+// token returned may be the cache's own: the caller must not modify it.
 func (s *Service) cachedTokenRecord(ctx context.Context, workspaceID, id string, maxAge time.Duration) (*ports.Token, error) {
 	if t, ok := s.tokens.get(id); ok && t.WorkspaceID == workspaceID {
-		if maxAge > 0 && time.Since(t.loaded) > maxAge {
+		if t.aged(maxAge) {
 			s.refreshToken(workspaceID, id)
 		}
 		return &t.Token, nil
@@ -114,13 +115,16 @@ func (s *Service) cachedTokenRecord(ctx context.Context, workspaceID, id string,
 	return t, nil
 }
 
-// refreshToken reloads a cached token in the background, once at a time per token.
+// refreshToken reloads a cached token in the background, one token at a time: while a reload is in
+// flight, a read of another aged token returns its cached copy and leaves the reload to a later read.
+// Tokens cached together age together, and reloading them all at once would take the CPU from the
+// requests for a moment.
 func (s *Service) refreshToken(workspaceID, id string) {
-	if _, busy := s.refreshing.LoadOrStore(id, struct{}{}); busy {
+	if !s.reloading.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
-		defer s.refreshing.Delete(id)
+		defer s.reloading.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		gen := s.tokenGen.Load()
@@ -137,7 +141,7 @@ func (s *Service) cacheToken(t *ports.Token) {
 		if ok && laterState(&old.Token, t) {
 			return old, false
 		}
-		return &cachedToken{Token: *t, loaded: time.Now()}, true
+		return newCachedToken(t), true
 	})
 }
 
@@ -148,7 +152,7 @@ func (s *Service) cacheLoadedToken(t *ports.Token, gen uint64) {
 		if s.tokenGen.Load() != gen || (ok && laterState(&old.Token, t)) {
 			return old, false
 		}
-		return &cachedToken{Token: *t, loaded: time.Now()}, true
+		return newCachedToken(t), true
 	})
 }
 
@@ -157,6 +161,18 @@ func (s *Service) cacheLoadedToken(t *ports.Token, gen uint64) {
 type cachedToken struct {
 	ports.Token
 	loaded time.Time
+	early  float64 // in [0, 0.5): the share of a max age by which this copy ages early
+}
+
+func newCachedToken(t *ports.Token) *cachedToken {
+	return &cachedToken{Token: *t, loaded: time.Now(), early: rand.Float64() / 2}
+}
+
+// aged reports whether the copy is due for a reload under maxAge (0: never): once older than a point
+// drawn when it was cached between half of maxAge and maxAge, so that tokens cached at the same moment
+// are not due at the same moment, nor again together after their reloads.
+func (t *cachedToken) aged(maxAge time.Duration) bool {
+	return maxAge > 0 && time.Since(t.loaded) > maxAge-time.Duration(t.early*float64(maxAge))
 }
 
 // laterState reports whether a is a later state of the same token than b.

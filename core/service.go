@@ -5,7 +5,6 @@ package core
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,10 +26,11 @@ type Config struct {
 	WebhookGuard ports.URLGuard
 	// Deliveries enqueues redeliveries and test pings; nil answers them EUNAVAILABLE.
 	Deliveries ports.DeliveryQueue
-	// TokenReadMaxAge is the age at which a cached token read by GetToken is reloaded, in the
-	// background (default 1 s). Revocations and rotations invalidate the cache on every replica at
-	// once, and this replica's own uses show at once; what it bounds is how late a last_used_at
-	// written by another replica shows.
+	// TokenReadMaxAge is the age by which a cached token read by GetToken falls due for a reload
+	// (default 1 s): each cached copy falls due at an age drawn between half of it and it, and the
+	// next read reloads it in the background, one token at a time. Revocations and rotations
+	// invalidate the cache on every replica at once, and this replica's own uses show at once; what it
+	// bounds, while the reloads keep up, is how late a last_used_at written by another replica shows.
 	TokenReadMaxAge time.Duration
 }
 
@@ -46,7 +46,7 @@ type Service struct {
 	keyGen     atomic.Uint64           // bumped whenever a key changes
 	tokens     *cache[*cachedToken]    // token records by token id
 	tokenGen   atomic.Uint64           // bumped whenever a token is forgotten
-	refreshing sync.Map                // ids of tokens being reloaded in the background
+	reloading  atomic.Bool             // a cached token is being reloaded in the background
 	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
 	workspaces *cache[ports.Workspace] // workspace settings by id
 	scopes     *cache[[]ports.Scope]   // custom scopes by workspace id

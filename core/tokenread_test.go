@@ -117,3 +117,50 @@ func TestATokenReadOvertakenByARevocationIsNotCached(t *testing.T) {
 	_, err = e.svc.Authenticate(e.ctx, it.Value)
 	wantErr(t, err, ports.ErrTokenRevoked)
 }
+
+// TestAgedTokensAreReloadedOneAtATime holds the background reload of one aged token in the store:
+// reads of another aged token meanwhile are answered from the cache and start no reload of their
+// own (tokens cached together must not all reach the database together); once the first reload is
+// done, a read of the second reloads it.
+func TestAgedTokensAreReloadedOneAtATime(t *testing.T) {
+	const maxAge = 20 * time.Millisecond
+	e := newEnvWith(t, core.Config{TokenReadMaxAge: maxAge})
+	p := e.workspace("one-at-a-time")
+	first, second := e.token(p, "first", "tokens:read").Token.ID, e.token(p, "second", "tokens:read").Token.ID
+	get := func(id string) {
+		t.Helper()
+		if _, err := e.svc.GetToken(e.ctx, p, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get(first)
+	get(second)
+	time.Sleep(maxAge + 5*time.Millisecond)
+
+	held, release := make(chan struct{}), make(chan struct{})
+	hook := func() {
+		close(held)
+		<-release
+	}
+	e.reads.afterTokenRead.Store(&hook)
+	before := e.reads.n.Load()
+	get(first)
+	<-held
+	e.reads.afterTokenRead.Store(nil)
+	for range 10 {
+		get(second)
+	}
+	if n := e.reads.n.Load() - before; n != 1 {
+		t.Fatalf("%d store reads while one reload was held, want 1: the second token's reads started reloads of their own", n)
+	}
+
+	close(release)
+	deadline := time.Now().Add(time.Second)
+	for e.reads.n.Load()-before < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second token was not reloaded within a second of the first reload ending")
+		}
+		get(second)
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -167,7 +167,7 @@ func (s *Service) ListTokens(ctx context.Context, p *Principal, in ListTokensInp
 }
 
 // GetToken returns one token of p's workspace from the token cache (reloaded in the background once
-// older than Config.TokenReadMaxAge), with the latest use this replica has seen. The token may be
+// due, see Config.TokenReadMaxAge), with the latest use this replica has seen. The token may be
 // the cache's own: read it, do not modify it.
 func (s *Service) GetToken(ctx context.Context, p *Principal, id string) (*ports.Token, error) {
 	if err := p.requireScope(ScopeTokensRead); err != nil {
