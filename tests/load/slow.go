@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type Slow struct {
 	Windows  int    // windows holding at least one of them
 	Of       int    // windows in the step
 	Busiest  uint64 // of Requests, those in the busiestWindows fullest windows
+	// BusiestAt is where those windows start in the step, in order (as many as Windows, up to
+	// busiestWindows): windows a second apart are something the server does every second.
+	BusiestAt [busiestWindows]time.Duration
 }
 
 // SlowCounter counts a step's requests over a limit by the window of SlowWindow they were sent in.
@@ -56,23 +60,35 @@ func (c *SlowCounter) Add(sent time.Time, latency time.Duration) {
 // later one a request was sent in (a server that fell behind has the last of them sent late).
 func (c *SlowCounter) Summary(d time.Duration) Slow {
 	s := Slow{Limit: c.limit, Windows: len(c.counts), Of: max(int((d+SlowWindow-1)/SlowWindow), int(c.last)+1)}
-	counts := slices.SortedFunc(maps.Values(c.counts), func(a, b uint64) int { return cmp.Compare(b, a) })
-	for i, n := range counts {
-		s.Requests += n
+	windows := slices.SortedFunc(maps.Keys(c.counts), func(a, b int64) int {
+		return cmp.Or(cmp.Compare(c.counts[b], c.counts[a]), cmp.Compare(a, b))
+	})
+	for i, w := range windows {
+		s.Requests += c.counts[w]
 		if i < busiestWindows {
-			s.Busiest += n
+			s.Busiest += c.counts[w]
 		}
+	}
+	busiest := windows[:min(busiestWindows, len(windows))]
+	slices.Sort(busiest)
+	for i, w := range busiest {
+		s.BusiestAt[i] = time.Duration(w) * SlowWindow
 	}
 	return s
 }
 
 // Text renders the spread: "1,050 requests over 10.00 ms, in 23 of 100 windows of 100 ms; 78 % of them
-// in the busiest 5"; empty when no request was over the limit.
+// in the busiest 5 (from 1.0, 2.0, 2.1, 3.0, 7.4 s)"; empty when no request was over the limit.
 func (s Slow) Text() string {
 	if s.Requests == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s requests over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d",
+	n := min(busiestWindows, s.Windows)
+	at := make([]string, n)
+	for i, d := range s.BusiestAt[:n] {
+		at[i] = fmt.Sprintf("%.1f", d.Seconds())
+	}
+	return fmt.Sprintf("%s requests over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d (from %s s)",
 		group(int64(s.Requests)), ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)),
-		SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests), min(busiestWindows, s.Windows))
+		SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests), n, strings.Join(at, ", "))
 }

@@ -18,10 +18,12 @@ func TestSlowCounterTellsAStallFromASlowServer(t *testing.T) {
 		stall.Add(sent, latency)
 	}
 	got := stall.Summary(10 * time.Second)
-	if want := (Slow{Limit: P99Target, Requests: 30, Windows: 3, Of: 100, Busiest: 30}); got != want {
+	want := Slow{Limit: P99Target, Requests: 30, Windows: 3, Of: 100, Busiest: 30,
+		BusiestAt: [busiestWindows]time.Duration{2 * time.Second, 2100 * time.Millisecond, 2200 * time.Millisecond}}
+	if got != want {
 		t.Errorf("stall: %+v, want %+v", got, want)
 	}
-	if text := got.Text(); text != "30 requests over 10.00 ms, in 3 of 100 windows of 100 ms; 100 % of them in the busiest 3" {
+	if text := got.Text(); text != "30 requests over 10.00 ms, in 3 of 100 windows of 100 ms; 100 % of them in the busiest 3 (from 2.0, 2.1, 2.2 s)" {
 		t.Errorf("stall: Text() = %q", text)
 	}
 
@@ -36,6 +38,18 @@ func TestSlowCounterTellsAStallFromASlowServer(t *testing.T) {
 	got = spread.Summary(10 * time.Second)
 	if got.Requests != 100 || got.Windows != 100 || got.Busiest != 5 {
 		t.Errorf("slow in every window: %+v", got)
+	}
+
+	everySecond := NewSlowCounter(P99Target, start)
+	for i := range 1000 {
+		latency := time.Millisecond
+		if i%100 == 0 || i%100 == 1 || i == 555 { // 20 ms of slow requests at each second, and one more
+			latency = 15 * time.Millisecond
+		}
+		everySecond.Add(start.Add(time.Duration(i)*10*time.Millisecond), latency)
+	}
+	if text := everySecond.Summary(10 * time.Second).Text(); !strings.HasSuffix(text, "in 11 of 100 windows of 100 ms; 48 % of them in the busiest 5 (from 0.0, 1.0, 2.0, 3.0, 4.0 s)") {
+		t.Errorf("slow requests at each second: Text() = %q", text)
 	}
 
 	late := NewSlowCounter(P99Target, start)
