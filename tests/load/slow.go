@@ -88,7 +88,11 @@ func (s Slow) Text() string {
 	for i, d := range s.BusiestAt[:n] {
 		at[i] = fmt.Sprintf("%.1f", d.Seconds())
 	}
-	return fmt.Sprintf("%s requests over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d (from %s s)",
-		group(int64(s.Requests)), ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)),
+	requests := "requests"
+	if s.Requests == 1 {
+		requests = "request"
+	}
+	return fmt.Sprintf("%s %s over %s, in %s of %s windows of %d ms; %.0f %% of them in the busiest %d (from %s s)",
+		group(int64(s.Requests)), requests, ms(s.Limit), group(int64(s.Windows)), group(int64(s.Of)),
 		SlowWindow.Milliseconds(), 100*float64(s.Busiest)/float64(s.Requests), n, strings.Join(at, ", "))
 }
