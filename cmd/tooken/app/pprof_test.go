@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,15 +49,19 @@ func TestPprofListenerServesProfilesAndMemoryStatsOnLoopback(t *testing.T) {
 		t.Fatalf("goroutine profile: %v %v", res, err)
 	}
 	res.Body.Close()
+	runtime.GC() // heap_live_bytes is what the last collection found
 	res, err = http.Get(base + "/debug/vars")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vars struct{ Memstats struct{ HeapAlloc uint64 } }
+	var vars struct {
+		Memstats      struct{ HeapAlloc uint64 }
+		HeapLiveBytes uint64 `json:"heap_live_bytes"`
+	}
 	err = json.NewDecoder(res.Body).Decode(&vars)
 	res.Body.Close()
-	if err != nil || vars.Memstats.HeapAlloc == 0 {
-		t.Fatalf("/debug/vars: HeapAlloc %d, %v", vars.Memstats.HeapAlloc, err)
+	if err != nil || vars.Memstats.HeapAlloc == 0 || vars.HeapLiveBytes == 0 {
+		t.Fatalf("/debug/vars: HeapAlloc %d, heap_live_bytes %d, %v", vars.Memstats.HeapAlloc, vars.HeapLiveBytes, err)
 	}
 	if res, err := http.Get(m.URL + "/debug/pprof/"); err == nil {
 		res.Body.Close()

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -269,11 +270,19 @@ func debugJSON(pprofAddr, path string, v any) error {
 	return nil
 }
 
-// heapAlloc reads the server's live heap from the pprof listener's /debug/vars.
-func heapAlloc(pprofAddr string) (uint64, error) {
-	var v struct{ Memstats struct{ HeapAlloc uint64 } }
-	err := debugJSON(pprofAddr, "/debug/vars", &v)
-	return v.Memstats.HeapAlloc, err
+// liveHeap reads from the pprof listener's /debug/vars the heap the server's last collection found
+// live (not HeapAlloc, which also holds the garbage of the collector's sawtooth).
+func liveHeap(pprofAddr string) (uint64, error) {
+	var v struct {
+		HeapLiveBytes *uint64 `json:"heap_live_bytes"`
+	}
+	if err := debugJSON(pprofAddr, "/debug/vars", &v); err != nil {
+		return 0, err
+	}
+	if v.HeapLiveBytes == nil {
+		return 0, errors.New("/debug/vars has no heap_live_bytes")
+	}
+	return *v.HeapLiveBytes, nil
 }
 
 // cpuProfile records the server's CPU profile for d into path (run it beside a max step).

@@ -15,7 +15,7 @@ const soakWarmup = 0.2
 const soakFloor = 4e6
 
 // soak runs the mixed scenario at rate for d, sampling the server's RSS (every 250 ms) and live heap
-// (every 2 s from /debug/vars), and judges both with a linear fit.
+// (every 2 s from /debug/vars: heap_live_bytes), and judges both with a linear fit.
 func (r *runner) soak(sc scenario, rate float64, d time.Duration, tolerance float64) ([]load.Growth, []load.Check) {
 	logf("soak: %s at %.0f req/s for %s", sc.name, rate, d)
 	var heap []load.Sample
@@ -26,7 +26,7 @@ func (r *runner) soak(sc scenario, rate float64, d time.Duration, tolerance floa
 		t := time.NewTicker(2 * time.Second)
 		defer t.Stop()
 		for {
-			if h, err := heapAlloc(r.pprofAddr); err == nil {
+			if h, err := liveHeap(r.pprofAddr); err == nil {
 				heap = append(heap, load.Sample{At: time.Since(began), Bytes: float64(h)})
 			}
 			select {
@@ -48,7 +48,7 @@ func (r *runner) soak(sc scenario, rate float64, d time.Duration, tolerance floa
 	for _, q := range []struct {
 		what    string
 		samples []load.Sample
-	}{{"server RSS", rss}, {"server live heap (HeapAlloc)", heap}} {
+	}{{"server RSS", rss}, {"server live heap (after the last collection)", heap}} {
 		g, err := load.SoakGrowth(q.what, q.samples, soakWarmup)
 		if err != nil {
 			checks = append(checks, load.Check{Name: "soak: " + q.what + " does not grow", Detail: err.Error()})
