@@ -15,8 +15,7 @@ import (
 
 // listenPprof binds the opt-in profiling listener (TOOKEN_PPROF_ADDR). It serves the pprof profiles
 // under /debug/pprof/ and the runtime's memory statistics and live heap as JSON at /debug/vars, on
-// loopback only:
-// profiles reveal internals and are never exposed beside the API.
+// loopback only: profiles reveal internals and are never exposed beside the API.
 func listenPprof(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
