@@ -41,13 +41,13 @@ func Keep(ctx context.Context, floor uint64) {
 	}
 	var mu sync.Mutex
 	stopped := false
-	prev := debug.SetGCPercent(Percent(liveHeap(), floor))
+	prev := debug.SetGCPercent(Percent(LiveHeap(), floor))
 	var afterGC func()
 	afterGC = func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {
-			debug.SetGCPercent(Percent(liveHeap(), floor))
+			debug.SetGCPercent(Percent(LiveHeap(), floor))
 			onNextGC(afterGC)
 		}
 	}
@@ -59,8 +59,8 @@ func Keep(ctx context.Context, floor uint64) {
 	mu.Unlock()
 }
 
-// liveHeap is the heap the last collection found live (0 before the first one).
-func liveHeap() uint64 {
+// LiveHeap is the heap the last collection found live (0 before the first one).
+func LiveHeap() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()

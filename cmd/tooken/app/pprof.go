@@ -8,9 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"runtime/metrics"
 	"sync"
 	"time"
+
+	"github.com/tooken/tooken/internal/gcfloor"
 )
 
 // listenPprof binds the opt-in profiling listener (TOOKEN_PPROF_ADDR). It serves the pprof profiles
@@ -66,11 +67,7 @@ func pprofServer(st store) *http.Server {
 // found live. Unlike memstats' HeapAlloc it holds no garbage, so a leak shows in it without the
 // collector's sawtooth (tens of MB under the heap-target floor of tooken serve).
 var publishLiveHeap = sync.OnceFunc(func() {
-	expvar.Publish("heap_live_bytes", expvar.Func(func() any {
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		metrics.Read(s)
-		return s[0].Value.Uint64()
-	}))
+	expvar.Publish("heap_live_bytes", expvar.Func(func() any { return gcfloor.LiveHeap() }))
 })
 
 // PprofAddr is the address the profiling listener is bound to, or "" when it is off.
