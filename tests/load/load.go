@@ -153,19 +153,28 @@ func P99Under(name string, s Step, limit time.Duration) Check {
 		served = s.Throughput / s.Rate
 	}
 	c := Check{Name: name, Pass: !s.IsMax() && s.P99 < limit && served >= 0.95 && s.Errors == 0,
-		Detail: fmt.Sprintf("p99 %s at %s (served %.0f %%, %s errors; target p99 < %s)", ms(s.P99),
-			s.StepLabel(), served*100, s.ErrorText(), ms(limit))}
+		Detail: fmt.Sprintf("p99 %s at %s%s (served %.0f %%, %s errors; target p99 < %s)", ms(s.P99),
+			s.StepLabel(), s.busy(), served*100, s.ErrorText(), ms(limit))}
 	if t := s.Slow.Text(); t != "" {
 		c.Detail += "; " + t
 	}
 	return c
 }
 
-// Beside notes, in c's detail, the p99 of ref (the baseline run at the same rate): what the machine
-// and the harness alone add at that rate. It does not change the verdict.
+// busy renders how many of the machine's cores the step kept busy (" with 1.62 cores busy"), empty
+// when unmeasured: near the machine's core count, a fixed-rate step is a saturated one, whatever its rate.
+func (s Step) busy() string {
+	if s.CPU <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" with %.2f cores busy", s.CPU)
+}
+
+// Beside notes, in c's detail, the p99 of ref (the baseline run at the same rate) and the cores it
+// kept busy: what the machine and the harness alone add at that rate. It does not change the verdict.
 func Beside(c Check, ref Step) Check {
 	if ref.Requests > 0 {
-		c.Detail += fmt.Sprintf("; the baseline at %s: p99 %s", ref.StepLabel(), ms(ref.P99))
+		c.Detail += fmt.Sprintf("; the baseline at %s%s: p99 %s", ref.StepLabel(), ref.busy(), ms(ref.P99))
 		if t := ref.Slow.Text(); t != "" {
 			c.Detail += " (" + t + ")"
 		}

@@ -37,6 +37,11 @@ func TestP99UnderNeedsTheRateServedWithoutErrors(t *testing.T) {
 	if c := P99Under("x", ok, 10*time.Millisecond); !c.Pass {
 		t.Errorf("p99 9 ms at the rate: %v", c)
 	}
+	busy := ok
+	busy.CPU = 1.62
+	if c := P99Under("x", busy, 10*time.Millisecond); !c.Pass || !strings.HasPrefix(c.Detail, "p99 9.00 ms at 1,000 req/s with 1.62 cores busy (") {
+		t.Errorf("a step with its CPU measured names the cores it kept busy: %v", c)
+	}
 	slow := ok
 	slow.P99 = 10 * time.Millisecond
 	behind := ok
@@ -148,6 +153,10 @@ func TestBesideNotesTheBaselineWithoutChangingTheVerdict(t *testing.T) {
 	got := Beside(c, Step{Rate: 100, Requests: 10, P99: 30 * time.Millisecond})
 	if got.Pass || got.Detail != "p99 20.00 ms; the baseline at 100 req/s: p99 30.00 ms" {
 		t.Errorf("Beside = %+v", got)
+	}
+	got = Beside(c, Step{Rate: 100, Requests: 10, P99: 30 * time.Millisecond, CPU: 1.5})
+	if got.Detail != "p99 20.00 ms; the baseline at 100 req/s with 1.50 cores busy: p99 30.00 ms" {
+		t.Errorf("Beside with the baseline's CPU measured: %q", got.Detail)
 	}
 	if got := Beside(c, Step{}); got.Detail != c.Detail {
 		t.Errorf("Beside with no baseline step changed the detail: %q", got.Detail)
