@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -46,7 +46,7 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
-			id = "req_" + strings.ToLower(rand.Text()[:20])
+			id = newRequestID()
 		}
 		w.Header()[headerRequestID] = []string{id}
 		ctx := context.WithValue(r.Context(), stateKey{}, &requestState{id: id})
@@ -65,6 +65,26 @@ func (s *Server) withRequest(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestIDAlphabet is lower-case base32 (RFC 4648's letters and digits 2–7).
+const requestIDAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+// newRequestID makes the id of a request that came without a usable X-Request-Id: "req_" and 20
+// characters, 100 random bits. An id correlates a request with its logs and audit events and guards
+// nothing, so it comes from math/rand/v2's generator (seeded by the runtime, no system call) rather
+// than crypto/rand, whose read and formatting cost 2 % of the server's CPU on a cached GET.
+func newRequestID() string {
+	var b [24]byte
+	copy(b[:], "req_")
+	for i, r := 4, rand.Uint64(); i < len(b); i++ {
+		if i == 16 {
+			r = rand.Uint64()
+		}
+		b[i] = requestIDAlphabet[r&31]
+		r >>= 5
+	}
+	return string(b[:])
 }
 
 type panicError struct{ v any }
