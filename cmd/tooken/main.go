@@ -75,7 +75,7 @@ type serveCmd struct {
 	WebhookRetryBase    time.Duration `default:"30s" env:"TOOKEN_WEBHOOK_RETRY_BASE" help:"Delay before a failed webhook delivery's second attempt; it doubles after each attempt, up to 1h."`
 	JobRescueAfter      time.Duration `default:"1m" env:"TOOKEN_JOB_RESCUE_AFTER" help:"How long a background job (e.g. a webhook delivery) may run before it is presumed lost with a killed replica and retried."`
 	PprofAddr           string        `env:"TOOKEN_PPROF_ADDR" help:"Serve pprof profiles and memory statistics on this loopback address (off by default)."`
-	GCHeapFloor         int           `default:"32" env:"TOOKEN_GC_HEAP_FLOOR" help:"Smallest heap target of the garbage collector, in MiB: a small heap is collected less often, for up to this much more memory (0: Go's default; ignored when GOGC is set)."`
+	GCHeapFloor         uint          `default:"32" env:"TOOKEN_GC_HEAP_FLOOR" help:"Smallest heap target of the garbage collector, in MiB: a small heap is collected less often, for up to this much more memory (0: Go's default; ignored when GOGC is set)."`
 }
 
 func (c *serveCmd) Run(ctx context.Context) error {
@@ -85,9 +85,6 @@ func (c *serveCmd) Run(ctx context.Context) error {
 	cfg.WebhookAllowPrivate, cfg.WebhookRetryBase, cfg.JobRescueAfter = c.WebhookAllowPrivate, c.WebhookRetryBase, c.JobRescueAfter
 	cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout = c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout
 	cfg.PprofAddr = c.PprofAddr
-	if c.GCHeapFloor < 0 {
-		return fmt.Errorf("--gc-heap-floor %d: want 0 or more MiB", c.GCHeapFloor)
-	}
 	go gcfloor.Keep(ctx, uint64(c.GCHeapFloor)<<20)
 	m, err := app.Listen(ctx, cfg)
 	if err != nil {
