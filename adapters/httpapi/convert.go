@@ -23,15 +23,6 @@ func tokenOut(t *ports.Token, now time.Time) Token {
 	}
 }
 
-func issuedOut(t *ports.Token, value string, now time.Time) IssuedToken {
-	o := tokenOut(t, now)
-	return IssuedToken{
-		Id: o.Id, Name: o.Name, Scopes: o.Scopes, Status: o.Status, CreatedAt: o.CreatedAt,
-		ExpiresAt: o.ExpiresAt, LastUsedAt: o.LastUsedAt, CreatedBy: o.CreatedBy, RevokedAt: o.RevokedAt,
-		RotatedAt: o.RotatedAt, Audience: o.Audience, Metadata: o.Metadata, RotationPeriod: o.RotationPeriod, Token: value,
-	}
-}
-
 func apiKeyOut(k *ports.APIKey) APIKey {
 	o := APIKey{
 		Id: k.ID, Name: k.Name, Kind: APIKeyKind(k.Kind), Last4: k.Last4, CreatedBy: k.CreatedBy,

@@ -21,11 +21,40 @@ func (a jsonAnswer) VisitVerifyTokenResponse(w http.ResponseWriter) error { retu
 
 var jsonContentType = []string{"application/json"}
 
-func (a jsonAnswer) write(w http.ResponseWriter) error {
+func (a jsonAnswer) write(w http.ResponseWriter) error { return writeEncoded(w, http.StatusOK, a) }
+
+// writeEncoded writes a JSON body encoded already.
+func writeEncoded(w http.ResponseWriter, status int, body []byte) error {
 	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(a)
+	w.WriteHeader(status)
+	_, err := w.Write(body)
 	return err
+}
+
+// issuedAnswer is the answer of a create (201) or a rotation (200): the token and its value, as the
+// generated code would encode IssuedToken (Token's fields, then "token").
+type issuedAnswer struct {
+	status int
+	body   []byte
+}
+
+// VisitCreateTokenResponse implements CreateTokenResponseObject.
+func (a issuedAnswer) VisitCreateTokenResponse(w http.ResponseWriter) error {
+	return writeEncoded(w, a.status, a.body)
+}
+
+// VisitRotateTokenResponse implements RotateTokenResponseObject.
+func (a issuedAnswer) VisitRotateTokenResponse(w http.ResponseWriter) error {
+	return writeEncoded(w, a.status, a.body)
+}
+
+func newIssuedAnswer(status int, t Token, value string) (issuedAnswer, error) {
+	b, err := appendToken(make([]byte, 0, 1024), &t)
+	if err != nil {
+		return issuedAnswer{}, err
+	}
+	b = appendString(append(b[:len(b)-1], `,"token":`...), value) // b ends with Token's '}'
+	return issuedAnswer{status: status, body: append(b, "}\n"...)}, nil
 }
 
 // tokenAnswer is the answer of GET /v1/tokens/{id}: t as the generated code would encode it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -18,8 +19,8 @@ func encoded(t *testing.T, v any) []byte {
 	return buf.Bytes()
 }
 
-// TestTokenAnswersAreEncodingJSONs proves the hand-written answers of GET /v1/tokens/{id} and verify
-// byte-for-byte equal to what the generated code writes with encoding/json, on tokens with every
+// TestTokenAnswersAreEncodingJSONs proves the hand-written answers of GET /v1/tokens/{id}, verify,
+// create and rotate byte-for-byte equal to what the generated code writes with encoding/json, on tokens with every
 // field nil, empty or set and strings that need escaping.
 func TestTokenAnswersAreEncodingJSONs(t *testing.T) {
 	strs := []string{"", "billing-service", `quo"te`, `back\slash`, "<script>&amp;", "fish & chips", "a>b", "tab\tnew\nline\r",
@@ -65,6 +66,14 @@ func TestTokenAnswersAreEncodingJSONs(t *testing.T) {
 		if want := encoded(t, tok); !bytes.Equal(got, want) {
 			t.Fatalf("GET, case %d:\n got %s\nwant %s", i, got, want)
 		}
+		value := pickStr()
+		issued, err := newIssuedAnswer(http.StatusCreated, tok, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := encoded(t, issuedToken(tok, value)); !bytes.Equal(issued.body, want) || issued.status != http.StatusCreated {
+			t.Fatalf("create, case %d:\n got %d %s\nwant 201 %s", i, issued.status, issued.body, want)
+		}
 		v := VerifyResponse{Code: VerifyResponseCode(pickStr()), Valid: rng.IntN(2) == 0}
 		if rng.IntN(3) > 0 {
 			v.Token = &tok
@@ -89,6 +98,18 @@ func TestTokenAnswersRefuseAYearEncodingJSONRefuses(t *testing.T) {
 	}
 	if _, err := verifyAnswer(VerifyResponse{Token: &Token{RevokedAt: &far}}); err == nil {
 		t.Fatal("verify: year 10000 encoded")
+	}
+	if _, err := newIssuedAnswer(http.StatusOK, Token{RotatedAt: &far}, "v"); err == nil {
+		t.Fatal("rotate: year 10000 encoded")
+	}
+}
+
+// issuedToken is the generated IssuedToken the create and rotate answers stand for.
+func issuedToken(o Token, value string) IssuedToken {
+	return IssuedToken{
+		Id: o.Id, Name: o.Name, Scopes: o.Scopes, Status: o.Status, CreatedAt: o.CreatedAt,
+		ExpiresAt: o.ExpiresAt, LastUsedAt: o.LastUsedAt, CreatedBy: o.CreatedBy, RevokedAt: o.RevokedAt,
+		RotatedAt: o.RotatedAt, Audience: o.Audience, Metadata: o.Metadata, RotationPeriod: o.RotationPeriod, Token: value,
 	}
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 
 	"github.com/tooken/tooken/core"
@@ -26,7 +27,7 @@ func (s *Server) CreateToken(ctx context.Context, req CreateTokenRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return CreateToken201JSONResponse{Body: issuedOut(&it.Token, it.Value, s.svc.Now())}, nil
+	return newIssuedAnswer(http.StatusCreated, tokenOut(&it.Token, s.svc.Now()), it.Value)
 }
 
 // ListTokens implements GET /v1/tokens.
@@ -87,7 +88,7 @@ func (s *Server) RotateToken(ctx context.Context, req RotateTokenRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return RotateToken200JSONResponse{Body: issuedOut(&it.Token, it.Value, s.svc.Now())}, nil
+	return newIssuedAnswer(http.StatusOK, tokenOut(&it.Token, s.svc.Now()), it.Value)
 }
 
 // VerifyToken implements POST /v1/tokens/verify.
