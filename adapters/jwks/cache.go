@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/cipher"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,8 @@ type cachedKey struct {
 	jwk         jwk
 	parser      *jwt.Parser
 	validator   *jwt.Validator
+	// header is the token header's encoded segment, the same for every token the key signs.
+	header string
 	// err is why the stored key is unusable; such a key never verifies or signs, and a workspace
 	// that would publish it fails with EINTERNAL.
 	err error
@@ -217,7 +220,11 @@ func (s *Signer) parseKey(row *ports.SigningKey) *cachedKey {
 		jwt.WithLeeway(0),
 		jwt.WithStrictDecoding(),
 	}
-	key.alg, key.public, key.jwk = a, pub, j
+	h, err := json.Marshal(map[string]string{"alg": a.name, "kid": row.KID, "typ": TokenType})
+	if err != nil {
+		return fail(err)
+	}
+	key.alg, key.public, key.jwk, key.header = a, pub, j, base64.RawURLEncoding.EncodeToString(h)
 	key.parser, key.validator = jwt.NewParser(opts...), jwt.NewValidator(opts...)
 	key.sealed = row.PrivateKeyEncrypted
 	return key

@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,15 +170,17 @@ func (s *Signer) Sign(ctx context.Context, c ports.Claims) (value, kid string, e
 	if c.ExpiresAt != nil {
 		claims.ExpiresAt = jwt.NewNumericDate(*c.ExpiresAt)
 	}
-	tok := &jwt.Token{
-		Header: map[string]any{"alg": key.alg.name, "kid": key.kid, "typ": TokenType},
-		Claims: claims,
-		Method: key.alg.method,
+	body, err := json.Marshal(claims)
+	if err != nil {
+		return "", "", ports.Internal(fmt.Errorf("jwks: encoding the claims: %w", err))
 	}
-	if value, err = tok.SignedString(priv); err != nil {
+	// What jwt.Token.SignedString does, with the key's header encoded once rather than per token.
+	signing := key.header + "." + base64.RawURLEncoding.EncodeToString(body)
+	sig, err := key.alg.method.Sign(signing, priv)
+	if err != nil {
 		return "", "", ports.Internal(fmt.Errorf("jwks: signing with key %s: %w", key.kid, err))
 	}
-	return value, key.kid, nil
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), key.kid, nil
 }
 
 // JWKS returns the workspace's JSON Web Key Set, {"keys":[…]} with the keys published at now
