@@ -48,6 +48,7 @@ func (a issuedAnswer) VisitRotateTokenResponse(w http.ResponseWriter) error {
 	return writeEncoded(w, a.status, a.body)
 }
 
+// newIssuedAnswer encodes t with its value, answered with status.
 func newIssuedAnswer(status int, t Token, value string) (issuedAnswer, error) {
 	b, err := appendToken(make([]byte, 0, 1024), &t)
 	if err != nil {

@@ -20,8 +20,8 @@ func encoded(t *testing.T, v any) []byte {
 }
 
 // TestTokenAnswersAreEncodingJSONs proves the hand-written answers of GET /v1/tokens/{id}, verify,
-// create and rotate byte-for-byte equal to what the generated code writes with encoding/json, on tokens with every
-// field nil, empty or set and strings that need escaping.
+// create and rotate byte-for-byte equal to what the generated code writes with encoding/json, on
+// tokens with every field nil, empty or set and strings that need escaping.
 func TestTokenAnswersAreEncodingJSONs(t *testing.T) {
 	strs := []string{"", "billing-service", `quo"te`, `back\slash`, "<script>&amp;", "fish & chips", "a>b", "tab\tnew\nline\r",
 		"\x00\x1f\b\f", "é ünïcødé 日本", "\u2028\u2029", "bad \xff utf-8", "\x80 lone continuation", "unit\x1fseparator", "emoji 🎉", "user@example.com"}
