@@ -145,6 +145,29 @@ func Relative(name string, got, ref float64) Check {
 // Info renders a comparison that is not a target: "name: detail", without a verdict.
 func (c Check) Info() string { return c.Name + ": " + c.Detail }
 
+// MaxSteal is the most CPU steal either step of a throughput ratio may have: beyond it the
+// hypervisor, not the software, sets the ratio (BENCHMARKS.md, the run of 2026-11-29 17:43: pgbench
+// at 12 % steal, 21–35 % below its other runs on that host).
+const MaxSteal = 0.05
+
+// Steady withholds c's PASS when got or ref lost more than MaxSteal of the machine's CPU to steal, and
+// says which: the ratio of two steps measured under different hypervisor weather shows nothing about
+// the software. A rerun judges it.
+func Steady(c Check, got, ref Step) Check {
+	var stolen []string
+	for _, s := range []Step{got, ref} {
+		if s.Steal > MaxSteal {
+			stolen = append(stolen, fmt.Sprintf("%.0f %% in %s's step", s.Steal*100, s.Target))
+		}
+	}
+	if len(stolen) > 0 {
+		c.Pass = false
+		c.Detail += fmt.Sprintf("; not judged: CPU steal %s (at most %.0f %% for a fair ratio)",
+			strings.Join(stolen, " and "), MaxSteal*100)
+	}
+	return c
+}
+
 // P99Under checks a fixed-rate step: p99 below limit, at least 95 % of the requested rate actually
 // served (a server that fell behind would report the latency of a lower rate) and no errors.
 func P99Under(name string, s Step, limit time.Duration) Check {
