@@ -163,18 +163,18 @@ func TestBesideNotesTheBaselineWithoutChangingTheVerdict(t *testing.T) {
 	}
 }
 
-func TestSteadyWithholdsAPassWhenEitherStepLostCPUToSteal(t *testing.T) {
+func TestSteadyWithholdsAPassWhenAStepItComparesLostCPUToSteal(t *testing.T) {
 	pass := Check{Name: "x", Pass: true, Detail: "56 %"}
 	got, ref := Step{Target: "tooken", Steal: 0.01}, Step{Target: "pgbench", Steal: 0.05}
 	if c := Steady(pass, got, ref); !c.Pass || c.Detail != pass.Detail {
 		t.Errorf("steal within the bound: %+v", c)
 	}
 	ref.Steal = 0.12
-	if c := Steady(pass, got, ref); c.Pass || c.Detail != "56 %; not judged: CPU steal 12 % in pgbench's step (at most 5 % for a fair ratio)" {
+	if c := Steady(pass, got, ref); c.Pass || c.Detail != "56 %; not judged: CPU steal 12 % in the pgbench max step (at most 5 %)" {
 		t.Errorf("steal in the reference: %+v", c)
 	}
-	got.Steal = 0.08
-	if c := Steady(pass, got, ref); c.Pass || !strings.Contains(c.Detail, "8 % in tooken's step and 12 % in pgbench's step") {
+	got.Steal, got.Rate = 0.08, 1000
+	if c := Steady(pass, got, ref); c.Pass || !strings.Contains(c.Detail, "8 % in the tooken 1,000 req/s step and 12 % in the pgbench max step") {
 		t.Errorf("steal in both: %+v", c)
 	}
 	if c := Steady(pass, Step{Steal: -1}, Step{Steal: -1}); !c.Pass {
