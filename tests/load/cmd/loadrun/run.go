@@ -189,13 +189,13 @@ func run(cfg config, c *cleanups) (bool, error) {
 	return passed, nil
 }
 
-// orDefault returns v when it is set, else def.
 // ratio completes a throughput target: what a request cost the machine on each side, and no verdict
 // when steal distorted either step.
 func ratio(c load.Check, got, ref load.Step) load.Check {
 	return load.Steady(load.BesideCost(c, got, ref), got, ref)
 }
 
+// orDefault returns v when it is set, else def.
 func orDefault(v, def float64) float64 {
 	if v > 0 {
 		return v
