@@ -4,29 +4,29 @@ import "sync"
 
 // cache is a bounded, concurrency-safe map. When full it drops an arbitrary entry: entries are cheap
 // to reload and invalidation, not age, keeps them correct.
-type cache[V any] struct {
+type cache[K comparable, V any] struct {
 	mu  sync.RWMutex
 	max int
-	m   map[string]V
+	m   map[K]V
 }
 
-func newCache[V any](max int) *cache[V] {
-	return &cache[V]{max: max, m: make(map[string]V)}
+func newCache[K comparable, V any](max int) *cache[K, V] {
+	return &cache[K, V]{max: max, m: make(map[K]V)}
 }
 
-func (c *cache[V]) get(k string) (V, bool) {
+func (c *cache[K, V]) get(k K) (V, bool) {
 	c.mu.RLock()
 	v, ok := c.m[k]
 	c.mu.RUnlock()
 	return v, ok
 }
 
-func (c *cache[V]) put(k string, v V) {
+func (c *cache[K, V]) put(k K, v V) {
 	c.update(k, func(V, bool) (V, bool) { return v, true })
 }
 
 // update replaces the entry for k with f(old, present) when f says so.
-func (c *cache[V]) update(k string, f func(old V, present bool) (V, bool)) {
+func (c *cache[K, V]) update(k K, f func(old V, present bool) (V, bool)) {
 	c.mu.Lock()
 	old, ok := c.m[k]
 	if v, replace := f(old, ok); replace {
@@ -41,14 +41,14 @@ func (c *cache[V]) update(k string, f func(old V, present bool) (V, bool)) {
 	c.mu.Unlock()
 }
 
-func (c *cache[V]) del(k string) {
+func (c *cache[K, V]) del(k K) {
 	c.mu.Lock()
 	delete(c.m, k)
 	c.mu.Unlock()
 }
 
 // delWhere removes every entry for which match is true.
-func (c *cache[V]) delWhere(match func(V) bool) {
+func (c *cache[K, V]) delWhere(match func(V) bool) {
 	c.mu.Lock()
 	for k, v := range c.m {
 		if match(v) {
@@ -58,7 +58,7 @@ func (c *cache[V]) delWhere(match func(V) bool) {
 	c.mu.Unlock()
 }
 
-func (c *cache[V]) clear() {
+func (c *cache[K, V]) clear() {
 	c.mu.Lock()
 	clear(c.m)
 	c.mu.Unlock()

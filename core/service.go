@@ -5,6 +5,7 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
 	"sync/atomic"
 	"time"
 
@@ -42,14 +43,14 @@ type Service struct {
 	clock  ports.Clock
 	hasher ports.PasswordHasher
 
-	keys       *cache[cachedKey]       // API keys by hex SHA-256 of the secret
-	keyGen     atomic.Uint64           // bumped whenever a key changes
-	tokens     *cache[*cachedToken]    // token records by token id
-	tokenGen   atomic.Uint64           // bumped whenever a token is forgotten
-	reloading  atomic.Bool             // a cached token is being reloaded in the background
-	values     *cache[ports.Claims]    // verified values by SHA-256 of the value
-	workspaces *cache[ports.Workspace] // workspace settings by id
-	scopes     *cache[[]ports.Scope]   // custom scopes by workspace id
+	keys       *cache[string, cachedKey]                // API keys by hex SHA-256 of the secret
+	keyGen     atomic.Uint64                            // bumped whenever a key changes
+	tokens     *cache[string, *cachedToken]             // token records by token id
+	tokenGen   atomic.Uint64                            // bumped whenever a token is forgotten
+	reloading  atomic.Bool                              // a cached token is being reloaded in the background
+	values     *cache[[sha256.Size]byte, *ports.Claims] // verified values by SHA-256 of the value (see valueKey)
+	workspaces *cache[string, ports.Workspace]          // workspace settings by id
+	scopes     *cache[string, []ports.Scope]            // custom scopes by workspace id
 	usage      *usageBuffer
 	failures   failureBuffer
 	watchers   watchers
@@ -69,11 +70,11 @@ func New(cfg Config, stores ports.Stores, signer ports.Signer, clock ports.Clock
 	}
 	return &Service{
 		cfg: cfg, stores: stores, signer: signer, clock: clock, hasher: hasher,
-		keys:       newCache[cachedKey](10_000),
-		tokens:     newCache[*cachedToken](100_000),
-		values:     newCache[ports.Claims](100_000),
-		workspaces: newCache[ports.Workspace](10_000),
-		scopes:     newCache[[]ports.Scope](10_000),
+		keys:       newCache[string, cachedKey](10_000),
+		tokens:     newCache[string, *cachedToken](100_000),
+		values:     newCache[[sha256.Size]byte, *ports.Claims](100_000),
+		workspaces: newCache[string, ports.Workspace](10_000),
+		scopes:     newCache[string, []ports.Scope](10_000),
 		usage:      newUsageBuffer(),
 	}
 }
