@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
@@ -105,7 +104,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignedIn
 
 // SessionID is the stored id of the session whose cookie carries secret.
 func SessionID(secret string) string {
-	h := sha256.Sum256([]byte(secret))
+	h := sum256(secret)
 	return hex.EncodeToString(h[:])
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"hash/crc32"
 	"strings"
+	"unsafe"
 
 	"github.com/tooken/tooken/ports"
 )
@@ -40,9 +41,17 @@ func ValidAPIKeyFormat(s string) bool {
 	return body[apiKeyBodyLen-apiKeyCheckLen:] == encodeBase62(uint64(crc32.ChecksumIEEE([]byte(random))), apiKeyCheckLen)
 }
 
+// hashSecret is the SHA-256 of secret, as stored and looked up.
 func hashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
+	h := sum256(secret)
 	return h[:]
+}
+
+// sum256 is the SHA-256 of s, read from the string in place: converting a string longer than 32
+// bytes to []byte copies it to the heap (a token value is ~600 bytes, hashed on every authenticated
+// read), and Sum256 only reads its input.
+func sum256(s string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // cachedKey is an authenticated API key with its role and accountable email resolved.

@@ -48,7 +48,7 @@ type Service struct {
 	tokens     *cache[string, *cachedToken]             // token records by token id
 	tokenGen   atomic.Uint64                            // bumped whenever a token is forgotten
 	reloading  atomic.Bool                              // a cached token is being reloaded in the background
-	values     *cache[[sha256.Size]byte, *ports.Claims] // verified values by SHA-256 of the value (see valueKey)
+	values     *cache[[sha256.Size]byte, *ports.Claims] // verified values by SHA-256 of the value (see sum256)
 	workspaces *cache[string, ports.Workspace]          // workspace settings by id
 	scopes     *cache[string, []ports.Scope]            // custom scopes by workspace id
 	usage      *usageBuffer
